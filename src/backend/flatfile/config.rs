@@ -1,0 +1,294 @@
+//! From the mapping's `kind: flatfile` source to compiled tables: every layout problem is
+//! reported with its YAML position (overlapping or missing columns, unsafe file names, ...).
+
+use std::path::{Component, Path};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_saphyr::Spanned;
+
+use crate::mapping::interpolate::interpolate;
+use crate::mapping::load::FileProblems;
+use crate::mapping::model::{FieldDef, FieldType, FileFormat, SourceDef, TableDef};
+
+use super::FlatfileSource;
+use super::codec::FieldCodec;
+use super::table::{Field, Format, Place, Table};
+
+pub fn compile(
+    name: &str,
+    def: &SourceDef,
+    base_dir: &Path,
+    p: &mut FileProblems<'_>,
+) -> FlatfileSource {
+    let here = format!("sources.{name}");
+    let dir = match &def.directory {
+        None => {
+            p.at(
+                &def.kind.referenced,
+                &here,
+                "a flatfile source needs `directory:` (the folder of exports, relative to this file)",
+            );
+            base_dir.to_path_buf()
+        }
+        Some(d) => match interpolate(&d.value, base_dir) {
+            Ok(text) => base_dir.join(text),
+            Err(e) => {
+                p.at(&d.referenced, format!("{here}.directory"), e);
+                base_dir.to_path_buf()
+            }
+        },
+    };
+    if def.tables.is_empty() {
+        p.at(&def.kind.referenced, &here, "a flatfile source needs at least one entry under `tables:`");
+    }
+    let stable_for = def.stable_for.map(|d| d.0).unwrap_or(Duration::ZERO);
+    let tables = def
+        .tables
+        .iter()
+        .map(|(tname, t)| {
+            let path = format!("{here}.tables.{tname}");
+            let table = compile_table(tname, t, &dir, stable_for, &path, p);
+            (tname.clone(), Arc::new(table))
+        })
+        .collect::<IndexMap<_, _>>();
+    FlatfileSource {
+        name: name.to_string(),
+        tables,
+    }
+}
+
+fn compile_table(
+    name: &str,
+    t: &Spanned<TableDef>,
+    dir: &Path,
+    stable_for: Duration,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Table {
+    let def = &t.value;
+    check_file_name(&def.file, &format!("{here}.file"), p);
+    let csv = def.format.value == FileFormat::Csv;
+    let header = def.header.unwrap_or(true);
+    let mut fields = Vec::new();
+    for (fname, f) in &def.fields {
+        let fpath = format!("{here}.fields.{fname}");
+        fields.push(compile_field(fname, f, csv, header, &fpath, p));
+    }
+    if def.fields.is_empty() {
+        p.at(&t.referenced, here, "a table needs at least one entry under `fields:`");
+    }
+    if !csv {
+        check_overlaps(def, here, p);
+    }
+    let format = if csv {
+        Format::Csv {
+            delimiter: one_byte(def.delimiter.as_ref(), b',', &format!("{here}.delimiter"), p),
+            quote: one_byte(def.quote.as_ref(), b'"', &format!("{here}.quote"), p),
+            header,
+        }
+    } else {
+        for (key, spanned) in [("delimiter", &def.delimiter), ("quote", &def.quote)] {
+            if let Some(s) = spanned {
+                p.at(&s.referenced, format!("{here}.{key}"), format!("`{key}` applies to format csv only"));
+            }
+        }
+        let record_len = fields
+            .iter()
+            .map(|f: &Field| match f.place {
+                Place::Fixed { start, length } => start + length,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        Format::FixedWidth {
+            allow_short: def.allow_short_records,
+            record_len,
+        }
+    };
+    let mut index_field = None;
+    for (i, k) in def.key.iter().enumerate() {
+        match fields.iter().position(|f| f.name == k.value) {
+            Some(fi) if i == 0 => index_field = Some(fi),
+            Some(_) => {}
+            None => p.at(
+                &k.referenced,
+                format!("{here}.key"),
+                format!("key field `{}` is not one of this table's fields ({})", k.value, names(&fields)),
+            ),
+        }
+    }
+    Table {
+        name: name.to_string(),
+        file_name: def.file.value.clone(),
+        path: dir.join(&def.file.value),
+        dir: dir.to_path_buf(),
+        format,
+        encoding: def.encoding.unwrap_or(crate::mapping::model::Encoding::Utf8),
+        decode_errors: def.decode_errors,
+        fields,
+        index_field,
+        stable_for,
+        view: Mutex::new(None),
+    }
+}
+
+fn names(fields: &[Field]) -> String {
+    fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Export file names are plain relative paths: no absolute path, no `..`.
+fn check_file_name(file: &Spanned<String>, here: &str, p: &mut FileProblems<'_>) {
+    let path = Path::new(&file.value);
+    let unsafe_part = path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+    if file.value.is_empty() || unsafe_part || file.value.contains('\\') && file.value.contains("..") {
+        p.at(
+            &file.referenced,
+            here,
+            format!(
+                "`{}` must be a file name inside the source directory (no absolute path, no `..`)",
+                file.value
+            ),
+        );
+    }
+}
+
+fn one_byte(s: Option<&Spanned<String>>, default: u8, here: &str, p: &mut FileProblems<'_>) -> u8 {
+    let Some(s) = s else { return default };
+    let text = if s.value == "\\t" { "\t" } else { s.value.as_str() };
+    match text.as_bytes() {
+        [b] if b.is_ascii() => *b,
+        _ => {
+            p.at(&s.referenced, here, format!("must be one ASCII character, got `{}`", s.value));
+            default
+        }
+    }
+}
+
+fn compile_field(
+    name: &str,
+    f: &Spanned<FieldDef>,
+    csv: bool,
+    header: bool,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Field {
+    let def = &f.value;
+    let kind = def.kind.as_ref().map(|k| k.value).unwrap_or(FieldType::String);
+    let place = if csv {
+        csv_place(name, f, header, here, p)
+    } else {
+        fixed_place(f, here, p)
+    };
+    if def.scale.is_some() && kind != FieldType::Decimal {
+        p.at(&f.referenced, here, "`scale` applies to type decimal only");
+    }
+    let sep = |s: &Option<Spanned<String>>, key: &str, p: &mut FileProblems<'_>| -> Option<char> {
+        let s = s.as_ref()?;
+        let mut chars = s.value.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Some(c),
+            _ => {
+                p.at(&s.referenced, format!("{here}.{key}"), "must be exactly one character");
+                None
+            }
+        }
+    };
+    let decimal_separator = sep(&def.decimal_separator, "decimal_separator", p).unwrap_or('.');
+    let group_separator = sep(&def.group_separator, "group_separator", p);
+    if Some(decimal_separator) == group_separator {
+        p.at(&f.referenced, here, "decimal_separator and group_separator must differ");
+    }
+    let strings = |v: &Option<Vec<String>>, d: &[&str]| {
+        v.clone().unwrap_or_else(|| d.iter().map(|s| s.to_string()).collect())
+    };
+    Field {
+        name: name.to_string(),
+        place,
+        codec: FieldCodec {
+            kind,
+            trim: def.trim,
+            scale: def.scale,
+            decimal_separator,
+            group_separator,
+            date_format: def.date_format,
+            true_values: strings(&def.true_values, &["Y", "J", "1", "true", "X"]),
+            false_values: strings(&def.false_values, &["N", "0", "false", ""]),
+        },
+        description: def.description.clone(),
+    }
+}
+
+fn csv_place(name: &str, f: &Spanned<FieldDef>, header: bool, here: &str, p: &mut FileProblems<'_>) -> Place {
+    let def = &f.value;
+    if let Some(s) = def.start.as_ref().or(def.length.as_ref()) {
+        p.at(&s.referenced, here, "`start` and `length` apply to format fixed_width; csv fields use `column` or `index`");
+    }
+    match (&def.index, &def.column) {
+        (Some(i), _) if i.value == 0 => {
+            p.at(&i.referenced, format!("{here}.index"), "`index` counts from 1");
+            Place::Column(0)
+        }
+        (Some(i), _) => Place::Column(i.value as usize - 1),
+        (None, Some(c)) if header => Place::Named(c.clone()),
+        (None, _) if header => Place::Named(name.to_string()),
+        (None, _) => {
+            p.at(&f.referenced, here, "the table has `header: false`, so each field needs `index:` (its 1-based column)");
+            Place::Column(0)
+        }
+    }
+}
+
+fn fixed_place(f: &Spanned<FieldDef>, here: &str, p: &mut FileProblems<'_>) -> Place {
+    let def = &f.value;
+    if def.column.is_some() || def.index.is_some() {
+        p.at(&f.referenced, here, "`column` and `index` apply to format csv; fixed_width fields use `start` and `length`");
+    }
+    match (&def.start, &def.length) {
+        (Some(s), Some(l)) => {
+            if s.value == 0 {
+                p.at(&s.referenced, format!("{here}.start"), "`start` counts from 1 (the first byte of the record is 1)");
+            }
+            if l.value == 0 {
+                p.at(&l.referenced, format!("{here}.length"), "`length` must be at least 1");
+            }
+            Place::Fixed {
+                start: s.value.saturating_sub(1) as usize,
+                length: l.value as usize,
+            }
+        }
+        _ => {
+            p.at(&f.referenced, here, "a fixed_width field needs both `start` (1-based) and `length`");
+            Place::Fixed { start: 0, length: 0 }
+        }
+    }
+}
+
+/// Two fixed-width fields covering the same bytes is almost always a typo in `start`.
+fn check_overlaps(def: &TableDef, here: &str, p: &mut FileProblems<'_>) {
+    let mut spans: Vec<(u32, u32, &str, &Spanned<FieldDef>)> = def
+        .fields
+        .iter()
+        .filter_map(|(n, f)| {
+            let (s, l) = (f.value.start.as_ref()?.value, f.value.length.as_ref()?.value);
+            (s > 0 && l > 0).then_some((s, s + l, n.as_str(), f))
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    for w in spans.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if b.0 < a.1 {
+            p.at(
+                &b.3.referenced,
+                format!("{here}.fields.{}", b.2),
+                format!(
+                    "field `{}` (bytes {}..{}) overlaps field `{}` (bytes {}..{}); check `start`",
+                    b.2, b.0, b.1 - 1, a.2, a.0, a.1 - 1
+                ),
+            );
+        }
+    }
+}

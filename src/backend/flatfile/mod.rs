@@ -1,0 +1,44 @@
+//! `kind: flatfile`: the ERP's nightly exports (csv and fixed width) read in place.
+//!
+//! - `config.rs`  mapping -> compiled tables, with positioned problems
+//! - `table.rs`   a table's layout and how one record's bytes become values
+//! - `codec.rs`   encodings and field types
+//! - `reader.rs`  safe open, change detection, streaming records
+//! - `index.rs`   per-version view: csv column map and the key index
+//! - `query.rs`   filters, order, bounded results
+//! - `error.rs`   what can go wrong, worded for the caller
+
+pub mod codec;
+pub mod config;
+pub mod error;
+pub mod index;
+pub mod query;
+pub mod reader;
+pub mod table;
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+pub use error::FlatError;
+pub use table::Table;
+
+use super::{Query, RowSet};
+
+/// A directory of exports with its tables.
+pub struct FlatfileSource {
+    pub name: String,
+    pub tables: IndexMap<String, Arc<Table>>,
+}
+
+/// Run a query on a blocking thread: file I/O must not stall the async runtime.
+pub async fn run(table: Arc<Table>, query: Query) -> Result<RowSet, FlatError> {
+    tokio::task::spawn_blocking(move || query::run(&table, &query))
+        .await
+        .unwrap_or_else(|e| {
+            Err(FlatError::Unreadable {
+                file: "?".into(),
+                message: format!("reader thread failed: {e}"),
+            })
+        })
+}

@@ -1,0 +1,120 @@
+//! Answering a `Query` from an export: index lookup when the filters allow it, else a streaming
+//! scan; matching rows kept in a bounded, ordered buffer of `offset + limit + 1` rows so even a
+//! scan of a huge file holds only what it will return.
+
+use std::cmp::Ordering;
+
+use crate::backend::{Query, RowSet};
+use crate::value::Value;
+
+use super::error::FlatError;
+use super::index::{self, View};
+use super::reader;
+use super::table::{Line, RecordAt, Table};
+
+pub fn run(table: &Table, query: &Query) -> Result<RowSet, FlatError> {
+    let (handle, fp) = reader::open(table)?;
+    let view = index::view_for(table, &handle, fp)?;
+    let mut keep = Keeper::new(query);
+    let candidates = table
+        .index_field
+        .and_then(|fi| index::candidates(&view, fi, table.fields[fi].kind(), &query.filters));
+    match candidates {
+        Some(offsets) => {
+            for offset in offsets {
+                // Record numbers are unknown when jumping into the file; messages give the offset.
+                reader::scan(table, &handle, offset, 0, |line, at| {
+                    consider(table, &view, query, &mut keep, line, at)?;
+                    Ok(false)
+                })?;
+            }
+        }
+        None => reader::scan(table, &handle, view.data_start, 1, |line, at| {
+            consider(table, &view, query, &mut keep, line, at)
+        })?,
+    }
+    // Never present rows from a file that changed mid-read as a complete answer.
+    reader::confirm_unchanged(table, &handle, fp)?;
+    Ok(keep.finish(fp.as_version()))
+}
+
+/// Check one record against the filters (decoding only the filtered fields first), and keep it
+/// if it matches. Returns whether scanning should go on.
+fn consider(
+    table: &Table,
+    view: &View,
+    query: &Query,
+    keep: &mut Keeper,
+    line: &Line<'_>,
+    at: RecordAt,
+) -> Result<bool, FlatError> {
+    for f in &query.filters {
+        let v = table.decode_field(line, f.field, &view.columns, at)?;
+        if !f.op.test(&v, &f.value) {
+            return Ok(true);
+        }
+    }
+    let row = table.decode_row(line, &view.columns, at)?;
+    Ok(keep.push(row))
+}
+
+/// The best `cap` rows so far in query order (file order when there is no order).
+struct Keeper {
+    order: Vec<(usize, bool)>,
+    cap: usize,
+    offset: usize,
+    limit: usize,
+    rows: Vec<Vec<Value>>,
+}
+
+impl Keeper {
+    fn new(q: &Query) -> Self {
+        let offset = q.offset as usize;
+        let limit = q.limit as usize;
+        Keeper {
+            order: q.order.clone(),
+            cap: offset + limit + 1,
+            offset,
+            limit,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Keep `row` if it is among the best `cap`; false once no later row can matter.
+    fn push(&mut self, row: Vec<Value>) -> bool {
+        if self.order.is_empty() {
+            self.rows.push(row);
+            return self.rows.len() < self.cap;
+        }
+        // Equal keys keep file order: insert after every row that is not greater.
+        let at = self
+            .rows
+            .partition_point(|r| compare(&self.order, r, &row) != Ordering::Greater);
+        if at < self.cap {
+            self.rows.insert(at, row);
+            self.rows.truncate(self.cap);
+        }
+        true
+    }
+
+    fn finish(mut self, version: String) -> RowSet {
+        let truncated = self.rows.len() > self.offset + self.limit;
+        self.rows.truncate(self.offset + self.limit);
+        let rows = self.rows.split_off(self.offset.min(self.rows.len()));
+        RowSet {
+            rows,
+            truncated,
+            version,
+        }
+    }
+}
+
+fn compare(order: &[(usize, bool)], a: &[Value], b: &[Value]) -> Ordering {
+    for &(fi, desc) in order {
+        let o = a[fi].compare(&b[fi]);
+        if o != Ordering::Equal {
+            return if desc { o.reverse() } else { o };
+        }
+    }
+    Ordering::Equal
+}

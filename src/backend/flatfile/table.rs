@@ -1,0 +1,158 @@
+//! A compiled table: its file, format, encoding and fields, and how one record's bytes become
+//! typed values. Reading whole files lives in `reader.rs`; the key index in `index.rs`.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::mapping::model::{DecodeErrors, Encoding, FieldType};
+use crate::value::Value;
+
+use super::codec::{FieldCodec, decode};
+use super::error::FlatError;
+use super::index::View;
+
+/// Where a field's bytes are.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// fixed_width: 0-based byte start and length.
+    Fixed { start: usize, length: usize },
+    /// csv: a header name (resolved per file version) or a 0-based column number.
+    Named(String),
+    Column(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub place: Place,
+    pub codec: FieldCodec,
+    pub description: Option<String>,
+}
+
+impl Field {
+    pub fn kind(&self) -> FieldType {
+        self.codec.kind
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Format {
+    Csv { delimiter: u8, quote: u8, header: bool },
+    FixedWidth { allow_short: bool, record_len: usize },
+}
+
+/// One record's raw bytes as the reader found them.
+pub enum Line<'a> {
+    Fixed(&'a [u8]),
+    Csv(&'a csv::ByteRecord),
+}
+
+pub struct Table {
+    pub name: String,
+    /// The file name as written in the mapping (used in messages).
+    pub file_name: String,
+    pub path: PathBuf,
+    /// The source directory; the file must resolve inside it.
+    pub dir: PathBuf,
+    pub format: Format,
+    pub encoding: Encoding,
+    pub decode_errors: DecodeErrors,
+    pub fields: Vec<Field>,
+    /// The indexed field (the first key field), if any.
+    pub index_field: Option<usize>,
+    pub stable_for: Duration,
+    /// The last view of the file (column map and key index), rebuilt when the file changes.
+    pub view: Mutex<Option<std::sync::Arc<View>>>,
+}
+
+/// Where a record is, for messages.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordAt {
+    pub number: u64,
+    pub offset: u64,
+}
+
+impl Table {
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Decode field `fi` of a record. `columns` maps fields to csv columns for this file version.
+    pub fn decode_field(
+        &self,
+        line: &Line<'_>,
+        fi: usize,
+        columns: &[usize],
+        at: RecordAt,
+    ) -> Result<Value, FlatError> {
+        let field = &self.fields[fi];
+        let (bytes, field_offset) = match (line, &field.place) {
+            (Line::Fixed(l), Place::Fixed { start, length }) => {
+                let from = (*start).min(l.len());
+                let to = (start + length).min(l.len());
+                (&l[from..to], *start as u64)
+            }
+            // csv: the csv reader unquotes fields, so the record's offset is the honest one.
+            (Line::Csv(r), _) => match r.get(columns[fi]) {
+                Some(bytes) => (bytes, 0),
+                None => {
+                    return Err(self.record_error(
+                        at,
+                        field,
+                        format!(
+                            "record has {} columns but the field is column {}; the record is truncated or the layout is wrong",
+                            r.len(),
+                            columns[fi] + 1
+                        ),
+                    ));
+                }
+            },
+            _ => unreachable!("field places are compiled to match the table format"),
+        };
+        let text = decode(bytes, self.encoding, self.decode_errors).map_err(|bad| {
+            self.record_error(
+                at,
+                field,
+                format!(
+                    "invalid {} at byte {} (set decode_errors: replace to accept it)",
+                    encoding_name(self.encoding),
+                    at.offset + field_offset + bad as u64
+                ),
+            )
+        })?;
+        field
+            .codec
+            .parse(&text)
+            .map_err(|m| self.record_error(at, field, m))
+    }
+
+    /// Decode every field of a record, in field order.
+    pub fn decode_row(
+        &self,
+        line: &Line<'_>,
+        columns: &[usize],
+        at: RecordAt,
+    ) -> Result<Vec<Value>, FlatError> {
+        (0..self.fields.len())
+            .map(|fi| self.decode_field(line, fi, columns, at))
+            .collect()
+    }
+
+    pub fn record_error(&self, at: RecordAt, field: &Field, message: String) -> FlatError {
+        FlatError::Record {
+            file: self.file_name.clone(),
+            record: at.number,
+            offset: at.offset,
+            message: format!("field `{}`: {message}", field.name),
+        }
+    }
+}
+
+pub fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Utf8 => "utf-8",
+        Encoding::Windows1252 => "windows-1252",
+        Encoding::Iso88591 => "iso-8859-1",
+    }
+}

@@ -1,0 +1,492 @@
+//! The catalogue: every mapping file of a directory merged and compiled into ready-to-run
+//! tools, resources and prompts. Compilation does no backend I/O and collects every problem
+//! (duplicates across files, dangling references, layout mistakes) before giving up.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
+use serde_saphyr::{Location, Spanned};
+
+use crate::backend::flatfile::{self, Table};
+use crate::backend::{Op, Source};
+use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
+use crate::mapping::model::{
+    Annotations, Condition, FieldType, MappingFile, Operand, ParamType, PromptDef, ResourceDef,
+    Role, SourceKind, ToolDef,
+};
+use crate::mapping::params::{self, Param};
+use crate::mapping::shape::{self, Shape};
+use crate::uri::UriTemplate;
+use crate::value::Value;
+
+/// Rows per call when a tool sets no `limit`.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// The most rows one call may return.
+pub const MAX_LIMIT: u32 = 10_000;
+
+pub struct Catalog {
+    pub sources: IndexMap<String, Arc<Source>>,
+    pub tools: IndexMap<String, Arc<Tool>>,
+    pub resources: Vec<Resource>,
+    pub prompts: IndexMap<String, Prompt>,
+}
+
+pub struct Tool {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub params: Vec<Param>,
+    pub table: Arc<Table>,
+    pub filters: Vec<FilterSpec>,
+    pub order: Vec<(usize, bool)>,
+    pub limit: u32,
+    pub shape: Shape,
+    pub annotations: ToolHints,
+    pub input_schema: Map<String, Json>,
+    pub output_schema: Map<String, Json>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ToolHints {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+/// A filter before binding: the operand is a parameter name or a literal.
+#[derive(Debug, Clone)]
+pub struct FilterSpec {
+    pub field: usize,
+    pub op: Op,
+    pub operand: Bound,
+}
+
+#[derive(Debug, Clone)]
+pub enum Bound {
+    Param(String),
+    Literal(Value),
+}
+
+pub struct Resource {
+    pub name: String,
+    pub uri: String,
+    /// Set when the URI has `{variables}`.
+    pub template: Option<UriTemplate>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub mime_type: String,
+    pub tool: String,
+    pub arguments: Map<String, Json>,
+}
+
+pub struct Prompt {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// (name, description, required)
+    pub arguments: Vec<(String, Option<String>, bool)>,
+    pub messages: Vec<PromptMessage>,
+}
+
+pub struct PromptMessage {
+    pub role: Role,
+    pub text: String,
+    pub resource: Option<String>,
+}
+
+/// Summary line printed by `check`.
+impl Catalog {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} tools, {} resources, {} prompts, {} sources",
+            self.tools.len(),
+            self.resources.len(),
+            self.prompts.len(),
+            self.sources.len()
+        )
+    }
+}
+
+/// Load and compile a mapping directory (or a single file).
+pub fn load(dir: &Path) -> Result<Catalog, Vec<Problem>> {
+    let paths = load::mapping_files(dir).map_err(|m| {
+        vec![Problem {
+            file: Arc::from(dir),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            message: m,
+        }]
+    })?;
+    let mut problems = Vec::new();
+    let files = load::load_files(&paths, &mut problems);
+    let catalog = compile(&files, &mut problems);
+    if problems.is_empty() { Ok(catalog) } else { Err(problems) }
+}
+
+/// Where a name was first defined, to report duplicates naming both files.
+#[derive(Default)]
+struct Seen(HashMap<(&'static str, String), (PathBuf, u64, u64)>);
+
+impl Seen {
+    fn first(&mut self, section: &'static str, name: &str, file: &Path, loc: &Location, p: &mut FileProblems<'_>) -> bool {
+        let key = (section, name.to_string());
+        if let Some((f, l, c)) = self.0.get(&key) {
+            p.at(loc, format!("{section}.{name}"), format!("duplicate {} `{name}`: already defined at {}:{l}:{c}", singular(section), f.display()));
+            return false;
+        }
+        self.0.insert(key, (file.to_path_buf(), loc.line(), loc.column()));
+        true
+    }
+}
+
+fn singular(section: &str) -> &str {
+    section.strip_suffix('s').unwrap_or(section)
+}
+
+fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
+    let mut seen = Seen::default();
+    let mut cat = Catalog {
+        sources: IndexMap::new(),
+        tools: IndexMap::new(),
+        resources: Vec::new(),
+        prompts: IndexMap::new(),
+    };
+    // Sources first: tools in any file may name a source from any other file.
+    for f in files {
+        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        check_version(&f.mapping, &mut p);
+        for (name, def) in &f.mapping.sources {
+            if seen.first("sources", name, &f.path, &def.referenced, &mut p)
+                && let Some(src) = compile_source(name, def, &f.dir, &mut p)
+            {
+                cat.sources.insert(name.clone(), Arc::new(src));
+            }
+        }
+    }
+    for f in files {
+        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        for (name, def) in &f.mapping.tools {
+            if seen.first("tools", name, &f.path, &def.referenced, &mut p)
+                && let Some(tool) = compile_tool(name, def, &cat.sources, &mut p)
+            {
+                cat.tools.insert(name.clone(), Arc::new(tool));
+            }
+        }
+    }
+    for f in files {
+        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        for (name, def) in &f.mapping.resources {
+            if seen.first("resources", name, &f.path, &def.referenced, &mut p)
+                && let Some(r) = compile_resource(name, def, &cat, &mut p)
+            {
+                cat.resources.push(r);
+            }
+        }
+    }
+    for f in files {
+        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        for (name, def) in &f.mapping.prompts {
+            if seen.first("prompts", name, &f.path, &def.referenced, &mut p) {
+                let prompt = compile_prompt(name, def, &cat.resources, &mut p);
+                cat.prompts.insert(name.clone(), prompt);
+            }
+        }
+    }
+    cat
+}
+
+fn check_version(m: &MappingFile, p: &mut FileProblems<'_>) {
+    if let Some(v) = m.version.filter(|v| *v != 1) {
+        p.at(&Location::UNKNOWN, "version", format!("mapping format version {v} is not supported; this build reads version 1"));
+    }
+}
+
+fn compile_source(name: &str, def: &Spanned<SourceDef>, dir: &Path, p: &mut FileProblems<'_>) -> Option<Source> {
+    check_name(name, &def.referenced, &format!("sources.{name}"), p);
+    let kind = def.value.kind.value;
+    match kind {
+        SourceKind::Flatfile => Some(Source::Flatfile(flatfile::config::compile(name, &def.value, dir, p))),
+        SourceKind::Odbc | SourceKind::Mssql | SourceKind::Soap => {
+            p.at(
+                &def.value.kind.referenced,
+                format!("sources.{name}.kind"),
+                format!("source kind `{}` is not available in this build yet; available: flatfile", kind.name()),
+            );
+            None
+        }
+    }
+}
+
+use crate::mapping::model::SourceDef;
+
+/// Tool, resource and prompt names are what agents type: keep them to MCP's safe characters.
+fn check_name(name: &str, loc: &Location, path: &str, p: &mut FileProblems<'_>) {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if !ok {
+        p.at(loc, path, format!("`{name}` is not a valid name: use 1 to 64 letters, digits, `_`, `-` or `.`"));
+    }
+}
+
+fn compile_tool(name: &str, def: &Spanned<ToolDef>, sources: &IndexMap<String, Arc<Source>>, p: &mut FileProblems<'_>) -> Option<Tool> {
+    let here = format!("tools.{name}");
+    let d = &def.value;
+    check_name(name, &def.referenced, &here, p);
+    if d.description.value.trim().is_empty() {
+        p.at(&d.description.referenced, format!("{here}.description"), "the description is what agents read to choose a tool: say what it returns");
+    }
+    let params: Vec<Param> = d
+        .parameters
+        .iter()
+        .map(|(n, pd)| params::compile(n, pd, &format!("{here}.parameters.{n}"), p))
+        .collect();
+    let table = find_table(d, sources, &here, p)?;
+    let filters = compile_filters(d, &table, &params, &here, p);
+    let order = compile_order(d, &table, &here, p);
+    let limit = match &d.limit {
+        Some(l) if l.value == 0 || l.value > MAX_LIMIT => {
+            p.at(&l.referenced, format!("{here}.limit"), format!("`limit` must be between 1 and {MAX_LIMIT}"));
+            DEFAULT_LIMIT
+        }
+        Some(l) => l.value,
+        None => DEFAULT_LIMIT,
+    };
+    let shape = shape::compile(d.result.as_ref(), &table, &here, p);
+    let input_schema = params::input_schema(&params, !shape.one);
+    let output_schema = output_schema(&shape);
+    Some(Tool {
+        name: name.to_string(),
+        title: d.title.clone(),
+        description: d.description.value.clone(),
+        params,
+        table,
+        filters,
+        order,
+        limit,
+        shape,
+        annotations: hints(&d.annotations),
+        input_schema,
+        output_schema,
+    })
+}
+
+fn hints(a: &Annotations) -> ToolHints {
+    ToolHints {
+        read_only: a.read_only.unwrap_or(true),
+        destructive: a.destructive.unwrap_or(false),
+        idempotent: a.idempotent.unwrap_or(true),
+        open_world: a.open_world.unwrap_or(false),
+    }
+}
+
+fn find_table(d: &ToolDef, sources: &IndexMap<String, Arc<Source>>, here: &str, p: &mut FileProblems<'_>) -> Option<Arc<Table>> {
+    let Some(src) = sources.get(&d.source.value) else {
+        let known: Vec<&str> = sources.keys().map(|s| s.as_str()).collect();
+        p.at(&d.source.referenced, format!("{here}.source"), format!("unknown source `{}`; defined sources: {}", d.source.value, list(&known)));
+        return None;
+    };
+    let Source::Flatfile(ff) = src.as_ref();
+    let Some(table) = &d.table else {
+        p.at(&d.source.referenced, here, format!("a tool on flatfile source `{}` needs `table:` (one of: {})", d.source.value, list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())));
+        return None;
+    };
+    match ff.tables.get(&table.value) {
+        Some(t) => Some(t.clone()),
+        None => {
+            p.at(&table.referenced, format!("{here}.table"), format!("source `{}` has no table `{}`; its tables: {}", d.source.value, table.value, list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())));
+            None
+        }
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() { "none".into() } else { names.join(", ") }
+}
+
+fn field_names(t: &Table) -> String {
+    t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn compile_filters(d: &ToolDef, table: &Table, params: &[Param], here: &str, p: &mut FileProblems<'_>) -> Vec<FilterSpec> {
+    let mut out = Vec::new();
+    for (field, cond) in &d.filter {
+        let path = format!("{here}.where.{field}");
+        let Some(fi) = table.field_index(field) else {
+            p.at(&cond.referenced, &path, format!("`{field}` is not a field of table `{}`; its fields are: {}", table.name, field_names(table)));
+            continue;
+        };
+        let Condition(form) = &cond.value;
+        let ops = [
+            (Op::Equals, &form.equals),
+            (Op::StartsWith, &form.starts_with),
+            (Op::Min, &form.min),
+            (Op::Max, &form.max),
+            (Op::LessThan, &form.less_than),
+            (Op::GreaterThan, &form.greater_than),
+        ];
+        let before = out.len();
+        for (op, operand) in ops {
+            let Some(operand) = operand else { continue };
+            if let Some(bound) = compile_operand(operand, table.fields[fi].kind(), params, &cond.referenced, &format!("{path}.{}", op.name()), p) {
+                out.push(FilterSpec { field: fi, op, operand: bound });
+            }
+        }
+        if out.len() == before && form_is_empty(form) {
+            p.at(&cond.referenced, &path, "a filter needs an operator: equals, starts_with, min, max, less_than or greater_than");
+        }
+    }
+    out
+}
+
+fn form_is_empty(f: &crate::mapping::shorthand::ConditionForm) -> bool {
+    f.equals.is_none() && f.starts_with.is_none() && f.min.is_none() && f.max.is_none() && f.less_than.is_none() && f.greater_than.is_none()
+}
+
+fn compile_operand(operand: &Operand, kind: FieldType, params: &[Param], loc: &Location, path: &str, p: &mut FileProblems<'_>) -> Option<Bound> {
+    match operand {
+        Operand::Param(name) => {
+            if params.iter().any(|x| &x.name == name) {
+                Some(Bound::Param(name.clone()))
+            } else {
+                let known: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
+                p.at(loc, path, format!("`{name}` is not a parameter of this tool (parameters: {}); write {{ value: {name} }} for a literal", list(&known)));
+                None
+            }
+        }
+        Operand::Literal(v) => match literal(v, kind) {
+            Ok(val) => Some(Bound::Literal(val)),
+            Err(e) => {
+                p.at(loc, path, format!("literal {e}"));
+                None
+            }
+        },
+    }
+}
+
+/// A literal in `where` has the type of the field it is compared with.
+fn literal(v: &Json, kind: FieldType) -> Result<Value, String> {
+    let as_param = match kind {
+        FieldType::String => ParamType::String,
+        FieldType::Integer => ParamType::Integer,
+        FieldType::Number => ParamType::Number,
+        FieldType::Boolean => ParamType::Boolean,
+        FieldType::Date => ParamType::Date,
+        FieldType::Decimal => {
+            let text = match v {
+                Json::String(s) => s.clone(),
+                Json::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            return rust_decimal::Decimal::from_str_exact(&text).map(Value::Dec).map_err(|_| format!("must be a decimal (got {v})"));
+        }
+    };
+    params::coerce(as_param, v, &[])
+}
+
+fn compile_order(d: &ToolDef, table: &Table, here: &str, p: &mut FileProblems<'_>) -> Vec<(usize, bool)> {
+    d.order_by
+        .iter()
+        .filter_map(|k| match table.field_index(&k.value.field) {
+            Some(fi) => Some((fi, k.value.descending)),
+            None => {
+                p.at(&k.referenced, format!("{here}.order_by"), format!("`{}` is not a field of table `{}`; its fields are: {}", k.value.field, table.name, field_names(table)));
+                None
+            }
+        })
+        .collect()
+}
+
+/// List tools return `{rows, count, truncated, next_cursor}`; `one: true` tools the record.
+fn output_schema(shape: &Shape) -> Map<String, Json> {
+    let row = shape.row_schema();
+    let schema = if shape.one {
+        row
+    } else {
+        serde_json::json!({
+            "type": "object",
+            "properties": {
+                "rows": {"type": "array", "items": row},
+                "count": {"type": "integer", "description": "Rows in this result."},
+                "truncated": {"type": "boolean", "description": "More rows match; call again with `cursor` set to `next_cursor`."},
+                "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` to get the next rows."}
+            },
+            "required": ["rows", "count", "truncated", "next_cursor"]
+        })
+    };
+    match schema {
+        Json::Object(m) => m,
+        _ => unreachable!("schemas are objects"),
+    }
+}
+
+fn compile_resource(name: &str, def: &Spanned<ResourceDef>, cat: &Catalog, p: &mut FileProblems<'_>) -> Option<Resource> {
+    let here = format!("resources.{name}");
+    let d = &def.value;
+    check_name(name, &def.referenced, &here, p);
+    let template = match UriTemplate::parse(&d.uri.value) {
+        Ok(t) => t,
+        Err(e) => {
+            p.at(&d.uri.referenced, format!("{here}.uri"), e);
+            return None;
+        }
+    };
+    let Some(tool) = cat.tools.get(&d.tool.value) else {
+        let known: Vec<&str> = cat.tools.keys().map(|s| s.as_str()).collect();
+        p.at(&d.tool.referenced, format!("{here}.tool"), format!("unknown tool `{}`; defined tools: {}", d.tool.value, list(&known)));
+        return None;
+    };
+    for var in template.variables() {
+        if !tool.params.iter().any(|x| x.name == var) {
+            p.at(&d.uri.referenced, format!("{here}.uri"), format!("URI variable `{{{var}}}` is not a parameter of tool `{}`", tool.name));
+        }
+    }
+    let is_template = !template.variables().is_empty();
+    Some(Resource {
+        name: name.to_string(),
+        uri: d.uri.value.clone(),
+        template: is_template.then_some(template),
+        title: d.title.clone(),
+        description: d.description.clone().or_else(|| Some(tool.description.clone())),
+        mime_type: d.mime_type.clone().unwrap_or_else(|| "application/json".into()),
+        tool: tool.name.clone(),
+        arguments: d.arguments.clone(),
+    })
+}
+
+fn compile_prompt(name: &str, def: &Spanned<PromptDef>, resources: &[Resource], p: &mut FileProblems<'_>) -> Prompt {
+    let here = format!("prompts.{name}");
+    let d = &def.value;
+    check_name(name, &def.referenced, &here, p);
+    let args: Vec<(String, Option<String>, bool)> = d.arguments.iter().map(|(n, a)| (n.clone(), a.description.clone(), a.required)).collect();
+    if d.messages.value.is_empty() {
+        p.at(&d.messages.referenced, format!("{here}.messages"), "a prompt needs at least one message");
+    }
+    let mut messages = Vec::new();
+    for (i, m) in d.messages.value.iter().enumerate() {
+        let mpath = format!("{here}.messages[{i}]");
+        for var in crate::uri::placeholders(&m.text.value) {
+            if !args.iter().any(|a| a.0 == var) {
+                p.at(&m.text.referenced, format!("{mpath}.text"), format!("placeholder `{{{var}}}` is not an argument of this prompt"));
+            }
+        }
+        if let Some(r) = &m.resource {
+            for var in crate::uri::placeholders(&r.value) {
+                if !args.iter().any(|a| a.0 == var) {
+                    p.at(&r.referenced, format!("{mpath}.resource"), format!("placeholder `{{{var}}}` is not an argument of this prompt"));
+                }
+            }
+            let known = resources.iter().any(|res| res.uri == r.value);
+            if !known {
+                p.at(&r.referenced, format!("{mpath}.resource"), format!("`{}` is not the URI of a resource in these mappings", r.value));
+            }
+        }
+        messages.push(PromptMessage { role: m.role, text: m.text.value.clone(), resource: m.resource.as_ref().map(|r| r.value.clone()) });
+    }
+    Prompt { name: name.to_string(), title: d.title.clone(), description: d.description.clone(), arguments: args, messages }
+}

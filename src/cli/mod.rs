@@ -1,0 +1,177 @@
+//! The `legacy-mcp` commands. Each returns an exit code; `main` only parses and dispatches.
+//!
+//! - `serve`   MCP over stdio (default) or streamable HTTP (`--http`)
+//! - `check`   validate mappings without touching backends; every problem as file:line:col
+//! - `call`    run one tool through the pipeline and print its JSON
+//! - `read`    read one resource through the pipeline and print it
+//! - `schema`  print the JSON Schema of the mapping format
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Map, Value as Json};
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::{self, Catalog};
+use crate::mcp::http::HttpOptions;
+use crate::mcp::{self, Server};
+use crate::pipeline::{CallError, Pipeline};
+
+#[derive(Parser)]
+#[command(name = "legacy-mcp", version, about = "A standard MCP endpoint in front of an old ERP, driven by YAML mappings.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct MappingsArg {
+    /// Directory of mapping files (*.yaml), or one file.
+    #[arg(long, env = "LEGACY_MCP_MAPPINGS", default_value = "mappings/demo")]
+    pub mappings: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdio, or over streamable HTTP with --http.
+    Serve {
+        #[command(flatten)]
+        mappings: MappingsArg,
+        /// Serve streamable HTTP at /mcp on this address instead of stdio
+        /// (default 127.0.0.1:8080 when given without a value).
+        #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8080", value_name = "ADDR")]
+        http: Option<SocketAddr>,
+        /// Accept this Host header as well (repeatable); loopback names are always accepted.
+        #[arg(long = "allowed-host", value_name = "HOST")]
+        allowed_hosts: Vec<String>,
+        /// Accept browser requests from this Origin (repeatable), e.g. https://tools.example:443.
+        #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+        allowed_origins: Vec<String>,
+        /// Items per page of tools/list, resources/list, prompts/list.
+        #[arg(long, default_value_t = mcp::handler::DEFAULT_PAGE_SIZE)]
+        page_size: usize,
+        /// Largest accepted request in bytes.
+        #[arg(long, default_value_t = mcp::DEFAULT_MAX_REQUEST_BYTES)]
+        max_request_bytes: usize,
+    },
+    /// Validate mappings without touching any backend; report every problem.
+    Check {
+        #[command(flatten)]
+        mappings: MappingsArg,
+    },
+    /// Run one tool and print its result as JSON (exit 1 on a tool error).
+    Call {
+        /// The tool's name.
+        tool: String,
+        #[command(flatten)]
+        mappings: MappingsArg,
+        /// Arguments as a JSON object.
+        #[arg(long, default_value = "{}")]
+        args: String,
+    },
+    /// Read one resource and print it (exit 1 on an error).
+    Read {
+        /// The resource URI, e.g. erp://customers/C10000.
+        uri: String,
+        #[command(flatten)]
+        mappings: MappingsArg,
+    },
+    /// Print the JSON Schema (draft 2020-12) of the mapping format.
+    Schema,
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&crate::mapping::schema::mapping_schema()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Check { mappings } => check(&mappings.mappings),
+        Command::Call { tool, mappings, args } => call(&mappings.mappings, &tool, &args).await,
+        Command::Read { uri, mappings } => read(&mappings.mappings, &uri).await,
+        Command::Serve { mappings, http, allowed_hosts, allowed_origins, page_size, max_request_bytes } => {
+            let Some(catalog) = load_or_report(&mappings.mappings) else { return ExitCode::FAILURE };
+            tracing::info!(mappings = %mappings.mappings.display(), "{}", catalog.summary());
+            let server = Server::new(Arc::new(catalog), page_size);
+            let result = match http {
+                None => mcp::stdio::serve(server, max_request_bytes).await,
+                Some(listen) => {
+                    let cancel = CancellationToken::new();
+                    let on_signal = cancel.clone();
+                    tokio::spawn(async move {
+                        let _ = tokio::signal::ctrl_c().await;
+                        on_signal.cancel();
+                    });
+                    let opts = HttpOptions { listen, allowed_hosts, allowed_origins, max_request_bytes };
+                    mcp::http::serve(server, opts, cancel).await
+                }
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("legacy-mcp: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Load mappings; on problems print each as file:line:col and return None.
+fn load_or_report(dir: &Path) -> Option<Catalog> {
+    match catalog::load(dir) {
+        Ok(c) => Some(c),
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem{} in {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, dir.display());
+            None
+        }
+    }
+}
+
+fn check(dir: &Path) -> ExitCode {
+    match load_or_report(dir) {
+        Some(c) => {
+            println!("ok: {} ({})", c.summary(), dir.display());
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+async fn call(dir: &Path, tool: &str, args: &str) -> ExitCode {
+    let args: Map<String, Json> = match serde_json::from_str(args) {
+        Ok(Json::Object(m)) => m,
+        Ok(_) => return fail("--args must be a JSON object, e.g. '{\"customer_no\": \"C10000\"}'"),
+        Err(e) => return fail(&format!("--args is not valid JSON: {e}")),
+    };
+    let Some(catalog) = load_or_report(dir) else { return ExitCode::FAILURE };
+    let pipeline = Pipeline::new(Arc::new(catalog));
+    print_result(pipeline.call_tool(tool, args).await.map(|o| o.structured))
+}
+
+async fn read(dir: &Path, uri: &str) -> ExitCode {
+    let Some(catalog) = load_or_report(dir) else { return ExitCode::FAILURE };
+    let pipeline = Pipeline::new(Arc::new(catalog));
+    print_result(pipeline.read_resource(uri).await.map(|(_, o)| o.structured))
+}
+
+fn print_result(result: Result<Json, CallError>) -> ExitCode {
+    match result {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}

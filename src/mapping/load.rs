@@ -1,0 +1,149 @@
+//! Reading a mapping directory: every `*.yaml` / `*.yml` file, parsed strictly, in name order.
+//! A file that does not parse is reported with its position and the others are still read, so
+//! `check` can show every problem at once.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_saphyr::Location;
+
+use super::model::MappingFile;
+
+/// One problem in the mappings, printed as `file:line:col: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: Arc<Path>,
+    pub line: u64,
+    pub column: u64,
+    /// The key path, e.g. `tools.find_items.where.item_no`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{} (at {})", self.message, self.path)
+        }
+    }
+}
+
+/// Problems found in one file, with a helper to add more at a YAML position.
+pub struct FileProblems<'a> {
+    pub file: Arc<Path>,
+    pub out: &'a mut Vec<Problem>,
+}
+
+impl FileProblems<'_> {
+    pub fn at(&mut self, loc: &Location, path: impl Into<String>, message: impl Into<String>) {
+        self.out.push(Problem {
+            file: self.file.clone(),
+            line: loc.line().max(1),
+            column: loc.column().max(1),
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// A parsed file and where it came from.
+pub struct LoadedFile {
+    pub path: Arc<Path>,
+    pub dir: PathBuf,
+    pub mapping: MappingFile,
+}
+
+/// The mapping files of a directory (or one file), in name order.
+pub fn mapping_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if dir.is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read mapping directory {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml") | Some("yml")
+                )
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!(
+            "no mapping files (*.yaml, *.yml) in {}",
+            dir.display()
+        ));
+    }
+    Ok(files)
+}
+
+/// Parse every file; return those that parsed and a problem for each that did not.
+pub fn load_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<LoadedFile> {
+    let mut loaded = Vec::new();
+    for path in paths {
+        let file: Arc<Path> = Arc::from(path.as_path());
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(problem_at(&file, 1, 1, format!("cannot read file: {e}")));
+                continue;
+            }
+        };
+        match parse(&text) {
+            Ok(mapping) => loaded.push(LoadedFile {
+                dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                path: file,
+                mapping,
+            }),
+            Err(e) => problems.push(parse_problem(&file, &e)),
+        }
+    }
+    loaded
+}
+
+/// Parse one mapping document. An empty file is an empty mapping.
+pub fn parse(text: &str) -> Result<MappingFile, serde_saphyr::Error> {
+    if text.trim().is_empty() || text.lines().all(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
+        return Ok(MappingFile::default());
+    }
+    serde_saphyr::from_str(text)
+}
+
+fn problem_at(file: &Arc<Path>, line: u64, column: u64, message: String) -> Problem {
+    Problem {
+        file: file.clone(),
+        line,
+        column,
+        path: String::new(),
+        message,
+    }
+}
+
+/// Turn a serde-saphyr error into a one-line problem: its position, and its message without
+/// the source snippet (the position says where; editors show the line).
+fn parse_problem(file: &Arc<Path>, e: &serde_saphyr::Error) -> Problem {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line().max(1), l.column().max(1)))
+        .unwrap_or((1, 1));
+    let rendered = e.without_snippet().render();
+    let message = tidy_message(&rendered);
+    problem_at(file, line, column, message)
+}
+
+/// serde-saphyr renders `message at line N, column M`; the position is already in front.
+fn tidy_message(rendered: &str) -> String {
+    let first = rendered.lines().next().unwrap_or(rendered).trim();
+    let cut = first
+        .rfind(" at line ")
+        .map(|i| &first[..i])
+        .unwrap_or(first);
+    cut.trim_end_matches(':').trim().to_string()
+}

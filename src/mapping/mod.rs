@@ -1,0 +1,19 @@
+//! The mapping format v1: what integrators write.
+//!
+//! - `model`        serde types of one file (strict; positions via `Spanned`)
+//! - `shorthand`    the short/long forms of filters, order keys and output fields
+//! - `units`        durations and sizes (`30s`, `10MB`)
+//! - `interpolate`  `${env:NAME}` and `${file:PATH}`
+//! - `load`         reading a directory; problems as `file:line:col: message`
+//! - `params`       tool parameters: validation, coercion, input schema
+//! - `shape`        result shaping and output schema
+//! - `schema`       the JSON Schema of the mapping format itself
+
+pub mod interpolate;
+pub mod load;
+pub mod model;
+pub mod params;
+pub mod schema;
+pub mod shape;
+pub mod shorthand;
+pub mod units;

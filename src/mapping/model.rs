@@ -1,0 +1,464 @@
+//! The mapping format v1 as serde types: what one YAML file may say. Strict: unknown keys are
+//! errors. Positions come from `serde_saphyr::Spanned`; the JSON Schema from `schemars`.
+//!
+//! Shorthand forms (`item_no: prefix` for an equality filter, `"-price"` for a descending order)
+//! are parsed by hand-written visitors in `shorthand.rs` so that errors inside the long form keep
+//! their YAML positions (serde's untagged enums would lose them).
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::units::DurationText;
+
+pub use super::shorthand::{Condition, FieldSpec, Operand, OrderKey};
+
+/// One mapping file. Every section is optional; a directory of files is merged by name.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "legacy-mcp mapping file (format v1)")]
+pub struct MappingFile {
+    /// The mapping format version; 1 is the only one so far.
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// Named backends: how to reach data and how it is laid out.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, SourceDef>")]
+    pub sources: IndexMap<String, Spanned<SourceDef>>,
+    /// MCP tools: what an agent may ask, with typed parameters.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, ToolDef>")]
+    pub tools: IndexMap<String, Spanned<ToolDef>>,
+    /// MCP resources: static URIs and URI templates answered by a tool.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, ResourceDef>")]
+    pub resources: IndexMap<String, Spanned<ResourceDef>>,
+    /// MCP prompts: message templates with arguments, optionally embedding resources.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, PromptDef>")]
+    pub prompts: IndexMap<String, Spanned<PromptDef>>,
+}
+
+/// The kind of a source. Only `flatfile` is available in this build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A directory of flat-file exports (CSV, fixed width).
+    Flatfile,
+    /// An ODBC data source (not available in this build yet).
+    Odbc,
+    /// Microsoft SQL Server over TDS (not available in this build yet).
+    Mssql,
+    /// A SOAP service (not available in this build yet).
+    Soap,
+}
+
+impl SourceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Flatfile => "flatfile",
+            SourceKind::Odbc => "odbc",
+            SourceKind::Mssql => "mssql",
+            SourceKind::Soap => "soap",
+        }
+    }
+}
+
+/// A backend. `kind` picks which of the options below apply.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDef {
+    #[schemars(with = "SourceKind")]
+    pub kind: Spanned<SourceKind>,
+    /// What this source is, for people reading the mapping.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// flatfile: the export directory, relative to the mapping file. `${env:NAME}` allowed.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub directory: Option<Spanned<String>>,
+    /// flatfile: a file modified more recently than this is taken to be still being written
+    /// and is not read (default 0s: no wait).
+    #[serde(default)]
+    pub stable_for: Option<DurationText>,
+    /// flatfile: the exported tables, by name.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, TableDef>")]
+    pub tables: IndexMap<String, Spanned<TableDef>>,
+}
+
+/// Layout of a flat file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    /// Delimited text (`delimiter`, `quote`, `header`).
+    Csv,
+    /// Columns at fixed byte positions, one record per line.
+    FixedWidth,
+}
+
+/// Character encoding of a flat file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+    #[serde(rename = "iso-8859-1")]
+    Iso88591,
+}
+
+/// What to do with bytes that are not valid in the declared encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecodeErrors {
+    /// Fail the call, naming file, record and byte offset (default).
+    #[default]
+    Fail,
+    /// Replace each bad sequence with U+FFFD and carry on.
+    Replace,
+}
+
+/// One exported file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableDef {
+    /// The file name inside the source directory (no `..`, no absolute paths).
+    #[schemars(with = "String")]
+    pub file: Spanned<String>,
+    #[schemars(with = "FileFormat")]
+    pub format: Spanned<FileFormat>,
+    /// Default utf-8.
+    #[serde(default)]
+    pub encoding: Option<Encoding>,
+    /// Default fail.
+    #[serde(default)]
+    pub decode_errors: DecodeErrors,
+    /// csv: one character, default `,`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub delimiter: Option<Spanned<String>>,
+    /// csv: one character, default `"`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub quote: Option<Spanned<String>>,
+    /// csv: whether the first record names the columns (default true).
+    #[serde(default)]
+    pub header: Option<bool>,
+    /// fixed_width: records shorter than the layout are an error (default) unless this is true,
+    /// in which case missing columns read as blank.
+    #[serde(default)]
+    pub allow_short_records: bool,
+    /// Fields that identify a record; the first one is indexed for fast lookups.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub key: Vec<Spanned<String>>,
+    /// The typed fields, in output order.
+    #[schemars(with = "IndexMap<String, FieldDef>")]
+    pub fields: IndexMap<String, Spanned<FieldDef>>,
+}
+
+/// Type of a field or parameter value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    String,
+    Integer,
+    /// Exact decimal; appears in JSON as a string such as "123.45".
+    Decimal,
+    /// Binary floating point; use decimal for amounts.
+    Number,
+    Boolean,
+    /// Appears in JSON as an ISO 8601 date string.
+    Date,
+}
+
+impl FieldType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Decimal => "decimal",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+        }
+    }
+}
+
+/// How string fields are trimmed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trim {
+    /// Leading and trailing white space removed (default).
+    #[default]
+    Both,
+    Left,
+    Right,
+    None,
+}
+
+/// Date layouts found in ERP exports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateFormat {
+    /// `2026-11-20` (default).
+    #[default]
+    Iso,
+    /// `20261120`.
+    Yyyymmdd,
+    /// `20.11.2026`.
+    #[serde(rename = "dd.mm.yyyy")]
+    DdMmYyyy,
+    /// `11/20/2026`.
+    #[serde(rename = "mm/dd/yyyy")]
+    MmDdYyyy,
+    /// `20/11/2026`.
+    #[serde(rename = "dd/mm/yyyy")]
+    DdMmYyyySlash,
+}
+
+/// One field of a table.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// Default string.
+    #[serde(rename = "type", default)]
+    #[schemars(with = "Option<FieldType>")]
+    pub kind: Option<Spanned<FieldType>>,
+    /// fixed_width: 1-based byte position of the first byte.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub start: Option<Spanned<u32>>,
+    /// fixed_width: width in bytes.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub length: Option<Spanned<u32>>,
+    /// csv: the header name of the column (default: the field name when `header` is true).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// csv: the 1-based column number, for files without a header row.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub index: Option<Spanned<u32>>,
+    /// string: trimming (default both).
+    #[serde(default)]
+    pub trim: Trim,
+    /// decimal: implied decimal places when the text has no separator (`00012345`, scale 2 is
+    /// 123.45), and the scale of the result.
+    #[serde(default)]
+    pub scale: Option<u32>,
+    /// decimal/number: the decimal separator, `.` (default) or `,`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub decimal_separator: Option<Spanned<String>>,
+    /// decimal/number/integer: a thousands separator to ignore, e.g. `.` or `'`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub group_separator: Option<Spanned<String>>,
+    /// date: the layout (default iso). Blank and all-zero dates read as null.
+    #[serde(default)]
+    pub date_format: DateFormat,
+    /// boolean: texts read as true (default `Y`, `J`, `1`, `true`, `X`).
+    #[serde(default)]
+    pub true_values: Option<Vec<String>>,
+    /// boolean: texts read as false (default `N`, `0`, `false`, and blank).
+    #[serde(default)]
+    pub false_values: Option<Vec<String>>,
+    /// What the field means, shown to agents in output schemas.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A tool parameter's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    /// An ISO 8601 date (`2026-11-20`); the default may be `today`.
+    Date,
+    /// One of `values`.
+    Enum,
+}
+
+/// One tool parameter.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamDef {
+    #[serde(rename = "type")]
+    #[schemars(with = "ParamType")]
+    pub kind: Spanned<ParamType>,
+    /// Shown to agents; say what the value is and give an example.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default: true unless a `default` is given.
+    #[serde(default)]
+    pub required: Option<bool>,
+    /// Used when the caller omits the argument. For dates, `today` means the server's date.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub default: Option<Spanned<serde_json::Value>>,
+    /// string: a regular expression the whole value must match.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub pattern: Option<Spanned<String>>,
+    /// string: minimum length in characters.
+    #[serde(default)]
+    pub min_length: Option<u32>,
+    /// string: maximum length in characters.
+    #[serde(default)]
+    pub max_length: Option<u32>,
+    /// integer/number: smallest allowed value; date: earliest ISO date.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub min: Option<Spanned<serde_json::Value>>,
+    /// integer/number: largest allowed value; date: latest ISO date.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub max: Option<Spanned<serde_json::Value>>,
+    /// enum: the allowed values.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// MCP tool annotations (hints for clients).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Annotations {
+    /// The tool does not modify anything (default true: every flat-file tool reads).
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    #[serde(default)]
+    pub destructive: Option<bool>,
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+    /// The tool reaches beyond the ERP (default false).
+    #[serde(default)]
+    pub open_world: Option<bool>,
+}
+
+/// A tool: parameters, the backend request, result shaping.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolDef {
+    /// Shown to agents: what the tool returns and when to use it.
+    #[schemars(with = "String")]
+    pub description: Spanned<String>,
+    /// A short human-readable title.
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, ParamDef>")]
+    pub parameters: IndexMap<String, Spanned<ParamDef>>,
+    /// The source this tool reads from.
+    #[schemars(with = "String")]
+    pub source: Spanned<String>,
+    /// flatfile: the table to read.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub table: Option<Spanned<String>>,
+    /// flatfile: filters on fields, bound from parameters. `field: param` means equality.
+    #[serde(default, rename = "where")]
+    #[schemars(with = "IndexMap<String, Condition>")]
+    pub filter: IndexMap<String, Spanned<Condition>>,
+    /// flatfile: sort keys; `field` ascending, `-field` descending.
+    #[serde(default)]
+    #[schemars(with = "Vec<OrderKey>")]
+    pub order_by: Vec<Spanned<OrderKey>>,
+    /// Most rows returned per call (default 50, at most 10000); more rows give
+    /// `truncated: true` and a `next_cursor`.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub limit: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub result: Option<ResultDef>,
+    #[serde(default)]
+    pub annotations: Annotations,
+}
+
+/// How rows become the tool's JSON.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultDef {
+    /// A single record: no row is a "not found" tool error; the result is the record itself.
+    #[serde(default)]
+    pub one: bool,
+    /// Output fields in order: `name: source_field`, `{ from, type }`, or `{ fields: {...} }`
+    /// for a nested object. Default: every field of the table under its own name.
+    #[serde(default)]
+    #[schemars(with = "Option<IndexMap<String, FieldSpec>>")]
+    pub fields: Option<IndexMap<String, Spanned<FieldSpec>>>,
+}
+
+/// A resource answered by a tool. A URI with `{variables}` is a template; its variables become
+/// the tool's arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDef {
+    /// `erp://customers/{customer_no}` or a static `erp://items`.
+    #[schemars(with = "String")]
+    pub uri: Spanned<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default application/json.
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    /// The tool whose result is the resource's content.
+    #[schemars(with = "String")]
+    pub tool: Spanned<String>,
+    /// Fixed arguments passed to the tool in addition to the URI's variables.
+    #[serde(default)]
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One prompt argument.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptArgDef {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// Who speaks a prompt message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// One prompt message: text with `{argument}` placeholders, and optionally a resource whose
+/// content is embedded after the text.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageDef {
+    pub role: Role,
+    #[schemars(with = "String")]
+    pub text: Spanned<String>,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub resource: Option<Spanned<String>>,
+}
+
+/// A prompt template.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptDef {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub arguments: IndexMap<String, PromptArgDef>,
+    #[schemars(with = "Vec<MessageDef>")]
+    pub messages: Spanned<Vec<MessageDef>>,
+}

@@ -1,0 +1,264 @@
+//! The rmcp `ServerHandler`: lists built once from the catalogue (cursor-paginated), tool calls,
+//! resource reads and prompts through the pipeline, `logging/setLevel`, `ping`.
+//!
+//! rmcp's model types are `#[non_exhaustive]`; they are built from JSON here, which also keeps
+//! the wire shape visible in the code.
+//!
+//! MCP logging is deprecated by SEP-2577 for future protocol versions, but the versions served
+//! here (2025-06-18, 2025-11-25) still define it, so it is implemented; hence the allow below.
+#![allow(deprecated)]
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use base64::Engine;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ErrorData, GetPromptRequestParams,
+    GetPromptResponse, GetPromptResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, LoggingMessageNotificationParam,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerConfig, SetLevelRequestParams,
+};
+use rmcp::service::RequestContext;
+use rmcp::{RoleServer, ServerHandler};
+use serde::de::DeserializeOwned;
+use serde_json::{Value as Json, json};
+
+use crate::catalog::Catalog;
+use crate::mapping::model::Role;
+use crate::pipeline::{CallError, Pipeline};
+
+/// Items per page of every list unless the operator says otherwise.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// The protocol versions this server implements.
+pub const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
+    ProtocolVersion::V_2025_06_18,
+    ProtocolVersion::V_2025_11_25,
+    ProtocolVersion::V_2026_07_28,
+];
+
+/// The lists, rendered once per catalogue.
+struct Lists {
+    tools: Vec<Json>,
+    resources: Vec<Json>,
+    templates: Vec<Json>,
+    prompts: Vec<Json>,
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pipeline: Pipeline,
+    lists: Arc<Lists>,
+    page_size: usize,
+    /// The client's `logging/setLevel`, as an index into `LEVELS`; per session.
+    log_level: Arc<AtomicU8>,
+}
+
+const LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+
+impl Server {
+    pub fn new(catalog: Arc<Catalog>, page_size: usize) -> Self {
+        let lists = Arc::new(render_lists(&catalog));
+        Server { pipeline: Pipeline::new(catalog), lists, page_size: page_size.max(1), log_level: Arc::new(AtomicU8::new(3)) }
+    }
+
+    /// A handler for a new session: same catalogue, its own log level.
+    pub fn for_session(&self) -> Self {
+        Server { log_level: Arc::new(AtomicU8::new(3)), ..self.clone() }
+    }
+
+    /// Send a log notification when the client asked for this level or lower.
+    async fn log(&self, ctx: &RequestContext<RoleServer>, level: usize, data: Json) {
+        if level < self.log_level.load(Ordering::Relaxed) as usize {
+            return;
+        }
+        if let Ok(param) = from_json::<LoggingMessageNotificationParam>(json!({"level": LEVELS[level], "logger": "legacy-mcp", "data": data})) {
+            let _ = ctx.peer.notify_logging_message(param).await;
+        }
+    }
+}
+
+fn render_lists(cat: &Catalog) -> Lists {
+    let tools = cat
+        .tools
+        .values()
+        .map(|t| {
+            let mut tool = json!({
+                "name": t.name,
+                "description": t.description,
+                "inputSchema": t.input_schema,
+                "outputSchema": t.output_schema,
+                "annotations": {
+                    "readOnlyHint": t.annotations.read_only,
+                    "destructiveHint": t.annotations.destructive,
+                    "idempotentHint": t.annotations.idempotent,
+                    "openWorldHint": t.annotations.open_world,
+                },
+            });
+            if let Some(title) = &t.title {
+                tool["title"] = json!(title);
+                tool["annotations"]["title"] = json!(title);
+            }
+            tool
+        })
+        .collect();
+    let entry = |r: &crate::catalog::Resource, key: &str| {
+        let mut v = json!({ key: r.uri, "name": r.name, "mimeType": r.mime_type });
+        if let Some(t) = &r.title {
+            v["title"] = json!(t);
+        }
+        if let Some(d) = &r.description {
+            v["description"] = json!(d);
+        }
+        v
+    };
+    let resources = cat.resources.iter().filter(|r| r.template.is_none()).map(|r| entry(r, "uri")).collect();
+    let templates = cat.resources.iter().filter(|r| r.template.is_some()).map(|r| entry(r, "uriTemplate")).collect();
+    let prompts = cat
+        .prompts
+        .values()
+        .map(|p| {
+            let args: Vec<Json> = p
+                .arguments
+                .iter()
+                .map(|(n, d, req)| {
+                    let mut a = json!({"name": n, "required": req});
+                    if let Some(d) = d {
+                        a["description"] = json!(d);
+                    }
+                    a
+                })
+                .collect();
+            let mut v = json!({"name": p.name, "arguments": args});
+            if let Some(t) = &p.title {
+                v["title"] = json!(t);
+            }
+            if let Some(d) = &p.description {
+                v["description"] = json!(d);
+            }
+            v
+        })
+        .collect();
+    Lists { tools, resources, templates, prompts }
+}
+
+fn from_json<T: DeserializeOwned>(v: Json) -> Result<T, ErrorData> {
+    serde_json::from_value(v).map_err(|e| ErrorData::internal_error(format!("building a response: {e}"), None))
+}
+
+/// One page of `items` as `{key: [...], nextCursor}`. Cursors are opaque base64 offsets.
+fn page(items: &[Json], key: &str, request: Option<PaginatedRequestParams>, size: usize) -> Result<Json, ErrorData> {
+    let start = match request.and_then(|r| r.cursor) {
+        None => 0,
+        Some(c) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&c)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("list:").and_then(|n| n.parse::<usize>().ok()))
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`: pass the nextCursor of a previous list result"), None))?,
+    };
+    let end = (start + size).min(items.len());
+    let mut out = json!({ key: &items[start..end] });
+    if end < items.len() {
+        out["nextCursor"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("list:{end}")));
+    }
+    Ok(out)
+}
+
+fn to_error_data(e: CallError) -> ErrorData {
+    match e {
+        CallError::Unroutable(m) => ErrorData::invalid_params(m, None),
+        CallError::Caller(m) => ErrorData::invalid_params(m, None),
+    }
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        let mut info: ServerConfig = serde_json::from_value(json!({
+            "protocolVersion": ProtocolVersion::V_2025_11_25,
+            "capabilities": {"tools": {}, "resources": {}, "prompts": {}, "logging": {}},
+            "serverInfo": {"name": "legacy-mcp", "version": env!("CARGO_PKG_VERSION")},
+            "instructions": "Read-only access to ERP data. Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601."
+        }))
+        .expect("static server info is valid");
+        info.protocol_version = ProtocolVersion::V_2025_11_25;
+        info
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(PROTOCOL_VERSIONS)
+    }
+
+    async fn set_level(&self, request: SetLevelRequestParams, _: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        let name = serde_json::to_value(request.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let idx = LEVELS.iter().position(|l| *l == name).unwrap_or(3);
+        self.log_level.store(idx as u8, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn list_tools(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        from_json(page(&self.lists.tools, "tools", request, self.page_size)?)
+    }
+
+    async fn list_resources(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
+        from_json(page(&self.lists.resources, "resources", request, self.page_size)?)
+    }
+
+    async fn list_resource_templates(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListResourceTemplatesResult, ErrorData> {
+        from_json(page(&self.lists.templates, "resourceTemplates", request, self.page_size)?)
+    }
+
+    async fn list_prompts(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListPromptsResult, ErrorData> {
+        from_json(page(&self.lists.prompts, "prompts", request, self.page_size)?)
+    }
+
+    async fn call_tool(&self, request: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let args = request.arguments.unwrap_or_default();
+        let result = match self.pipeline.call_tool(&request.name, args).await {
+            Ok(out) => json!({
+                "content": [{"type": "text", "text": out.text}],
+                "structuredContent": out.structured,
+                "isError": false
+            }),
+            Err(CallError::Caller(message)) => {
+                self.log(&ctx, 3, json!({"tool": request.name, "error": message})).await;
+                json!({"content": [{"type": "text", "text": message}], "isError": true})
+            }
+            Err(CallError::Unroutable(message)) => return Err(ErrorData::invalid_params(message, None)),
+        };
+        Ok(CallToolResponse::Complete(from_json::<CallToolResult>(result)?))
+    }
+
+    async fn read_resource(&self, request: ReadResourceRequestParams, _: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
+        let (resource, out) = self.pipeline.read_resource(&request.uri).await.map_err(|e| match e {
+            CallError::Unroutable(m) => ErrorData::resource_not_found(m, Some(json!({"uri": request.uri}))),
+            other => to_error_data(other),
+        })?;
+        let result = json!({"contents": [{"uri": request.uri, "mimeType": resource.mime_type, "text": out.text}]});
+        Ok(ReadResourceResponse::Complete(from_json::<ReadResourceResult>(result)?))
+    }
+
+    async fn get_prompt(&self, request: GetPromptRequestParams, _: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
+        let args = request.arguments.unwrap_or_default();
+        let out = self.pipeline.get_prompt(&request.name, &args).await.map_err(to_error_data)?;
+        let mut messages = Vec::new();
+        for (role, text, embedded) in out.messages {
+            let role = match role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            messages.push(json!({"role": role, "content": {"type": "text", "text": text}}));
+            if let Some((uri, mime, body)) = embedded {
+                messages.push(json!({"role": role, "content": {"type": "resource", "resource": {"uri": uri, "mimeType": mime, "text": body}}}));
+            }
+        }
+        let mut result = json!({"messages": messages});
+        if let Some(d) = out.description {
+            result["description"] = json!(d);
+        }
+        Ok(GetPromptResponse::Complete(from_json::<GetPromptResult>(result)?))
+    }
+}

@@ -1,0 +1,56 @@
+//! MCP over streamable HTTP (rmcp) mounted at `/mcp` under axum. Sessions for the 2025
+//! protocol versions, stateless for 2026-07-28 (rmcp decides per request). DNS-rebinding
+//! protection: the Host header must name this server (loopback names plus the operator's
+//! allow-list) and a browser Origin must be on the allow-list.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use super::Server;
+
+/// What the operator can set about the HTTP listener.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub listen: SocketAddr,
+    /// Extra Host names (or host:port) accepted besides localhost, 127.0.0.1 and ::1.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call (scheme://host[:port|:*]); others are rejected.
+    pub allowed_origins: Vec<String>,
+    pub max_request_bytes: usize,
+}
+
+pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> axum::Router {
+    let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
+    hosts.extend(opts.allowed_hosts.iter().cloned());
+    let mut origins: Vec<String> = vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()];
+    origins.extend(opts.allowed_origins.iter().cloned());
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .enforce_origin_validation()
+        .with_max_request_body_bytes(opts.max_request_bytes)
+        .with_cancellation_token(cancel);
+    let service = StreamableHttpService::new(
+        move || Ok(server.for_session()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    axum::Router::new().nest_service("/mcp", service)
+}
+
+/// Bind and serve until `cancel` fires. Prints the address actually bound (port 0 picks one).
+pub async fn serve(server: Server, opts: HttpOptions, cancel: CancellationToken) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "serving MCP over streamable HTTP at http://{addr}/mcp");
+    eprintln!("legacy-mcp: listening on http://{addr}/mcp");
+    let app = router(server, &opts, cancel.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! One request, in named phases, written once for every backend and every front end (MCP over
+//! stdio or HTTP, and the `call` / `read` commands):
+//!
+//! 1. `find`      the tool (or the resource's tool); an unknown name is unroutable
+//! 2. `bind`      validate and coerce arguments to typed values; nothing touches a backend before
+//! 3. `plan`      turn the tool's filters, order and limit plus the cursor into a `Query`
+//! 4. `fetch`     the backend call, values bound (never spliced)
+//! 5. `shape`     rows into the tool's JSON
+//! 6. `respond`   structured result plus its text rendering, `truncated` and `next_cursor`
+//! 7. `audit`     one record per call, errors included
+//!
+//! The governance phases (authenticate, authorize, cache lookup, mask) slot in between these
+//! without changing their signatures: each phase takes the `CallContext`.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine;
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json, json};
+
+use crate::backend::{Filter, Query, RowSet, flatfile};
+use crate::catalog::{Bound, Catalog, Resource, Tool};
+use crate::mapping::model::Role;
+use crate::mapping::params::{self, CURSOR_ARG};
+use crate::uri;
+use crate::value::Value;
+
+/// How a call failed, decided in the type: the caller can fix it (a tool result with
+/// `isError: true`), or the request cannot be routed (a JSON-RPC error).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// Bad argument, not found, backend said no: the message is for the agent.
+    Caller(String),
+    /// Unknown tool, resource or prompt; malformed request.
+    Unroutable(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Caller(m) | CallError::Unroutable(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A successful call's result.
+#[derive(Debug, Clone)]
+pub struct ToolOutput {
+    /// Always a JSON object (MCP's `structuredContent`).
+    pub structured: Json,
+    /// The same content as JSON text, for clients that read only text.
+    pub text: String,
+}
+
+/// A rendered prompt message; `resource` is (uri, mime type, text) to embed.
+pub struct PromptOutput {
+    pub description: Option<String>,
+    pub messages: Vec<(Role, String, Option<(String, String, String)>)>,
+}
+
+/// What one call carries from phase to phase.
+struct CallContext {
+    tool: Arc<Tool>,
+    args: Map<String, Json>,
+    bound: IndexMap<String, Value>,
+    offset: u64,
+    cursor_version: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Pipeline {
+    catalog: Arc<Catalog>,
+}
+
+impl Pipeline {
+    pub fn new(catalog: Arc<Catalog>) -> Self {
+        Pipeline { catalog }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Run a tool through every phase.
+    pub async fn call_tool(&self, name: &str, args: Map<String, Json>) -> Result<ToolOutput, CallError> {
+        let started = Instant::now();
+        let result = async {
+            let mut ctx = self.find(name, args)?;
+            bind(&mut ctx)?;
+            let query = plan(&ctx)?;
+            let rows = fetch(&ctx, query).await?;
+            let structured = shape(&ctx, rows)?;
+            Ok(respond(structured))
+        }
+        .await;
+        audit(name, started, &result);
+        result
+    }
+
+    /// Read a resource: match its URI, then call its tool with the URI's variables.
+    pub async fn read_resource(&self, uri: &str) -> Result<(&Resource, ToolOutput), CallError> {
+        let (resource, mut args) = self
+            .match_resource(uri)
+            .ok_or_else(|| CallError::Unroutable(format!("no resource matches `{uri}`")))?;
+        for (k, v) in &resource.arguments {
+            args.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        let out = self.call_tool(&resource.tool, args).await?;
+        Ok((resource, out))
+    }
+
+    fn match_resource(&self, uri: &str) -> Option<(&Resource, Map<String, Json>)> {
+        self.catalog.resources.iter().find_map(|r| match &r.template {
+            None => (r.uri == uri).then(Map::new),
+            Some(t) => t
+                .matches(uri)
+                .map(|vars| vars.into_iter().map(|(k, v)| (k, Json::String(v))).collect()),
+        }.map(|args| (r, args)))
+    }
+
+    /// Render a prompt: fill placeholders, read embedded resources through the pipeline.
+    pub async fn get_prompt(&self, name: &str, args: &Map<String, Json>) -> Result<PromptOutput, CallError> {
+        let prompt = self
+            .catalog
+            .prompts
+            .get(name)
+            .ok_or_else(|| CallError::Unroutable(format!("unknown prompt `{name}`")))?;
+        let text_of = |k: &str| -> Option<String> {
+            args.get(k).map(|v| match v {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        for (arg, _, required) in &prompt.arguments {
+            if *required && text_of(arg).is_none_or(|v| v.is_empty()) {
+                return Err(CallError::Unroutable(format!("prompt `{name}` needs argument `{arg}`")));
+            }
+        }
+        let mut messages = Vec::new();
+        for m in &prompt.messages {
+            let text = uri::fill(&m.text, &text_of);
+            let embedded = match &m.resource {
+                Some(template) => {
+                    let target = uri::fill(template, |k| text_of(k).map(|v| uri::percent_encode(&v)));
+                    let (res, out) = self.read_resource(&target).await.map_err(|e| match e {
+                        CallError::Caller(m) => CallError::Caller(format!("resource {target}: {m}")),
+                        other => other,
+                    })?;
+                    Some((target, res.mime_type.clone(), out.text))
+                }
+                None => None,
+            };
+            messages.push((m.role, text, embedded));
+        }
+        Ok(PromptOutput { description: prompt.description.clone(), messages })
+    }
+
+    /// Phase 1: find the tool.
+    fn find(&self, name: &str, args: Map<String, Json>) -> Result<CallContext, CallError> {
+        let tool = self
+            .catalog
+            .tools
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CallError::Unroutable(format!("unknown tool `{name}`")))?;
+        Ok(CallContext { tool, args, bound: IndexMap::new(), offset: 0, cursor_version: None })
+    }
+}
+
+/// Phase 2: validate and coerce arguments; read the cursor.
+fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
+    ctx.bound = params::bind(&ctx.tool.params, &ctx.args).map_err(CallError::Caller)?;
+    if let Some(c) = ctx.args.get(CURSOR_ARG).filter(|c| !c.is_null()) {
+        if ctx.tool.shape.one {
+            return Err(CallError::Caller(format!("tool `{}` returns one record and takes no `cursor`", ctx.tool.name)));
+        }
+        let text = c.as_str().ok_or_else(|| CallError::Caller("argument `cursor` must be a string (the `next_cursor` of a previous result)".into()))?;
+        let cursor = Cursor::decode(text).ok_or_else(|| CallError::Caller("argument `cursor` is not a cursor this server issued; call again without it to start over".into()))?;
+        if cursor.args != args_hash(&ctx.tool.name, &ctx.bound) {
+            return Err(CallError::Caller("argument `cursor` belongs to a call with other arguments; pass the same arguments as the call that returned it".into()));
+        }
+        ctx.offset = cursor.offset;
+        ctx.cursor_version = Some(cursor.version);
+    }
+    Ok(())
+}
+
+/// Phase 3: the backend query, with every value bound from typed arguments.
+fn plan(ctx: &CallContext) -> Result<Query, CallError> {
+    let filters = ctx
+        .tool
+        .filters
+        .iter()
+        .filter_map(|f| {
+            let value = match &f.operand {
+                Bound::Literal(v) => v.clone(),
+                // An optional parameter the caller left out switches its filter off.
+                Bound::Param(p) => ctx.bound.get(p)?.clone(),
+            };
+            Some(Filter { field: f.field, op: f.op, value })
+        })
+        .collect();
+    let limit = if ctx.tool.shape.one { 2 } else { ctx.tool.limit as u64 };
+    Ok(Query { filters, order: ctx.tool.order.clone(), offset: ctx.offset, limit })
+}
+
+/// Phase 4: the backend call.
+async fn fetch(ctx: &CallContext, query: Query) -> Result<RowSet, CallError> {
+    let rows = flatfile::run(ctx.tool.table.clone(), query)
+        .await
+        .map_err(|e| CallError::Caller(e.to_string()))?;
+    if let Some(v) = &ctx.cursor_version
+        && *v != rows.version
+    {
+        return Err(CallError::Caller("the data changed since this cursor was issued (the export was replaced); call again without `cursor` to start over".into()));
+    }
+    Ok(rows)
+}
+
+/// Phase 5: rows into JSON, one record or a page with `truncated` and `next_cursor`.
+fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
+    let tool = &ctx.tool;
+    let render = |r: &Vec<Value>| tool.shape.render(r).map_err(CallError::Caller);
+    if tool.shape.one {
+        return match rows.rows.as_slice() {
+            [] => Err(CallError::Caller(not_found(ctx))),
+            [row] => render(row),
+            _ => Err(CallError::Caller(format!(
+                "more than one record matches {}; tool `{}` is declared `one: true`, so its filters should name a unique key",
+                describe_args(ctx),
+                tool.name
+            ))),
+        };
+    }
+    let items = rows.rows.iter().map(render).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = rows.truncated.then(|| {
+        Cursor { offset: ctx.offset + items.len() as u64, version: rows.version.clone(), args: args_hash(&tool.name, &ctx.bound) }.encode()
+    });
+    Ok(json!({
+        "rows": items,
+        "count": items.len(),
+        "truncated": rows.truncated,
+        "next_cursor": next_cursor,
+    }))
+}
+
+fn not_found(ctx: &CallContext) -> String {
+    format!("not found: no record in `{}` matches {}", ctx.tool.table.name, describe_args(ctx))
+}
+
+fn describe_args(ctx: &CallContext) -> String {
+    if ctx.bound.is_empty() {
+        return "the tool's filters".into();
+    }
+    ctx.bound.iter().map(|(k, v)| format!("{k} = {}", v.to_json())).collect::<Vec<_>>().join(", ")
+}
+
+/// Phase 6: structured content and its text rendering.
+fn respond(structured: Json) -> ToolOutput {
+    let text = serde_json::to_string(&structured).unwrap_or_default();
+    ToolOutput { structured, text }
+}
+
+/// Phase 7: one audit record per call. Arguments are not logged: they may hold personal data.
+fn audit(tool: &str, started: Instant, result: &Result<ToolOutput, CallError>) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(out) => tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), ms, "tool call"),
+        Err(CallError::Caller(e)) => tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, ms, "tool call"),
+        Err(CallError::Unroutable(e)) => tracing::info!(target: "audit", tool, outcome = "rejected", error = %e, ms, "tool call"),
+    }
+}
+
+/// Continuation of a truncated result: where to resume, on which version of the data, for
+/// which arguments. Opaque to callers (base64url JSON).
+struct Cursor {
+    offset: u64,
+    version: String,
+    args: u64,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        let raw = json!({"o": self.offset, "v": self.version, "a": self.args.to_string()}).to_string();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    fn decode(text: &str) -> Option<Cursor> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let v: Json = serde_json::from_slice(&raw).ok()?;
+        Some(Cursor {
+            offset: v.get("o")?.as_u64()?,
+            version: v.get("v")?.as_str()?.to_string(),
+            args: v.get("a")?.as_str()?.parse().ok()?,
+        })
+    }
+}
+
+/// A digest of the tool and its bound arguments, so a cursor is only continued by the same call.
+fn args_hash(tool: &str, bound: &IndexMap<String, Value>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    tool.hash(&mut h);
+    for (k, v) in bound {
+        k.hash(&mut h);
+        v.to_json().to_string().hash(&mut h);
+    }
+    h.finish()
+}
