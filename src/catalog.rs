@@ -101,12 +101,13 @@ pub struct PromptMessage {
 /// Summary line printed by `check`.
 impl Catalog {
     pub fn summary(&self) -> String {
+        let n = |count: usize, what: &str| format!("{count} {what}{}", if count == 1 { "" } else { "s" });
         format!(
-            "{} tools, {} resources, {} prompts, {} sources",
-            self.tools.len(),
-            self.resources.len(),
-            self.prompts.len(),
-            self.sources.len()
+            "{}, {}, {}, {}",
+            n(self.tools.len(), "tool"),
+            n(self.resources.len(), "resource"),
+            n(self.prompts.len(), "prompt"),
+            n(self.sources.len(), "source")
         )
     }
 }

@@ -164,7 +164,9 @@ async fn read(dir: &Path, uri: &str) -> ExitCode {
 fn print_result(result: Result<Json, CallError>) -> ExitCode {
     match result {
         Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            // A closed pipe (`| head`) is not an error worth a panic.
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
