@@ -8,6 +8,11 @@ use std::sync::Arc;
 
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tokio_util::sync::CancellationToken;
 
 use super::Server;
@@ -39,7 +44,35 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    axum::Router::new().nest_service("/mcp", service)
+    let limit = opts.max_request_bytes;
+    axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn(move |req, next| json_rpc_guard(req, next, limit)))
+}
+
+/// rmcp answers an unparsable or oversized POST with plain text; a JSON-RPC client should get
+/// a JSON-RPC error it can read. Bodies are read with the size bound, checked, and passed on.
+async fn json_rpc_guard(req: Request, next: Next, limit: usize) -> Response {
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            let msg = format!("request too large: a message may be at most {limit} bytes");
+            return json_rpc_error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &msg);
+        }
+    };
+    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+        return json_rpc_error(StatusCode::BAD_REQUEST, -32700, &format!("parse error: {e}"));
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn json_rpc_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 /// Bind and serve until `cancel` fires. Prints the address actually bound (port 0 picks one).
