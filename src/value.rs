@@ -40,6 +40,7 @@ impl Value {
         match self {
             Value::Null => String::new(),
             Value::Str(s) => s.clone(),
+            Value::Num(f) => format!("{f}"),
             other => match other.to_json() {
                 Json::String(s) => s,
                 j => j.to_string(),

@@ -1,0 +1,119 @@
+//! Helpers shared by the integration tests: start the real binary, connect rmcp's client to it
+//! over stdio or streamable HTTP, compare with golden JSON.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use rmcp::model::{ClientConfig, Implementation, ProtocolVersion};
+use rmcp::service::RunningService;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub type Client = RunningService<RoleClient, ClientConfig>;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_legacy-mcp")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn demo() -> PathBuf {
+    root().join("mappings/demo")
+}
+
+fn client_config(version: ProtocolVersion) -> ClientConfig {
+    ClientConfig::new(Default::default(), Implementation::new("legacy-mcp-tests", "0"))
+        .with_protocol_version(version)
+}
+
+/// The demo server over stdio, spoken to by rmcp's client.
+pub async fn stdio_client(mappings: &Path, extra: &[&str]) -> Client {
+    let mut cmd = Command::new(bin());
+    cmd.arg("serve").arg("--mappings").arg(mappings).args(extra);
+    let transport = TokioChildProcess::builder(cmd).stderr(Stdio::null()).spawn().expect("spawn legacy-mcp").0;
+    client_config(ProtocolVersion::V_2025_11_25).serve(transport).await.expect("initialize over stdio")
+}
+
+/// A `legacy-mcp serve --http` child on a free port; killed when dropped.
+pub struct HttpServer {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl HttpServer {
+    pub async fn start(mappings: &Path, extra: &[&str]) -> HttpServer {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .arg("--mappings")
+            .arg(mappings)
+            .args(["--http", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn legacy-mcp --http");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    return rest.trim_end_matches("/mcp").to_string();
+                }
+            }
+            panic!("server exited before listening");
+        })
+        .await
+        .expect("server did not start listening in time");
+        // Keep draining stderr so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        HttpServer { child, addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/mcp", self.addr)
+    }
+
+    pub async fn client(&self, version: ProtocolVersion) -> Client {
+        let transport = StreamableHttpClientTransport::from_uri(self.url());
+        client_config(version).serve(transport).await.expect("initialize over HTTP")
+    }
+}
+
+/// Compare `actual` with tests/golden/NAME.json; `UPDATE_GOLDEN=1` rewrites the file instead.
+pub fn golden(name: &str, actual: &Value) {
+    let path = root().join("tests/golden").join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {}; run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(text, expected, "output differs from {} (UPDATE_GOLDEN=1 rewrites it)", path.display());
+}
+
+pub fn args(v: Value) -> serde_json::Map<String, Value> {
+    v.as_object().cloned().expect("arguments are an object")
+}
+
+/// The demo tool calls every front end must answer the same way: (golden name, tool, args).
+pub fn demo_calls() -> Vec<(&'static str, &'static str, Value)> {
+    use serde_json::json;
+    vec![
+        ("get_customer", "get_customer", json!({"customer_no": "C10042"})),
+        ("find_customers", "find_customers", json!({"name_prefix": "Müller B", "country": "DE"})),
+        ("get_item", "get_item", json!({"item_no": "TUE-01001"})),
+        ("search_items", "search_items", json!({"prefix": "KSS", "max_price": 15})),
+        ("list_items", "list_items", json!({})),
+        ("customer_invoices", "customer_invoices", json!({"customer_no": "C10007", "from": "2026-06-01", "to": "2026-10-31"})),
+        ("overdue_invoices", "overdue_invoices", json!({"as_of": "2025-11-01"})),
+    ]
+}
