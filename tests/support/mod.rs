@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use rmcp::model::{ClientConfig, Implementation, ProtocolVersion};
-use rmcp::service::RunningService;
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
@@ -81,9 +81,15 @@ impl HttpServer {
         format!("http://{}/mcp", self.addr)
     }
 
+    /// A client speaking `version`: the 2025 versions start with `initialize` (sessions);
+    /// 2026-07-28 starts with `server/discover` and sends per-request metadata (stateless).
     pub async fn client(&self, version: ProtocolVersion) -> Client {
         let transport = StreamableHttpClientTransport::from_uri(self.url());
-        client_config(version).serve(transport).await.expect("initialize over HTTP")
+        if version.has_initialize() {
+            return client_config(version).serve(transport).await.expect("initialize over HTTP");
+        }
+        let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![version.clone()] };
+        client_config(version).serve_with_lifecycle(transport, lifecycle).await.expect("discover over HTTP")
     }
 }
 
