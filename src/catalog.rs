@@ -126,6 +126,7 @@ pub fn load(dir: &Path) -> Result<Catalog, Vec<Problem>> {
     let mut problems = Vec::new();
     let files = load::load_files(&paths, &mut problems);
     let catalog = compile(&files, &mut problems);
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     if problems.is_empty() { Ok(catalog) } else { Err(problems) }
 }
 

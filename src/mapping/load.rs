@@ -102,7 +102,7 @@ pub fn load_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<LoadedF
                 path: file,
                 mapping,
             }),
-            Err(e) => problems.push(parse_problem(&file, &e)),
+            Err(e) => problems.push(parse_problem(&file, &e, &text)),
         }
     }
     loaded
@@ -128,14 +128,46 @@ fn problem_at(file: &Arc<Path>, line: u64, column: u64, message: String) -> Prob
 
 /// Turn a serde-saphyr error into a one-line problem: its position, and its message without
 /// the source snippet (the position says where; editors show the line).
-fn parse_problem(file: &Arc<Path>, e: &serde_saphyr::Error) -> Problem {
+fn parse_problem(file: &Arc<Path>, e: &serde_saphyr::Error, text: &str) -> Problem {
     let (line, column) = e
         .location()
         .map(|l| (l.line().max(1), l.column().max(1)))
         .unwrap_or((1, 1));
     let rendered = e.without_snippet().render();
-    let message = tidy_message(&rendered);
-    problem_at(file, line, column, message)
+    let mut problem = problem_at(file, line, column, tidy_message(&rendered));
+    problem.path = key_path_at(text, line as usize);
+    problem
+}
+
+/// The dotted key path of the block-style YAML key on `line` (1-based), found by walking up to
+/// each less-indented `key:` line. Parse errors carry only a position; the path tells the
+/// reader which tool or field it is without opening the file.
+pub fn key_path_at(text: &str, line: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = line.checked_sub(1).filter(|l| *l < lines.len()) else {
+        return String::new();
+    };
+    let mut path = Vec::new();
+    let mut limit = usize::MAX;
+    for l in lines[..=start].iter().rev() {
+        let trimmed = l.trim_start();
+        let indent = l.len() - trimmed.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') || indent >= limit {
+            continue;
+        }
+        let item = trimmed.trim_start_matches("- ");
+        if let Some((key, _)) = item.split_once(':')
+            && !key.contains([' ', '{', '"', '\''])
+        {
+            path.push(key.to_string());
+            limit = indent;
+        }
+        if indent == 0 {
+            break;
+        }
+    }
+    path.reverse();
+    path.join(".")
 }
 
 /// serde-saphyr renders `message at line N, column M`; the position is already in front.
@@ -145,5 +177,25 @@ fn tidy_message(rendered: &str) -> String {
         .rfind(" at line ")
         .map(|i| &first[..i])
         .unwrap_or(first);
-    cut.trim_end_matches(':').trim().to_string()
+    let message = cut.trim_end_matches(':').trim();
+    // serde's wording for a wrong scalar type names a Rust type; say what to write instead.
+    match message {
+        "invalid u32" | "invalid u64" => "expected a whole number (0 or more)".to_string(),
+        "invalid i64" => "expected a whole number".to_string(),
+        "invalid bool" => "expected true or false".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_path_walks_up_the_indentation() {
+        let yaml = "tools:\n  get_item:\n    # note\n    limit: lots\n    where:\n      item_no: x\n";
+        assert_eq!(key_path_at(yaml, 4), "tools.get_item.limit");
+        assert_eq!(key_path_at(yaml, 6), "tools.get_item.where.item_no");
+        assert_eq!(key_path_at(yaml, 1), "tools");
+    }
 }

@@ -1,0 +1,110 @@
+//! `legacy-mcp check`: every broken mapping in fixtures/bad-mappings/ gives its exact
+//! messages (file:line:col, the problem, the key path) and exit 1; the demo passes; the shipped
+//! JSON Schema is the one the binary prints.
+
+mod support;
+
+use std::process::Command;
+
+use support::*;
+
+fn check(path: &str) -> (i32, String, String) {
+    let out = Command::new(bin()).args(["check", "--mappings", path]).current_dir(root()).env_remove("LEGACY_MCP_TEST_UNSET_EXPORT_DIR").output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+const CASES: &[(&str, &str)] = &[
+    (
+        "bad_duration.yaml",
+        "fixtures/bad-mappings/bad_duration.yaml:5:17: `30` has no known duration unit; use ms, s, m, h or d (e.g. 30s) (at sources.exports.stable_for)\n1 problem in fixtures/bad-mappings/bad_duration.yaml\n",
+    ),
+    (
+        "bad_pattern.yaml",
+        "fixtures/bad-mappings/bad_pattern.yaml:18:41: invalid regular expression: error: unclosed character class (at tools.get_item.parameters.item_no.pattern)\n1 problem in fixtures/bad-mappings/bad_pattern.yaml\n",
+    ),
+    (
+        "duplicate_tool",
+        "fixtures/bad-mappings/duplicate_tool/b.yaml:3:5: duplicate tool `get_item`: already defined at fixtures/bad-mappings/duplicate_tool/a.yaml:16:5 (at tools.get_item)\n1 problem in fixtures/bad-mappings/duplicate_tool\n",
+    ),
+    (
+        "enum_without_values.yaml",
+        "fixtures/bad-mappings/enum_without_values.yaml:18:22: type enum needs `values:` (the allowed values) (at tools.items_by_state.parameters.state.type)\nfixtures/bad-mappings/enum_without_values.yaml:19:45: the default must be a number (got \"cheap\") (at tools.items_by_state.parameters.limit_price.default)\n2 problems in fixtures/bad-mappings/enum_without_values.yaml\n",
+    ),
+    (
+        "kind_not_available.yaml",
+        "fixtures/bad-mappings/kind_not_available.yaml:3:11: source kind `soap` is not available in this build yet; available: flatfile (at sources.nav.kind)\n1 problem in fixtures/bad-mappings/kind_not_available.yaml\n",
+    ),
+    (
+        "missing_env.yaml",
+        "fixtures/bad-mappings/missing_env.yaml:4:16: environment variable `LEGACY_MCP_TEST_UNSET_EXPORT_DIR` is not set (at sources.exports.directory)\n1 problem in fixtures/bad-mappings/missing_env.yaml\n",
+    ),
+    (
+        "overlapping_fields.yaml",
+        "fixtures/bad-mappings/overlapping_fields.yaml:11:24: field `description` (bytes 20..59) overlaps field `item_no` (bytes 1..20); check `start` (at sources.exports.tables.items.fields.description)\nfixtures/bad-mappings/overlapping_fields.yaml:12:26: `start` counts from 1 (the first byte of the record is 1) (at sources.exports.tables.items.fields.unit.start)\n2 problems in fixtures/bad-mappings/overlapping_fields.yaml\n",
+    ),
+    (
+        "path_escape.yaml",
+        "fixtures/bad-mappings/path_escape.yaml:7:15: `../../../etc/passwd` must be a file name inside the source directory (no absolute path, no `..`) (at sources.exports.tables.secrets.file)\n1 problem in fixtures/bad-mappings/path_escape.yaml\n",
+    ),
+    (
+        "resource_mismatch.yaml",
+        "fixtures/bad-mappings/resource_mismatch.yaml:25:10: URI variable `{item_number}` is not a parameter of tool `get_item` (at resources.item.uri)\nfixtures/bad-mappings/resource_mismatch.yaml:28:10: `items without scheme` is not a URI; write e.g. erp://customers/{customer_no} (at resources.broken.uri)\nfixtures/bad-mappings/resource_mismatch.yaml:35:15: placeholder `{item}` is not an argument of this prompt (at prompts.describe.messages[0].text)\nfixtures/bad-mappings/resource_mismatch.yaml:36:19: `erp://products/{item_no}` is not the URI of a resource in these mappings (at prompts.describe.messages[0].resource)\n4 problems in fixtures/bad-mappings/resource_mismatch.yaml\n",
+    ),
+    (
+        "unknown_filter_param.yaml",
+        "fixtures/bad-mappings/unknown_filter_param.yaml:22:16: `prefx` is not a parameter of this tool (parameters: prefix); write { value: prefx } for a literal (at tools.search_items.where.item_no.starts_with)\nfixtures/bad-mappings/unknown_filter_param.yaml:23:15: `colour` is not a field of table `items`; its fields are: item_no, price (at tools.search_items.where.colour)\nfixtures/bad-mappings/unknown_filter_param.yaml:24:16: `cost` is not a field of table `items`; its fields are: item_no, price (at tools.search_items.order_by)\n3 problems in fixtures/bad-mappings/unknown_filter_param.yaml\n",
+    ),
+    (
+        "unknown_key.yaml",
+        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, where, order_by, limit, result, annotations (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
+    ),
+    (
+        "unknown_source.yaml",
+        "fixtures/bad-mappings/unknown_source.yaml:19:13: unknown source `erp_db`; defined sources: exports (at tools.get_item.source)\n1 problem in fixtures/bad-mappings/unknown_source.yaml\n",
+    ),
+    (
+        "wrong_type.yaml",
+        "fixtures/bad-mappings/wrong_type.yaml:19:12: expected a whole number (0 or more) (at tools.get_item.limit)\n1 problem in fixtures/bad-mappings/wrong_type.yaml\n",
+    ),
+    (
+        "yaml_syntax.yaml",
+        "fixtures/bad-mappings/yaml_syntax.yaml:17:5: invalid indentation in multiline quoted scalar (at tools.get_item.source)\n1 problem in fixtures/bad-mappings/yaml_syntax.yaml\n",
+    ),
+];
+
+#[test]
+fn every_bad_mapping_reports_its_exact_problems() {
+    assert!(CASES.len() >= 10);
+    for (name, expected) in CASES {
+        let (code, stdout, stderr) = check(&format!("fixtures/bad-mappings/{name}"));
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(stdout, "", "{name}");
+        assert_eq!(&stderr, expected, "{name}");
+    }
+}
+
+#[test]
+fn every_bad_mapping_file_has_a_pinned_message() {
+    let on_disk = std::fs::read_dir(root().join("fixtures/bad-mappings")).unwrap().count();
+    assert_eq!(on_disk, CASES.len(), "add the new bad mapping to CASES");
+}
+
+#[test]
+fn the_demo_mappings_pass() {
+    let (code, stdout, stderr) = check("mappings/demo");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "ok: 7 tools, 4 resources, 1 prompt, 1 source (mappings/demo)\n");
+}
+
+#[test]
+fn the_shipped_schema_is_current_and_referenced() {
+    let out = Command::new(bin()).arg("schema").output().unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shipped: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("mapping.schema.json")).unwrap()).unwrap();
+    assert_eq!(printed, shipped, "run `legacy-mcp schema > mapping.schema.json`");
+    assert_eq!(printed["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    for entry in std::fs::read_dir(root().join("mappings/demo")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(text.starts_with("# yaml-language-server: $schema=../../mapping.schema.json"));
+    }
+}
