@@ -19,7 +19,8 @@ pub enum FlatError {
         "export file `{file}` changed while it was being read (the ERP is probably rewriting it); try again"
     )]
     Changed { file: String },
-    #[error("`{file}` record {record} (byte offset {offset}): {message}")]
+    /// `record` is 0 when the record was reached through the index and its number is unknown.
+    #[error("`{file}` record {} (byte offset {offset}): {message}", number(*record))]
     Record {
         file: String,
         record: u64,
@@ -28,4 +29,8 @@ pub enum FlatError {
     },
     #[error("`{file}`: {message}")]
     Layout { file: String, message: String },
+}
+
+fn number(record: u64) -> String {
+    if record == 0 { "?".to_string() } else { record.to_string() }
 }
