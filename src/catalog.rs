@@ -101,7 +101,9 @@ pub struct PromptMessage {
 /// Summary line printed by `check`.
 impl Catalog {
     pub fn summary(&self) -> String {
-        let n = |count: usize, what: &str| format!("{count} {what}{}", if count == 1 { "" } else { "s" });
+        let n = |count: usize, what: &str| {
+            format!("{count} {what}{}", if count == 1 { "" } else { "s" })
+        };
         format!(
             "{}, {}, {}, {}",
             n(self.tools.len(), "tool"),
@@ -127,7 +129,11 @@ pub fn load(dir: &Path) -> Result<Catalog, Vec<Problem>> {
     let files = load::load_files(&paths, &mut problems);
     let catalog = compile(&files, &mut problems);
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    if problems.is_empty() { Ok(catalog) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Where a name was first defined, to report duplicates naming both files.
@@ -135,13 +141,29 @@ pub fn load(dir: &Path) -> Result<Catalog, Vec<Problem>> {
 struct Seen(HashMap<(&'static str, String), (PathBuf, u64, u64)>);
 
 impl Seen {
-    fn first(&mut self, section: &'static str, name: &str, file: &Path, loc: &Location, p: &mut FileProblems<'_>) -> bool {
+    fn first(
+        &mut self,
+        section: &'static str,
+        name: &str,
+        file: &Path,
+        loc: &Location,
+        p: &mut FileProblems<'_>,
+    ) -> bool {
         let key = (section, name.to_string());
         if let Some((f, l, c)) = self.0.get(&key) {
-            p.at(loc, format!("{section}.{name}"), format!("duplicate {} `{name}`: already defined at {}:{l}:{c}", singular(section), f.display()));
+            p.at(
+                loc,
+                format!("{section}.{name}"),
+                format!(
+                    "duplicate {} `{name}`: already defined at {}:{l}:{c}",
+                    singular(section),
+                    f.display()
+                ),
+            );
             return false;
         }
-        self.0.insert(key, (file.to_path_buf(), loc.line(), loc.column()));
+        self.0
+            .insert(key, (file.to_path_buf(), loc.line(), loc.column()));
         true
     }
 }
@@ -160,7 +182,10 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
     };
     // Sources first: tools in any file may name a source from any other file.
     for f in files {
-        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        let mut p = FileProblems {
+            file: f.path.clone(),
+            out: problems,
+        };
         check_version(&f.mapping, &mut p);
         for (name, def) in &f.mapping.sources {
             if seen.first("sources", name, &f.path, &def.referenced, &mut p)
@@ -171,7 +196,10 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         }
     }
     for f in files {
-        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        let mut p = FileProblems {
+            file: f.path.clone(),
+            out: problems,
+        };
         for (name, def) in &f.mapping.tools {
             if seen.first("tools", name, &f.path, &def.referenced, &mut p)
                 && let Some(tool) = compile_tool(name, def, &cat.sources, &mut p)
@@ -181,7 +209,10 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         }
     }
     for f in files {
-        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        let mut p = FileProblems {
+            file: f.path.clone(),
+            out: problems,
+        };
         for (name, def) in &f.mapping.resources {
             if seen.first("resources", name, &f.path, &def.referenced, &mut p)
                 && let Some(r) = compile_resource(name, def, &cat, &mut p)
@@ -191,7 +222,10 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         }
     }
     for f in files {
-        let mut p = FileProblems { file: f.path.clone(), out: problems };
+        let mut p = FileProblems {
+            file: f.path.clone(),
+            out: problems,
+        };
         for (name, def) in &f.mapping.prompts {
             if seen.first("prompts", name, &f.path, &def.referenced, &mut p) {
                 let prompt = compile_prompt(name, def, &cat.resources, &mut p);
@@ -204,20 +238,34 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
 
 fn check_version(m: &MappingFile, p: &mut FileProblems<'_>) {
     if let Some(v) = m.version.filter(|v| *v != 1) {
-        p.at(&Location::UNKNOWN, "version", format!("mapping format version {v} is not supported; this build reads version 1"));
+        p.at(
+            &Location::UNKNOWN,
+            "version",
+            format!("mapping format version {v} is not supported; this build reads version 1"),
+        );
     }
 }
 
-fn compile_source(name: &str, def: &Spanned<SourceDef>, dir: &Path, p: &mut FileProblems<'_>) -> Option<Source> {
+fn compile_source(
+    name: &str,
+    def: &Spanned<SourceDef>,
+    dir: &Path,
+    p: &mut FileProblems<'_>,
+) -> Option<Source> {
     check_name(name, &def.referenced, &format!("sources.{name}"), p);
     let kind = def.value.kind.value;
     match kind {
-        SourceKind::Flatfile => Some(Source::Flatfile(flatfile::config::compile(name, &def.value, dir, p))),
+        SourceKind::Flatfile => Some(Source::Flatfile(flatfile::config::compile(
+            name, &def.value, dir, p,
+        ))),
         SourceKind::Odbc | SourceKind::Mssql | SourceKind::Soap => {
             p.at(
                 &def.value.kind.referenced,
                 format!("sources.{name}.kind"),
-                format!("source kind `{}` is not available in this build yet; available: flatfile", kind.name()),
+                format!(
+                    "source kind `{}` is not available in this build yet; available: flatfile",
+                    kind.name()
+                ),
             );
             None
         }
@@ -230,18 +278,33 @@ use crate::mapping::model::SourceDef;
 fn check_name(name: &str, loc: &Location, path: &str, p: &mut FileProblems<'_>) {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
     if !ok {
-        p.at(loc, path, format!("`{name}` is not a valid name: use 1 to 64 letters, digits, `_`, `-` or `.`"));
+        p.at(
+            loc,
+            path,
+            format!("`{name}` is not a valid name: use 1 to 64 letters, digits, `_`, `-` or `.`"),
+        );
     }
 }
 
-fn compile_tool(name: &str, def: &Spanned<ToolDef>, sources: &IndexMap<String, Arc<Source>>, p: &mut FileProblems<'_>) -> Option<Tool> {
+fn compile_tool(
+    name: &str,
+    def: &Spanned<ToolDef>,
+    sources: &IndexMap<String, Arc<Source>>,
+    p: &mut FileProblems<'_>,
+) -> Option<Tool> {
     let here = format!("tools.{name}");
     let d = &def.value;
     check_name(name, &def.referenced, &here, p);
     if d.description.value.trim().is_empty() {
-        p.at(&d.description.referenced, format!("{here}.description"), "the description is what agents read to choose a tool: say what it returns");
+        p.at(
+            &d.description.referenced,
+            format!("{here}.description"),
+            "the description is what agents read to choose a tool: say what it returns",
+        );
     }
     let params: Vec<Param> = d
         .parameters
@@ -253,7 +316,11 @@ fn compile_tool(name: &str, def: &Spanned<ToolDef>, sources: &IndexMap<String, A
     let order = compile_order(d, &table, &here, p);
     let limit = match &d.limit {
         Some(l) if l.value == 0 || l.value > MAX_LIMIT => {
-            p.at(&l.referenced, format!("{here}.limit"), format!("`limit` must be between 1 and {MAX_LIMIT}"));
+            p.at(
+                &l.referenced,
+                format!("{here}.limit"),
+                format!("`limit` must be between 1 and {MAX_LIMIT}"),
+            );
             DEFAULT_LIMIT
         }
         Some(l) => l.value,
@@ -287,40 +354,92 @@ fn hints(a: &Annotations) -> ToolHints {
     }
 }
 
-fn find_table(d: &ToolDef, sources: &IndexMap<String, Arc<Source>>, here: &str, p: &mut FileProblems<'_>) -> Option<Arc<Table>> {
+fn find_table(
+    d: &ToolDef,
+    sources: &IndexMap<String, Arc<Source>>,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Option<Arc<Table>> {
     let Some(src) = sources.get(&d.source.value) else {
         let known: Vec<&str> = sources.keys().map(|s| s.as_str()).collect();
-        p.at(&d.source.referenced, format!("{here}.source"), format!("unknown source `{}`; defined sources: {}", d.source.value, list(&known)));
+        p.at(
+            &d.source.referenced,
+            format!("{here}.source"),
+            format!(
+                "unknown source `{}`; defined sources: {}",
+                d.source.value,
+                list(&known)
+            ),
+        );
         return None;
     };
     let Source::Flatfile(ff) = src.as_ref();
     let Some(table) = &d.table else {
-        p.at(&d.source.referenced, here, format!("a tool on flatfile source `{}` needs `table:` (one of: {})", d.source.value, list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())));
+        p.at(
+            &d.source.referenced,
+            here,
+            format!(
+                "a tool on flatfile source `{}` needs `table:` (one of: {})",
+                d.source.value,
+                list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())
+            ),
+        );
         return None;
     };
     match ff.tables.get(&table.value) {
         Some(t) => Some(t.clone()),
         None => {
-            p.at(&table.referenced, format!("{here}.table"), format!("source `{}` has no table `{}`; its tables: {}", d.source.value, table.value, list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())));
+            p.at(
+                &table.referenced,
+                format!("{here}.table"),
+                format!(
+                    "source `{}` has no table `{}`; its tables: {}",
+                    d.source.value,
+                    table.value,
+                    list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())
+                ),
+            );
             None
         }
     }
 }
 
 fn list(names: &[&str]) -> String {
-    if names.is_empty() { "none".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn field_names(t: &Table) -> String {
-    t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+    t.fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn compile_filters(d: &ToolDef, table: &Table, params: &[Param], here: &str, p: &mut FileProblems<'_>) -> Vec<FilterSpec> {
+fn compile_filters(
+    d: &ToolDef,
+    table: &Table,
+    params: &[Param],
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Vec<FilterSpec> {
     let mut out = Vec::new();
     for (field, cond) in &d.filter {
         let path = format!("{here}.where.{field}");
         let Some(fi) = table.field_index(field) else {
-            p.at(&cond.referenced, &path, format!("`{field}` is not a field of table `{}`; its fields are: {}", table.name, field_names(table)));
+            p.at(
+                &cond.referenced,
+                &path,
+                format!(
+                    "`{field}` is not a field of table `{}`; its fields are: {}",
+                    table.name,
+                    field_names(table)
+                ),
+            );
             continue;
         };
         let Condition(form) = &cond.value;
@@ -335,8 +454,19 @@ fn compile_filters(d: &ToolDef, table: &Table, params: &[Param], here: &str, p: 
         let before = out.len();
         for (op, operand) in ops {
             let Some(operand) = operand else { continue };
-            if let Some(bound) = compile_operand(operand, table.fields[fi].kind(), params, &cond.referenced, &format!("{path}.{}", op.name()), p) {
-                out.push(FilterSpec { field: fi, op, operand: bound });
+            if let Some(bound) = compile_operand(
+                operand,
+                table.fields[fi].kind(),
+                params,
+                &cond.referenced,
+                &format!("{path}.{}", op.name()),
+                p,
+            ) {
+                out.push(FilterSpec {
+                    field: fi,
+                    op,
+                    operand: bound,
+                });
             }
         }
         if out.len() == before && form_is_empty(form) {
@@ -347,10 +477,22 @@ fn compile_filters(d: &ToolDef, table: &Table, params: &[Param], here: &str, p: 
 }
 
 fn form_is_empty(f: &crate::mapping::shorthand::ConditionForm) -> bool {
-    f.equals.is_none() && f.starts_with.is_none() && f.min.is_none() && f.max.is_none() && f.less_than.is_none() && f.greater_than.is_none()
+    f.equals.is_none()
+        && f.starts_with.is_none()
+        && f.min.is_none()
+        && f.max.is_none()
+        && f.less_than.is_none()
+        && f.greater_than.is_none()
 }
 
-fn compile_operand(operand: &Operand, kind: FieldType, params: &[Param], loc: &Location, path: &str, p: &mut FileProblems<'_>) -> Option<Bound> {
+fn compile_operand(
+    operand: &Operand,
+    kind: FieldType,
+    params: &[Param],
+    loc: &Location,
+    path: &str,
+    p: &mut FileProblems<'_>,
+) -> Option<Bound> {
     match operand {
         Operand::Param(name) => {
             if params.iter().any(|x| &x.name == name) {
@@ -385,19 +527,35 @@ fn literal(v: &Json, kind: FieldType) -> Result<Value, String> {
                 Json::Number(n) => n.to_string(),
                 _ => String::new(),
             };
-            return rust_decimal::Decimal::from_str_exact(&text).map(Value::Dec).map_err(|_| format!("must be a decimal (got {v})"));
+            return rust_decimal::Decimal::from_str_exact(&text)
+                .map(Value::Dec)
+                .map_err(|_| format!("must be a decimal (got {v})"));
         }
     };
     params::coerce(as_param, v, &[])
 }
 
-fn compile_order(d: &ToolDef, table: &Table, here: &str, p: &mut FileProblems<'_>) -> Vec<(usize, bool)> {
+fn compile_order(
+    d: &ToolDef,
+    table: &Table,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Vec<(usize, bool)> {
     d.order_by
         .iter()
         .filter_map(|k| match table.field_index(&k.value.field) {
             Some(fi) => Some((fi, k.value.descending)),
             None => {
-                p.at(&k.referenced, format!("{here}.order_by"), format!("`{}` is not a field of table `{}`; its fields are: {}", k.value.field, table.name, field_names(table)));
+                p.at(
+                    &k.referenced,
+                    format!("{here}.order_by"),
+                    format!(
+                        "`{}` is not a field of table `{}`; its fields are: {}",
+                        k.value.field,
+                        table.name,
+                        field_names(table)
+                    ),
+                );
                 None
             }
         })
@@ -427,7 +585,12 @@ fn output_schema(shape: &Shape) -> Map<String, Json> {
     }
 }
 
-fn compile_resource(name: &str, def: &Spanned<ResourceDef>, cat: &Catalog, p: &mut FileProblems<'_>) -> Option<Resource> {
+fn compile_resource(
+    name: &str,
+    def: &Spanned<ResourceDef>,
+    cat: &Catalog,
+    p: &mut FileProblems<'_>,
+) -> Option<Resource> {
     let here = format!("resources.{name}");
     let d = &def.value;
     check_name(name, &def.referenced, &here, p);
@@ -440,12 +603,27 @@ fn compile_resource(name: &str, def: &Spanned<ResourceDef>, cat: &Catalog, p: &m
     };
     let Some(tool) = cat.tools.get(&d.tool.value) else {
         let known: Vec<&str> = cat.tools.keys().map(|s| s.as_str()).collect();
-        p.at(&d.tool.referenced, format!("{here}.tool"), format!("unknown tool `{}`; defined tools: {}", d.tool.value, list(&known)));
+        p.at(
+            &d.tool.referenced,
+            format!("{here}.tool"),
+            format!(
+                "unknown tool `{}`; defined tools: {}",
+                d.tool.value,
+                list(&known)
+            ),
+        );
         return None;
     };
     for var in template.variables() {
         if !tool.params.iter().any(|x| x.name == var) {
-            p.at(&d.uri.referenced, format!("{here}.uri"), format!("URI variable `{{{var}}}` is not a parameter of tool `{}`", tool.name));
+            p.at(
+                &d.uri.referenced,
+                format!("{here}.uri"),
+                format!(
+                    "URI variable `{{{var}}}` is not a parameter of tool `{}`",
+                    tool.name
+                ),
+            );
         }
     }
     let is_template = !template.variables().is_empty();
@@ -454,41 +632,85 @@ fn compile_resource(name: &str, def: &Spanned<ResourceDef>, cat: &Catalog, p: &m
         uri: d.uri.value.clone(),
         template: is_template.then_some(template),
         title: d.title.clone(),
-        description: d.description.clone().or_else(|| Some(tool.description.clone())),
-        mime_type: d.mime_type.clone().unwrap_or_else(|| "application/json".into()),
+        description: d
+            .description
+            .clone()
+            .or_else(|| Some(tool.description.clone())),
+        mime_type: d
+            .mime_type
+            .clone()
+            .unwrap_or_else(|| "application/json".into()),
         tool: tool.name.clone(),
         arguments: d.arguments.clone(),
     })
 }
 
-fn compile_prompt(name: &str, def: &Spanned<PromptDef>, resources: &[Resource], p: &mut FileProblems<'_>) -> Prompt {
+fn compile_prompt(
+    name: &str,
+    def: &Spanned<PromptDef>,
+    resources: &[Resource],
+    p: &mut FileProblems<'_>,
+) -> Prompt {
     let here = format!("prompts.{name}");
     let d = &def.value;
     check_name(name, &def.referenced, &here, p);
-    let args: Vec<(String, Option<String>, bool)> = d.arguments.iter().map(|(n, a)| (n.clone(), a.description.clone(), a.required)).collect();
+    let args: Vec<(String, Option<String>, bool)> = d
+        .arguments
+        .iter()
+        .map(|(n, a)| (n.clone(), a.description.clone(), a.required))
+        .collect();
     if d.messages.value.is_empty() {
-        p.at(&d.messages.referenced, format!("{here}.messages"), "a prompt needs at least one message");
+        p.at(
+            &d.messages.referenced,
+            format!("{here}.messages"),
+            "a prompt needs at least one message",
+        );
     }
     let mut messages = Vec::new();
     for (i, m) in d.messages.value.iter().enumerate() {
         let mpath = format!("{here}.messages[{i}]");
         for var in crate::uri::placeholders(&m.text.value) {
             if !args.iter().any(|a| a.0 == var) {
-                p.at(&m.text.referenced, format!("{mpath}.text"), format!("placeholder `{{{var}}}` is not an argument of this prompt"));
+                p.at(
+                    &m.text.referenced,
+                    format!("{mpath}.text"),
+                    format!("placeholder `{{{var}}}` is not an argument of this prompt"),
+                );
             }
         }
         if let Some(r) = &m.resource {
             for var in crate::uri::placeholders(&r.value) {
                 if !args.iter().any(|a| a.0 == var) {
-                    p.at(&r.referenced, format!("{mpath}.resource"), format!("placeholder `{{{var}}}` is not an argument of this prompt"));
+                    p.at(
+                        &r.referenced,
+                        format!("{mpath}.resource"),
+                        format!("placeholder `{{{var}}}` is not an argument of this prompt"),
+                    );
                 }
             }
             let known = resources.iter().any(|res| res.uri == r.value);
             if !known {
-                p.at(&r.referenced, format!("{mpath}.resource"), format!("`{}` is not the URI of a resource in these mappings", r.value));
+                p.at(
+                    &r.referenced,
+                    format!("{mpath}.resource"),
+                    format!(
+                        "`{}` is not the URI of a resource in these mappings",
+                        r.value
+                    ),
+                );
             }
         }
-        messages.push(PromptMessage { role: m.role, text: m.text.value.clone(), resource: m.resource.as_ref().map(|r| r.value.clone()) });
+        messages.push(PromptMessage {
+            role: m.role,
+            text: m.text.value.clone(),
+            resource: m.resource.as_ref().map(|r| r.value.clone()),
+        });
     }
-    Prompt { name: name.to_string(), title: d.title.clone(), description: d.description.clone(), arguments: args, messages }
+    Prompt {
+        name: name.to_string(),
+        title: d.title.clone(),
+        description: d.description.clone(),
+        arguments: args,
+        messages,
+    }
 }

@@ -8,7 +8,9 @@ async fn main() -> std::process::ExitCode {
     // Logs go to stderr: on stdio, stdout belongs to the MCP protocol.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::try_from_env("LEGACY_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_env_filter(
+            EnvFilter::try_from_env("LEGACY_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
         .init();
     legacy_mcp::cli::run(legacy_mcp::cli::Cli::parse()).await
 }

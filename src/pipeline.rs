@@ -54,10 +54,23 @@ pub struct ToolOutput {
     pub text: String,
 }
 
-/// A rendered prompt message; `resource` is (uri, mime type, text) to embed.
+/// A rendered prompt.
 pub struct PromptOutput {
     pub description: Option<String>,
-    pub messages: Vec<(Role, String, Option<(String, String, String)>)>,
+    pub messages: Vec<RenderedMessage>,
+}
+
+/// One prompt message: its text, and the resource read for it, if any.
+pub struct RenderedMessage {
+    pub role: Role,
+    pub text: String,
+    pub embedded: Option<EmbeddedResource>,
+}
+
+pub struct EmbeddedResource {
+    pub uri: String,
+    pub mime_type: String,
+    pub text: String,
 }
 
 /// What one call carries from phase to phase.
@@ -84,7 +97,11 @@ impl Pipeline {
     }
 
     /// Run a tool through every phase.
-    pub async fn call_tool(&self, name: &str, args: Map<String, Json>) -> Result<ToolOutput, CallError> {
+    pub async fn call_tool(
+        &self,
+        name: &str,
+        args: Map<String, Json>,
+    ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
         let result = async {
             let mut ctx = self.find(name, args)?;
@@ -112,16 +129,25 @@ impl Pipeline {
     }
 
     fn match_resource(&self, uri: &str) -> Option<(&Resource, Map<String, Json>)> {
-        self.catalog.resources.iter().find_map(|r| match &r.template {
-            None => (r.uri == uri).then(Map::new),
-            Some(t) => t
-                .matches(uri)
-                .map(|vars| vars.into_iter().map(|(k, v)| (k, Json::String(v))).collect()),
-        }.map(|args| (r, args)))
+        self.catalog.resources.iter().find_map(|r| {
+            match &r.template {
+                None => (r.uri == uri).then(Map::new),
+                Some(t) => t.matches(uri).map(|vars| {
+                    vars.into_iter()
+                        .map(|(k, v)| (k, Json::String(v)))
+                        .collect()
+                }),
+            }
+            .map(|args| (r, args))
+        })
     }
 
     /// Render a prompt: fill placeholders, read embedded resources through the pipeline.
-    pub async fn get_prompt(&self, name: &str, args: &Map<String, Json>) -> Result<PromptOutput, CallError> {
+    pub async fn get_prompt(
+        &self,
+        name: &str,
+        args: &Map<String, Json>,
+    ) -> Result<PromptOutput, CallError> {
         let prompt = self
             .catalog
             .prompts
@@ -135,7 +161,9 @@ impl Pipeline {
         };
         for (arg, _, required) in &prompt.arguments {
             if *required && text_of(arg).is_none_or(|v| v.is_empty()) {
-                return Err(CallError::Unroutable(format!("prompt `{name}` needs argument `{arg}`")));
+                return Err(CallError::Unroutable(format!(
+                    "prompt `{name}` needs argument `{arg}`"
+                )));
             }
         }
         let mut messages = Vec::new();
@@ -143,18 +171,32 @@ impl Pipeline {
             let text = uri::fill(&m.text, &text_of);
             let embedded = match &m.resource {
                 Some(template) => {
-                    let target = uri::fill(template, |k| text_of(k).map(|v| uri::percent_encode(&v)));
+                    let target =
+                        uri::fill(template, |k| text_of(k).map(|v| uri::percent_encode(&v)));
                     let (res, out) = self.read_resource(&target).await.map_err(|e| match e {
-                        CallError::Caller(m) => CallError::Caller(format!("resource {target}: {m}")),
+                        CallError::Caller(m) => {
+                            CallError::Caller(format!("resource {target}: {m}"))
+                        }
                         other => other,
                     })?;
-                    Some((target, res.mime_type.clone(), out.text))
+                    Some(EmbeddedResource {
+                        uri: target,
+                        mime_type: res.mime_type.clone(),
+                        text: out.text,
+                    })
                 }
                 None => None,
             };
-            messages.push((m.role, text, embedded));
+            messages.push(RenderedMessage {
+                role: m.role,
+                text,
+                embedded,
+            });
         }
-        Ok(PromptOutput { description: prompt.description.clone(), messages })
+        Ok(PromptOutput {
+            description: prompt.description.clone(),
+            messages,
+        })
     }
 
     /// Phase 1: find the tool.
@@ -165,7 +207,13 @@ impl Pipeline {
             .get(name)
             .cloned()
             .ok_or_else(|| CallError::Unroutable(format!("unknown tool `{name}`")))?;
-        Ok(CallContext { tool, args, bound: IndexMap::new(), offset: 0, cursor_version: None })
+        Ok(CallContext {
+            tool,
+            args,
+            bound: IndexMap::new(),
+            offset: 0,
+            cursor_version: None,
+        })
     }
 }
 
@@ -174,9 +222,17 @@ fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
     ctx.bound = params::bind(&ctx.tool.params, &ctx.args).map_err(CallError::Caller)?;
     if let Some(c) = ctx.args.get(CURSOR_ARG).filter(|c| !c.is_null()) {
         if ctx.tool.shape.one {
-            return Err(CallError::Caller(format!("tool `{}` returns one record and takes no `cursor`", ctx.tool.name)));
+            return Err(CallError::Caller(format!(
+                "tool `{}` returns one record and takes no `cursor`",
+                ctx.tool.name
+            )));
         }
-        let text = c.as_str().ok_or_else(|| CallError::Caller("argument `cursor` must be a string (the `next_cursor` of a previous result)".into()))?;
+        let text = c.as_str().ok_or_else(|| {
+            CallError::Caller(
+                "argument `cursor` must be a string (the `next_cursor` of a previous result)"
+                    .into(),
+            )
+        })?;
         let cursor = Cursor::decode(text).ok_or_else(|| CallError::Caller("argument `cursor` is not a cursor this server issued; call again without it to start over".into()))?;
         if cursor.args != args_hash(&ctx.tool.name, &ctx.bound) {
             return Err(CallError::Caller("argument `cursor` belongs to a call with other arguments; pass the same arguments as the call that returned it".into()));
@@ -199,11 +255,24 @@ fn plan(ctx: &CallContext) -> Result<Query, CallError> {
                 // An optional parameter the caller left out switches its filter off.
                 Bound::Param(p) => ctx.bound.get(p)?.clone(),
             };
-            Some(Filter { field: f.field, op: f.op, value })
+            Some(Filter {
+                field: f.field,
+                op: f.op,
+                value,
+            })
         })
         .collect();
-    let limit = if ctx.tool.shape.one { 2 } else { ctx.tool.limit as u64 };
-    Ok(Query { filters, order: ctx.tool.order.clone(), offset: ctx.offset, limit })
+    let limit = if ctx.tool.shape.one {
+        2
+    } else {
+        ctx.tool.limit as u64
+    };
+    Ok(Query {
+        filters,
+        order: ctx.tool.order.clone(),
+        offset: ctx.offset,
+        limit,
+    })
 }
 
 /// Phase 4: the backend call.
@@ -234,9 +303,18 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
             ))),
         };
     }
-    let items = rows.rows.iter().map(render).collect::<Result<Vec<_>, _>>()?;
+    let items = rows
+        .rows
+        .iter()
+        .map(render)
+        .collect::<Result<Vec<_>, _>>()?;
     let next_cursor = rows.truncated.then(|| {
-        Cursor { offset: ctx.offset + items.len() as u64, version: rows.version.clone(), args: args_hash(&tool.name, &ctx.bound) }.encode()
+        Cursor {
+            offset: ctx.offset + items.len() as u64,
+            version: rows.version.clone(),
+            args: args_hash(&tool.name, &ctx.bound),
+        }
+        .encode()
     });
     Ok(json!({
         "rows": items,
@@ -247,14 +325,22 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
 }
 
 fn not_found(ctx: &CallContext) -> String {
-    format!("not found: no record in `{}` matches {}", ctx.tool.table.name, describe_args(ctx))
+    format!(
+        "not found: no record in `{}` matches {}",
+        ctx.tool.table.name,
+        describe_args(ctx)
+    )
 }
 
 fn describe_args(ctx: &CallContext) -> String {
     if ctx.bound.is_empty() {
         return "the tool's filters".into();
     }
-    ctx.bound.iter().map(|(k, v)| format!("{k} = {}", v.to_json())).collect::<Vec<_>>().join(", ")
+    ctx.bound
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", v.to_json()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Phase 6: structured content and its text rendering.
@@ -267,9 +353,15 @@ fn respond(structured: Json) -> ToolOutput {
 fn audit(tool: &str, started: Instant, result: &Result<ToolOutput, CallError>) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
-        Ok(out) => tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), ms, "tool call"),
-        Err(CallError::Caller(e)) => tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, ms, "tool call"),
-        Err(CallError::Unroutable(e)) => tracing::info!(target: "audit", tool, outcome = "rejected", error = %e, ms, "tool call"),
+        Ok(out) => {
+            tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), ms, "tool call")
+        }
+        Err(CallError::Caller(e)) => {
+            tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, ms, "tool call")
+        }
+        Err(CallError::Unroutable(e)) => {
+            tracing::info!(target: "audit", tool, outcome = "rejected", error = %e, ms, "tool call")
+        }
     }
 }
 
@@ -283,12 +375,15 @@ struct Cursor {
 
 impl Cursor {
     fn encode(&self) -> String {
-        let raw = json!({"o": self.offset, "v": self.version, "a": self.args.to_string()}).to_string();
+        let raw =
+            json!({"o": self.offset, "v": self.version, "a": self.args.to_string()}).to_string();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     }
 
     fn decode(text: &str) -> Option<Cursor> {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()?;
         let v: Json = serde_json::from_slice(&raw).ok()?;
         Some(Cursor {
             offset: v.get("o")?.as_u64()?,

@@ -16,7 +16,9 @@ enum Part {
 impl UriTemplate {
     pub fn parse(text: &str) -> Result<Self, String> {
         if !text.contains("://") {
-            return Err(format!("`{text}` is not a URI; write e.g. erp://customers/{{customer_no}}"));
+            return Err(format!(
+                "`{text}` is not a URI; write e.g. erp://customers/{{customer_no}}"
+            ));
         }
         let mut parts = Vec::new();
         let mut rest = text;
@@ -24,13 +26,18 @@ impl UriTemplate {
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_string()));
             }
-            let close = rest[open..].find('}').ok_or_else(|| format!("unclosed `{{` in `{text}`"))? + open;
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| format!("unclosed `{{` in `{text}`"))?
+                + open;
             let name = &rest[open + 1..close];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!("`{{{name}}}` in `{text}` is not a variable name"));
             }
             if matches!(parts.last(), Some(Part::Var(_))) {
-                return Err(format!("two variables side by side in `{text}` cannot be told apart"));
+                return Err(format!(
+                    "two variables side by side in `{text}` cannot be told apart"
+                ));
             }
             parts.push(Part::Var(name.to_string()));
             rest = &rest[close + 1..];
@@ -135,7 +142,9 @@ fn percent_decode(s: &str) -> Option<String> {
 pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -161,6 +170,9 @@ mod tests {
     #[test]
     fn placeholders_fill_and_list() {
         assert_eq!(placeholders("Hi {a}, see {b}"), vec!["a", "b"]);
-        assert_eq!(fill("x {a} {c}", |n| (n == "a").then(|| "1".into())), "x 1 {c}");
+        assert_eq!(
+            fill("x {a} {c}", |n| (n == "a").then(|| "1".into())),
+            "x 1 {c}"
+        );
     }
 }

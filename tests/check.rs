@@ -9,8 +9,17 @@ use std::process::Command;
 use support::*;
 
 fn check(path: &str) -> (i32, String, String) {
-    let out = Command::new(bin()).args(["check", "--mappings", path]).current_dir(root()).env_remove("LEGACY_MCP_TEST_UNSET_EXPORT_DIR").output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = Command::new(bin())
+        .args(["check", "--mappings", path])
+        .current_dir(root())
+        .env_remove("LEGACY_MCP_TEST_UNSET_EXPORT_DIR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 const CASES: &[(&str, &str)] = &[
@@ -85,7 +94,9 @@ fn every_bad_mapping_reports_its_exact_problems() {
 
 #[test]
 fn every_bad_mapping_file_has_a_pinned_message() {
-    let on_disk = std::fs::read_dir(root().join("fixtures/bad-mappings")).unwrap().count();
+    let on_disk = std::fs::read_dir(root().join("fixtures/bad-mappings"))
+        .unwrap()
+        .count();
     assert_eq!(on_disk, CASES.len(), "add the new bad mapping to CASES");
 }
 
@@ -93,16 +104,27 @@ fn every_bad_mapping_file_has_a_pinned_message() {
 fn the_demo_mappings_pass() {
     let (code, stdout, stderr) = check("mappings/demo");
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout, "ok: 7 tools, 4 resources, 1 prompt, 1 source (mappings/demo)\n");
+    assert_eq!(
+        stdout,
+        "ok: 7 tools, 4 resources, 1 prompt, 1 source (mappings/demo)\n"
+    );
 }
 
 #[test]
 fn the_shipped_schema_is_current_and_referenced() {
     let out = Command::new(bin()).arg("schema").output().unwrap();
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let shipped: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("mapping.schema.json")).unwrap()).unwrap();
-    assert_eq!(printed, shipped, "run `legacy-mcp schema > mapping.schema.json`");
-    assert_eq!(printed["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let shipped: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("mapping.schema.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        printed, shipped,
+        "run `legacy-mcp schema > mapping.schema.json`"
+    );
+    assert_eq!(
+        printed["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     for entry in std::fs::read_dir(root().join("mappings/demo")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(text.starts_with("# yaml-language-server: $schema=../../mapping.schema.json"));

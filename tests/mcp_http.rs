@@ -14,7 +14,11 @@ fn call(name: &str, args: Value) -> CallToolRequestParams {
 #[tokio::test]
 async fn every_protocol_version_lists_and_calls_every_demo_tool() {
     let server = HttpServer::start(&demo(), &["--page-size", "3"]).await;
-    for version in [ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28] {
+    for version in [
+        ProtocolVersion::V_2025_06_18,
+        ProtocolVersion::V_2025_11_25,
+        ProtocolVersion::V_2026_07_28,
+    ] {
         let client = server.client(version.clone()).await;
         let negotiated = client.peer_info().map(|i| i.protocol_version.clone());
         assert_eq!(negotiated, Some(version.clone()));
@@ -25,11 +29,16 @@ async fn every_protocol_version_lists_and_calls_every_demo_tool() {
             assert_eq!(r.is_error, Some(false), "{version:?} {tool}");
             golden(golden_name, &r.structured_content.unwrap());
         }
-        let read: ReadResourceRequestParams = serde_json::from_value(json!({"uri": "erp://customers/C10042"})).unwrap();
+        let read: ReadResourceRequestParams =
+            serde_json::from_value(json!({"uri": "erp://customers/C10042"})).unwrap();
         let res = serde_json::to_value(client.read_resource(read).await.unwrap()).unwrap();
-        let body: Value = serde_json::from_str(res["contents"][0]["text"].as_str().unwrap()).unwrap();
+        let body: Value =
+            serde_json::from_str(res["contents"][0]["text"].as_str().unwrap()).unwrap();
         golden("resource_customer", &body);
-        let bad = client.call_tool(call("get_customer", json!({"customer_no": 7}))).await.unwrap();
+        let bad = client
+            .call_tool(call("get_customer", json!({"customer_no": 7})))
+            .await
+            .unwrap();
         assert_eq!(bad.is_error, Some(true));
         assert!(client.call_tool(call("nope", json!({}))).await.is_err());
         client.cancel().await.unwrap();
@@ -47,12 +56,31 @@ const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"p
 
 #[tokio::test]
 async fn foreign_host_and_origin_are_rejected() {
-    let server = HttpServer::start(&demo(), &["--allowed-origin", "https://tools.example.test:443"]).await;
-    let host = post(&server).header("host", "evil.example").body(INIT).send().await.unwrap();
+    let server = HttpServer::start(
+        &demo(),
+        &["--allowed-origin", "https://tools.example.test:443"],
+    )
+    .await;
+    let host = post(&server)
+        .header("host", "evil.example")
+        .body(INIT)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(host.status(), 403);
-    let origin = post(&server).header("origin", "http://evil.example").body(INIT).send().await.unwrap();
+    let origin = post(&server)
+        .header("origin", "http://evil.example")
+        .body(INIT)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(origin.status(), 403);
-    let allowed = post(&server).header("origin", "https://tools.example.test").body(INIT).send().await.unwrap();
+    let allowed = post(&server)
+        .header("origin", "https://tools.example.test")
+        .body(INIT)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(allowed.status(), 200);
     let local = post(&server).body(INIT).send().await.unwrap();
     assert_eq!(local.status(), 200);
@@ -61,7 +89,12 @@ async fn foreign_host_and_origin_are_rejected() {
 #[tokio::test]
 async fn extra_allowed_host_is_accepted() {
     let server = HttpServer::start(&demo(), &["--allowed-host", "erp-gateway.corp.test"]).await;
-    let r = post(&server).header("host", "erp-gateway.corp.test").body(INIT).send().await.unwrap();
+    let r = post(&server)
+        .header("host", "erp-gateway.corp.test")
+        .body(INIT)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -73,13 +106,19 @@ async fn garbage_and_oversized_bodies_get_json_rpc_errors_and_the_server_keeps_s
     let body: Value = garbage.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32700);
     assert_eq!(body["id"], Value::Null);
-    let big = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#, "a".repeat(10_000));
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"x":"{}"}}}}"#,
+        "a".repeat(10_000)
+    );
     let too_big = post(&server).body(big).send().await.unwrap();
     assert_eq!(too_big.status(), 413);
     let body: Value = too_big.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32600);
     let client = server.client(ProtocolVersion::V_2025_11_25).await;
-    let r = client.call_tool(call("get_item", json!({"item_no": "SCH-01000"}))).await.unwrap();
+    let r = client
+        .call_tool(call("get_item", json!({"item_no": "SCH-01000"})))
+        .await
+        .unwrap();
     assert_eq!(r.is_error, Some(false));
     client.cancel().await.unwrap();
 }

@@ -21,7 +21,11 @@ use crate::mcp::{self, Server};
 use crate::pipeline::{CallError, Pipeline};
 
 #[derive(Parser)]
-#[command(name = "legacy-mcp", version, about = "A standard MCP endpoint in front of an old ERP, driven by YAML mappings.")]
+#[command(
+    name = "legacy-mcp",
+    version,
+    about = "A standard MCP endpoint in front of an old ERP, driven by YAML mappings."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -86,14 +90,31 @@ pub enum Command {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&crate::mapping::schema::mapping_schema()).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::mapping::schema::mapping_schema())
+                    .unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Command::Check { mappings } => check(&mappings.mappings),
-        Command::Call { tool, mappings, args } => call(&mappings.mappings, &tool, &args).await,
+        Command::Call {
+            tool,
+            mappings,
+            args,
+        } => call(&mappings.mappings, &tool, &args).await,
         Command::Read { uri, mappings } => read(&mappings.mappings, &uri).await,
-        Command::Serve { mappings, http, allowed_hosts, allowed_origins, page_size, max_request_bytes } => {
-            let Some(catalog) = load_or_report(&mappings.mappings) else { return ExitCode::FAILURE };
+        Command::Serve {
+            mappings,
+            http,
+            allowed_hosts,
+            allowed_origins,
+            page_size,
+            max_request_bytes,
+        } => {
+            let Some(catalog) = load_or_report(&mappings.mappings) else {
+                return ExitCode::FAILURE;
+            };
             tracing::info!(mappings = %mappings.mappings.display(), "{}", catalog.summary());
             let server = Server::new(Arc::new(catalog), page_size);
             let result = match http {
@@ -105,7 +126,12 @@ pub async fn run(cli: Cli) -> ExitCode {
                         let _ = tokio::signal::ctrl_c().await;
                         on_signal.cancel();
                     });
-                    let opts = HttpOptions { listen, allowed_hosts, allowed_origins, max_request_bytes };
+                    let opts = HttpOptions {
+                        listen,
+                        allowed_hosts,
+                        allowed_origins,
+                        max_request_bytes,
+                    };
                     mcp::http::serve(server, opts, cancel).await
                 }
             };
@@ -128,7 +154,12 @@ fn load_or_report(dir: &Path) -> Option<Catalog> {
             for p in &problems {
                 eprintln!("{p}");
             }
-            eprintln!("{} problem{} in {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, dir.display());
+            eprintln!(
+                "{} problem{} in {}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                dir.display()
+            );
             None
         }
     }
@@ -150,13 +181,17 @@ async fn call(dir: &Path, tool: &str, args: &str) -> ExitCode {
         Ok(_) => return fail("--args must be a JSON object, e.g. '{\"customer_no\": \"C10000\"}'"),
         Err(e) => return fail(&format!("--args is not valid JSON: {e}")),
     };
-    let Some(catalog) = load_or_report(dir) else { return ExitCode::FAILURE };
+    let Some(catalog) = load_or_report(dir) else {
+        return ExitCode::FAILURE;
+    };
     let pipeline = Pipeline::new(Arc::new(catalog));
     print_result(pipeline.call_tool(tool, args).await.map(|o| o.structured))
 }
 
 async fn read(dir: &Path, uri: &str) -> ExitCode {
-    let Some(catalog) = load_or_report(dir) else { return ExitCode::FAILURE };
+    let Some(catalog) = load_or_report(dir) else {
+        return ExitCode::FAILURE;
+    };
     let pipeline = Pipeline::new(Arc::new(catalog));
     print_result(pipeline.read_resource(uri).await.map(|(_, o)| o.structured))
 }
@@ -166,7 +201,11 @@ fn print_result(result: Result<Json, CallError>) -> ExitCode {
         Ok(v) => {
             // A closed pipe (`| head`) is not an error worth a panic.
             use std::io::Write;
-            let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),

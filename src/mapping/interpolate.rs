@@ -54,14 +54,20 @@ mod tests {
         std::fs::write(dir.path().join("pw.txt"), "s3cret\n").unwrap();
         // SAFETY: tests in this module are the only readers of this variable.
         unsafe { std::env::set_var("LEGACY_MCP_TEST_DIR", "/exports") };
-        let got = interpolate("${env:LEGACY_MCP_TEST_DIR}/x;pw=${file:pw.txt};$${lit}", dir.path());
+        let got = interpolate(
+            "${env:LEGACY_MCP_TEST_DIR}/x;pw=${file:pw.txt};$${lit}",
+            dir.path(),
+        );
         assert_eq!(got.unwrap(), "/exports/x;pw=s3cret;${lit}");
     }
 
     #[test]
     fn missing_variable_is_named_without_value() {
         let err = interpolate("${env:LEGACY_MCP_SURELY_UNSET}", Path::new(".")).unwrap_err();
-        assert_eq!(err, "environment variable `LEGACY_MCP_SURELY_UNSET` is not set");
+        assert_eq!(
+            err,
+            "environment variable `LEGACY_MCP_SURELY_UNSET` is not set"
+        );
         assert!(interpolate("${vault:x}", Path::new(".")).is_err());
     }
 }

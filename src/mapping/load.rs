@@ -110,7 +110,11 @@ pub fn load_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<LoadedF
 
 /// Parse one mapping document. An empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<MappingFile, serde_saphyr::Error> {
-    if text.trim().is_empty() || text.lines().all(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+    {
         return Ok(MappingFile::default());
     }
     serde_saphyr::from_str(text)
@@ -193,7 +197,8 @@ mod tests {
 
     #[test]
     fn key_path_walks_up_the_indentation() {
-        let yaml = "tools:\n  get_item:\n    # note\n    limit: lots\n    where:\n      item_no: x\n";
+        let yaml =
+            "tools:\n  get_item:\n    # note\n    limit: lots\n    where:\n      item_no: x\n";
         assert_eq!(key_path_at(yaml, 4), "tools.get_item.limit");
         assert_eq!(key_path_at(yaml, 6), "tools.get_item.where.item_no");
         assert_eq!(key_path_at(yaml, 1), "tools");

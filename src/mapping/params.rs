@@ -41,7 +41,11 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
     let d = &def.value;
     let kind = d.kind.value;
     if name == CURSOR_ARG {
-        p.at(&def.referenced, here, "`cursor` is reserved: list tools accept it to continue a truncated result");
+        p.at(
+            &def.referenced,
+            here,
+            "`cursor` is reserved: list tools accept it to continue a truncated result",
+        );
     }
     let mut param = Param {
         name: name.to_string(),
@@ -58,31 +62,61 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
     };
     if let Some(pat) = &d.pattern {
         if kind != ParamType::String {
-            p.at(&pat.referenced, format!("{here}.pattern"), "`pattern` applies to type string only");
+            p.at(
+                &pat.referenced,
+                format!("{here}.pattern"),
+                "`pattern` applies to type string only",
+            );
         }
         match Regex::new(&format!("^(?:{})$", pat.value)) {
             Ok(r) => param.pattern = Some(r),
-            Err(e) => p.at(&pat.referenced, format!("{here}.pattern"), format!("invalid regular expression: {}", first_line(&e.to_string()))),
+            Err(e) => p.at(
+                &pat.referenced,
+                format!("{here}.pattern"),
+                format!("invalid regular expression: {}", first_line(&e.to_string())),
+            ),
         }
     }
     if (d.min_length.is_some() || d.max_length.is_some()) && kind != ParamType::String {
-        p.at(&def.referenced, here, "`min_length` and `max_length` apply to type string only");
+        p.at(
+            &def.referenced,
+            here,
+            "`min_length` and `max_length` apply to type string only",
+        );
     }
     if kind == ParamType::Enum && d.values.is_empty() {
-        p.at(&d.kind.referenced, format!("{here}.type"), "type enum needs `values:` (the allowed values)");
+        p.at(
+            &d.kind.referenced,
+            format!("{here}.type"),
+            "type enum needs `values:` (the allowed values)",
+        );
     }
     if kind != ParamType::Enum && !d.values.is_empty() {
         p.at(&def.referenced, here, "`values` applies to type enum only");
     }
-    for (key, bound, slot) in [("min", &d.min, &mut param.min), ("max", &d.max, &mut param.max)] {
+    for (key, bound, slot) in [
+        ("min", &d.min, &mut param.min),
+        ("max", &d.max, &mut param.max),
+    ] {
         if let Some(b) = bound {
-            if !matches!(kind, ParamType::Integer | ParamType::Number | ParamType::Date) {
-                p.at(&b.referenced, format!("{here}.{key}"), format!("`{key}` applies to integer, number and date parameters"));
+            if !matches!(
+                kind,
+                ParamType::Integer | ParamType::Number | ParamType::Date
+            ) {
+                p.at(
+                    &b.referenced,
+                    format!("{here}.{key}"),
+                    format!("`{key}` applies to integer, number and date parameters"),
+                );
                 continue;
             }
             match coerce(kind, &b.value, &[]) {
                 Ok(v) => *slot = Some(v),
-                Err(e) => p.at(&b.referenced, format!("{here}.{key}"), format!("`{key}` {e}")),
+                Err(e) => p.at(
+                    &b.referenced,
+                    format!("{here}.{key}"),
+                    format!("`{key}` {e}"),
+                ),
             }
         }
     }
@@ -92,11 +126,19 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
         } else {
             match check(&param, &dv.value) {
                 Ok(v) => param.default = Some(Default::Fixed(v)),
-                Err(e) => p.at(&dv.referenced, format!("{here}.default"), format!("the default {e}")),
+                Err(e) => p.at(
+                    &dv.referenced,
+                    format!("{here}.default"),
+                    format!("the default {e}"),
+                ),
             }
         }
         if d.required == Some(true) {
-            p.at(&dv.referenced, format!("{here}.default"), "a parameter with a default cannot be `required: true`");
+            p.at(
+                &dv.referenced,
+                format!("{here}.default"),
+                "a parameter with a default cannot be `required: true`",
+            );
         }
     }
     param
@@ -113,7 +155,14 @@ pub fn bind(params: &[Param], args: &Map<String, Json>) -> Result<IndexMap<Strin
     for name in args.keys() {
         if name != CURSOR_ARG && !params.iter().any(|p| &p.name == name) {
             let known: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-            problems.push(format!("unknown argument `{name}` (this tool takes: {})", if known.is_empty() { "no arguments".to_string() } else { known.join(", ") }));
+            problems.push(format!(
+                "unknown argument `{name}` (this tool takes: {})",
+                if known.is_empty() {
+                    "no arguments".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
         }
     }
     let mut bound = IndexMap::new();
@@ -130,7 +179,10 @@ pub fn bind(params: &[Param], args: &Map<String, Json>) -> Result<IndexMap<Strin
                     bound.insert(p.name.clone(), v.clone());
                 }
                 Some(Default::Today) => {
-                    bound.insert(p.name.clone(), Value::Date(chrono::Local::now().date_naive()));
+                    bound.insert(
+                        p.name.clone(),
+                        Value::Date(chrono::Local::now().date_naive()),
+                    );
                 }
                 None if p.required => problems.push(format!(
                     "missing required argument `{}` ({})",
@@ -160,7 +212,10 @@ fn check(p: &Param, v: &Json) -> Result<Value, String> {
             return Err(format!("is {len} characters long; at least {min} required"));
         }
         if let Some(re) = p.pattern.as_ref().filter(|re| !re.is_match(s)) {
-            let pat = re.as_str().trim_start_matches("^(?:").trim_end_matches(")$");
+            let pat = re
+                .as_str()
+                .trim_start_matches("^(?:")
+                .trim_end_matches(")$");
             return Err(format!("must match the pattern {pat} (got {v})"));
         }
     }
@@ -184,13 +239,26 @@ pub fn coerce(kind: ParamType, v: &Json, values: &[String]) -> Result<Value, Str
             _ => Err(wrong("a string")),
         },
         ParamType::Integer => match v {
-            Json::Number(n) => n.as_i64().map(Value::Int).ok_or_else(|| wrong("an integer")),
-            Json::String(s) => s.trim().parse().map(Value::Int).map_err(|_| wrong("an integer")),
+            Json::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .ok_or_else(|| wrong("an integer")),
+            Json::String(s) => s
+                .trim()
+                .parse()
+                .map(Value::Int)
+                .map_err(|_| wrong("an integer")),
             _ => Err(wrong("an integer")),
         },
         ParamType::Number => match v {
             Json::Number(n) => n.as_f64().map(Value::Num).ok_or_else(|| wrong("a number")),
-            Json::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::Num).ok_or_else(|| wrong("a number")),
+            Json::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::Num)
+                .ok_or_else(|| wrong("a number")),
             _ => Err(wrong("a number")),
         },
         ParamType::Boolean => match v {
@@ -213,7 +281,9 @@ pub fn coerce(kind: ParamType, v: &Json, values: &[String]) -> Result<Value, Str
 }
 
 fn describe(p: &Param) -> String {
-    p.description.clone().unwrap_or_else(|| format!("type {}", type_name(p.kind)))
+    p.description
+        .clone()
+        .unwrap_or_else(|| format!("type {}", type_name(p.kind)))
 }
 
 fn type_name(k: ParamType) -> &'static str {
@@ -240,7 +310,11 @@ pub fn input_schema(params: &[Param], with_cursor: bool) -> Map<String, Json> {
             json!({"type": "string", "description": "Continue a truncated result: pass the `next_cursor` of the previous call, with the same other arguments."}),
         );
     }
-    let required: Vec<&str> = params.iter().filter(|p| p.required).map(|p| p.name.as_str()).collect();
+    let required: Vec<&str> = params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| p.name.as_str())
+        .collect();
     let mut schema = Map::new();
     schema.insert("type".into(), json!("object"));
     schema.insert("properties".into(), Json::Object(props));
@@ -278,12 +352,34 @@ fn param_schema(p: &Param) -> Json {
     if let Some(n) = p.min_length {
         s.insert("minLength".into(), json!(n));
     }
-    let bound = |v: &Value| if p.kind == ParamType::Date { json!(v.to_text()) } else { v.to_json() };
+    let bound = |v: &Value| {
+        if p.kind == ParamType::Date {
+            json!(v.to_text())
+        } else {
+            v.to_json()
+        }
+    };
     if let Some(v) = &p.min {
-        s.insert(if p.kind == ParamType::Date { "formatMinimum" } else { "minimum" }.into(), bound(v));
+        s.insert(
+            if p.kind == ParamType::Date {
+                "formatMinimum"
+            } else {
+                "minimum"
+            }
+            .into(),
+            bound(v),
+        );
     }
     if let Some(v) = &p.max {
-        s.insert(if p.kind == ParamType::Date { "formatMaximum" } else { "maximum" }.into(), bound(v));
+        s.insert(
+            if p.kind == ParamType::Date {
+                "formatMaximum"
+            } else {
+                "maximum"
+            }
+            .into(),
+            bound(v),
+        );
     }
     match &p.default {
         Some(Default::Fixed(v)) => {
@@ -291,7 +387,11 @@ fn param_schema(p: &Param) -> Json {
         }
         Some(Default::Today) => {
             let note = "Defaults to today's date.";
-            let d = s.get("description").and_then(|d| d.as_str()).map(|d| format!("{d} {note}")).unwrap_or(note.into());
+            let d = s
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(|d| format!("{d} {note}"))
+                .unwrap_or(note.into());
             s.insert("description".into(), json!(d));
         }
         None => {}
@@ -339,7 +439,11 @@ mod tests {
     fn strings_are_coerced_and_missing_required_is_named() {
         let mut p = param(ParamType::Date);
         p.name = "from".into();
-        let ok = bind(std::slice::from_ref(&p), json!({"from": "2026-01-31"}).as_object().unwrap()).unwrap();
+        let ok = bind(
+            std::slice::from_ref(&p),
+            json!({"from": "2026-01-31"}).as_object().unwrap(),
+        )
+        .unwrap();
         assert_eq!(ok["from"].to_text(), "2026-01-31");
         let err = bind(&[p], &Map::new()).unwrap_err();
         assert_eq!(err, "missing required argument `from` (type date)");

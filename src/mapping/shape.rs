@@ -36,7 +36,12 @@ pub struct Shape {
     pub fields: Vec<OutField>,
 }
 
-pub fn compile(result: Option<&ResultDef>, table: &Table, here: &str, p: &mut FileProblems<'_>) -> Shape {
+pub fn compile(
+    result: Option<&ResultDef>,
+    table: &Table,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Shape {
     let one = result.is_some_and(|r| r.one);
     let fields = match result.and_then(|r| r.fields.as_ref()) {
         Some(spec) => compile_fields(spec, table, &format!("{here}.result.fields"), p),
@@ -68,7 +73,11 @@ fn compile_fields(
         let path = format!("{here}.{name}");
         if let Some(nested) = &form.fields {
             if form.from.is_some() || form.kind.is_some() {
-                p.at(&s.referenced, &path, "a nested object (`fields:`) takes no `from` or `type`");
+                p.at(
+                    &s.referenced,
+                    &path,
+                    "a nested object (`fields:`) takes no `from` or `type`",
+                );
             }
             out.push(OutField::Nested {
                 name: name.clone(),
@@ -86,7 +95,10 @@ fn compile_fields(
                     field: fi,
                     kind: form.kind.unwrap_or(source.kind()),
                     convert: form.kind.is_some_and(|k| k != source.kind()),
-                    description: form.description.clone().or_else(|| source.description.clone()),
+                    description: form
+                        .description
+                        .clone()
+                        .or_else(|| source.description.clone()),
                 })
             }
             None => p.at(
@@ -95,7 +107,12 @@ fn compile_fields(
                 format!(
                     "`{from}` is not a field of table `{}`; its fields are: {}",
                     table.name,
-                    table.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                    table
+                        .fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
         }
@@ -119,9 +136,19 @@ fn render_fields(fields: &[OutField], row: &[Value]) -> Result<Json, String> {
     let mut obj = Map::new();
     for f in fields {
         match f {
-            OutField::Leaf { name, field, kind, convert, .. } => {
+            OutField::Leaf {
+                name,
+                field,
+                kind,
+                convert,
+                ..
+            } => {
                 let v = &row[*field];
-                let v = if *convert { convert_value(v, *kind).map_err(|e| format!("field `{name}`: {e}"))? } else { v.clone() };
+                let v = if *convert {
+                    convert_value(v, *kind).map_err(|e| format!("field `{name}`: {e}"))?
+                } else {
+                    v.clone()
+                };
                 obj.insert(name.clone(), v.to_json());
             }
             OutField::Nested { name, fields, .. } => {
@@ -136,8 +163,17 @@ fn fields_schema(fields: &[OutField], description: Option<&str>) -> Json {
     let mut props = Map::new();
     for f in fields {
         let (name, schema) = match f {
-            OutField::Leaf { name, kind, description, .. } => (name, leaf_schema(*kind, description.as_deref())),
-            OutField::Nested { name, fields, description } => (name, fields_schema(fields, description.as_deref())),
+            OutField::Leaf {
+                name,
+                kind,
+                description,
+                ..
+            } => (name, leaf_schema(*kind, description.as_deref())),
+            OutField::Nested {
+                name,
+                fields,
+                description,
+            } => (name, fields_schema(fields, description.as_deref())),
         };
         props.insert(name.clone(), schema);
     }
@@ -185,7 +221,9 @@ pub fn convert_value(v: &Value, kind: FieldType) -> Result<Value, String> {
         FieldType::String => Value::Str(text),
         FieldType::Integer => match v {
             Value::Int(i) => Value::Int(*i),
-            Value::Dec(d) if d.fract().is_zero() => Value::Int(i64::try_from(d.trunc().mantissa() / 10i128.pow(d.scale())).map_err(|_| fail())?),
+            Value::Dec(d) if d.fract().is_zero() => Value::Int(
+                i64::try_from(d.trunc().mantissa() / 10i128.pow(d.scale())).map_err(|_| fail())?,
+            ),
             _ => Value::Int(text.trim().parse().map_err(|_| fail())?),
         },
         FieldType::Decimal => match v {

@@ -77,7 +77,9 @@ impl<'de> Deserialize<'de> for DurationText {
 impl<'de> Deserialize<'de> for SizeText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_size(&s).map(SizeText).map_err(serde::de::Error::custom)
+        parse_size(&s)
+            .map(SizeText)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -118,7 +120,11 @@ mod tests {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("30").unwrap_err().contains("no known duration unit"));
+        assert!(
+            parse_duration("30")
+                .unwrap_err()
+                .contains("no known duration unit")
+        );
         assert_eq!(parse_size("10MB").unwrap(), 10_000_000);
         assert_eq!(parse_size("2KiB").unwrap(), 2048);
         assert!(parse_size("ten").is_err());

@@ -16,9 +16,9 @@ use base64::Engine;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ErrorData, GetPromptRequestParams,
     GetPromptResponse, GetPromptResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, LoggingMessageNotificationParam,
-    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerConfig, SetLevelRequestParams,
+    ListResourcesResult, ListToolsResult, LoggingMessageNotificationParam, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
@@ -56,17 +56,34 @@ pub struct Server {
     log_level: Arc<AtomicU8>,
 }
 
-const LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const LEVELS: [&str; 8] = [
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+];
 
 impl Server {
     pub fn new(catalog: Arc<Catalog>, page_size: usize) -> Self {
         let lists = Arc::new(render_lists(&catalog));
-        Server { pipeline: Pipeline::new(catalog), lists, page_size: page_size.max(1), log_level: Arc::new(AtomicU8::new(3)) }
+        Server {
+            pipeline: Pipeline::new(catalog),
+            lists,
+            page_size: page_size.max(1),
+            log_level: Arc::new(AtomicU8::new(3)),
+        }
     }
 
     /// A handler for a new session: same catalogue, its own log level.
     pub fn for_session(&self) -> Self {
-        Server { log_level: Arc::new(AtomicU8::new(3)), ..self.clone() }
+        Server {
+            log_level: Arc::new(AtomicU8::new(3)),
+            ..self.clone()
+        }
     }
 
     /// Send a log notification when the client asked for this level or lower.
@@ -74,7 +91,9 @@ impl Server {
         if level < self.log_level.load(Ordering::Relaxed) as usize {
             return;
         }
-        if let Ok(param) = from_json::<LoggingMessageNotificationParam>(json!({"level": LEVELS[level], "logger": "legacy-mcp", "data": data})) {
+        if let Ok(param) = from_json::<LoggingMessageNotificationParam>(
+            json!({"level": LEVELS[level], "logger": "legacy-mcp", "data": data}),
+        ) {
             let _ = ctx.peer.notify_logging_message(param).await;
         }
     }
@@ -114,8 +133,18 @@ fn render_lists(cat: &Catalog) -> Lists {
         }
         v
     };
-    let resources = cat.resources.iter().filter(|r| r.template.is_none()).map(|r| entry(r, "uri")).collect();
-    let templates = cat.resources.iter().filter(|r| r.template.is_some()).map(|r| entry(r, "uriTemplate")).collect();
+    let resources = cat
+        .resources
+        .iter()
+        .filter(|r| r.template.is_none())
+        .map(|r| entry(r, "uri"))
+        .collect();
+    let templates = cat
+        .resources
+        .iter()
+        .filter(|r| r.template.is_some())
+        .map(|r| entry(r, "uriTemplate"))
+        .collect();
     let prompts = cat
         .prompts
         .values()
@@ -141,29 +170,49 @@ fn render_lists(cat: &Catalog) -> Lists {
             v
         })
         .collect();
-    Lists { tools, resources, templates, prompts }
+    Lists {
+        tools,
+        resources,
+        templates,
+        prompts,
+    }
 }
 
 fn from_json<T: DeserializeOwned>(v: Json) -> Result<T, ErrorData> {
-    serde_json::from_value(v).map_err(|e| ErrorData::internal_error(format!("building a response: {e}"), None))
+    serde_json::from_value(v)
+        .map_err(|e| ErrorData::internal_error(format!("building a response: {e}"), None))
 }
 
 /// One page of `items` as `{key: [...], nextCursor}`. Cursors are opaque base64 offsets.
-fn page(items: &[Json], key: &str, request: Option<PaginatedRequestParams>, size: usize) -> Result<Json, ErrorData> {
+fn page(
+    items: &[Json],
+    key: &str,
+    request: Option<PaginatedRequestParams>,
+    size: usize,
+) -> Result<Json, ErrorData> {
     let start = match request.and_then(|r| r.cursor) {
         None => 0,
         Some(c) => base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(&c)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("list:").and_then(|n| n.parse::<usize>().ok()))
+            .and_then(|s| {
+                s.strip_prefix("list:")
+                    .and_then(|n| n.parse::<usize>().ok())
+            })
             .filter(|n| *n <= items.len())
-            .ok_or_else(|| ErrorData::invalid_params(format!("invalid cursor `{c}`: pass the nextCursor of a previous list result"), None))?,
+            .ok_or_else(|| {
+                ErrorData::invalid_params(
+                    format!("invalid cursor `{c}`: pass the nextCursor of a previous list result"),
+                    None,
+                )
+            })?,
     };
     let end = (start + size).min(items.len());
     let mut out = json!({ key: &items[start..end] });
     if end < items.len() {
-        out["nextCursor"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("list:{end}")));
+        out["nextCursor"] =
+            json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("list:{end}")));
     }
     Ok(out)
 }
@@ -192,30 +241,72 @@ impl ServerHandler for Server {
         Cow::Borrowed(PROTOCOL_VERSIONS)
     }
 
-    async fn set_level(&self, request: SetLevelRequestParams, _: RequestContext<RoleServer>) -> Result<(), ErrorData> {
-        let name = serde_json::to_value(request.level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let name = serde_json::to_value(request.level)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let idx = LEVELS.iter().position(|l| *l == name).unwrap_or(3);
         self.log_level.store(idx as u8, Ordering::Relaxed);
         Ok(())
     }
 
-    async fn list_tools(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
         from_json(page(&self.lists.tools, "tools", request, self.page_size)?)
     }
 
-    async fn list_resources(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
-        from_json(page(&self.lists.resources, "resources", request, self.page_size)?)
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        from_json(page(
+            &self.lists.resources,
+            "resources",
+            request,
+            self.page_size,
+        )?)
     }
 
-    async fn list_resource_templates(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListResourceTemplatesResult, ErrorData> {
-        from_json(page(&self.lists.templates, "resourceTemplates", request, self.page_size)?)
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        from_json(page(
+            &self.lists.templates,
+            "resourceTemplates",
+            request,
+            self.page_size,
+        )?)
     }
 
-    async fn list_prompts(&self, request: Option<PaginatedRequestParams>, _: RequestContext<RoleServer>) -> Result<ListPromptsResult, ErrorData> {
-        from_json(page(&self.lists.prompts, "prompts", request, self.page_size)?)
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        from_json(page(
+            &self.lists.prompts,
+            "prompts",
+            request,
+            self.page_size,
+        )?)
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, ctx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
         let result = match self.pipeline.call_tool(&request.name, args).await {
             Ok(out) => json!({
@@ -224,41 +315,71 @@ impl ServerHandler for Server {
                 "isError": false
             }),
             Err(CallError::Caller(message)) => {
-                self.log(&ctx, 3, json!({"tool": request.name, "error": message})).await;
+                self.log(&ctx, 3, json!({"tool": request.name, "error": message}))
+                    .await;
                 json!({"content": [{"type": "text", "text": message}], "isError": true})
             }
-            Err(CallError::Unroutable(message)) => return Err(ErrorData::invalid_params(message, None)),
+            Err(CallError::Unroutable(message)) => {
+                return Err(ErrorData::invalid_params(message, None));
+            }
         };
-        Ok(CallToolResponse::Complete(from_json::<CallToolResult>(result)?))
+        Ok(CallToolResponse::Complete(from_json::<CallToolResult>(
+            result,
+        )?))
     }
 
-    async fn read_resource(&self, request: ReadResourceRequestParams, _: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
-        let (resource, out) = self.pipeline.read_resource(&request.uri).await.map_err(|e| match e {
-            CallError::Unroutable(m) => ErrorData::resource_not_found(m, Some(json!({"uri": request.uri}))),
-            other => to_error_data(other),
-        })?;
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let (resource, out) =
+            self.pipeline
+                .read_resource(&request.uri)
+                .await
+                .map_err(|e| match e {
+                    CallError::Unroutable(m) => {
+                        ErrorData::resource_not_found(m, Some(json!({"uri": request.uri})))
+                    }
+                    other => to_error_data(other),
+                })?;
         let result = json!({"contents": [{"uri": request.uri, "mimeType": resource.mime_type, "text": out.text}]});
-        Ok(ReadResourceResponse::Complete(from_json::<ReadResourceResult>(result)?))
+        Ok(ReadResourceResponse::Complete(from_json::<
+            ReadResourceResult,
+        >(result)?))
     }
 
-    async fn get_prompt(&self, request: GetPromptRequestParams, _: RequestContext<RoleServer>) -> Result<GetPromptResponse, ErrorData> {
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
-        let out = self.pipeline.get_prompt(&request.name, &args).await.map_err(to_error_data)?;
+        let out = self
+            .pipeline
+            .get_prompt(&request.name, &args)
+            .await
+            .map_err(to_error_data)?;
         let mut messages = Vec::new();
-        for (role, text, embedded) in out.messages {
-            let role = match role {
+        for m in out.messages {
+            let role = match m.role {
                 Role::User => "user",
                 Role::Assistant => "assistant",
             };
-            messages.push(json!({"role": role, "content": {"type": "text", "text": text}}));
-            if let Some((uri, mime, body)) = embedded {
-                messages.push(json!({"role": role, "content": {"type": "resource", "resource": {"uri": uri, "mimeType": mime, "text": body}}}));
+            messages.push(json!({"role": role, "content": {"type": "text", "text": m.text}}));
+            if let Some(e) = m.embedded {
+                let resource = json!({"uri": e.uri, "mimeType": e.mime_type, "text": e.text});
+                messages.push(
+                    json!({"role": role, "content": {"type": "resource", "resource": resource}}),
+                );
             }
         }
         let mut result = json!({"messages": messages});
         if let Some(d) = out.description {
             result["description"] = json!(d);
         }
-        Ok(GetPromptResponse::Complete(from_json::<GetPromptResult>(result)?))
+        Ok(GetPromptResponse::Complete(from_json::<GetPromptResult>(
+            result,
+        )?))
     }
 }

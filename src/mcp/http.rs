@@ -6,13 +6,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
 use super::Server;
@@ -47,7 +47,9 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
     let limit = opts.max_request_bytes;
     axum::Router::new()
         .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn(move |req, next| json_rpc_guard(req, next, limit)))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            json_rpc_guard(req, next, limit)
+        }))
 }
 
 /// rmcp answers an unparsable or oversized POST with plain text; a JSON-RPC client should get
@@ -65,18 +67,32 @@ async fn json_rpc_guard(req: Request, next: Next, limit: usize) -> Response {
         }
     };
     if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-        return json_rpc_error(StatusCode::BAD_REQUEST, -32700, &format!("parse error: {e}"));
+        return json_rpc_error(
+            StatusCode::BAD_REQUEST,
+            -32700,
+            &format!("parse error: {e}"),
+        );
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn json_rpc_error(status: StatusCode, code: i64, message: &str) -> Response {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Bind and serve until `cancel` fires. Prints the address actually bound (port 0 picks one).
-pub async fn serve(server: Server, opts: HttpOptions, cancel: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    server: Server,
+    opts: HttpOptions,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving MCP over streamable HTTP at http://{addr}/mcp");

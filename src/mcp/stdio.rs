@@ -13,7 +13,13 @@ use super::Server;
 
 /// Serve MCP on this process's stdin/stdout until stdin closes.
 pub async fn serve(server: Server, max_request_bytes: usize) -> anyhow::Result<()> {
-    serve_on(server, tokio::io::stdin(), tokio::io::stdout(), max_request_bytes).await
+    serve_on(
+        server,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        max_request_bytes,
+    )
+    .await
 }
 
 pub async fn serve_on(
@@ -34,7 +40,9 @@ pub async fn serve_on(
             match read_bounded_line(&mut input, &mut line, max_request_bytes).await {
                 Ok(Line::Eof) => break,
                 Ok(Line::TooLong) => {
-                    let msg = format!("request too large: a message may be at most {max_request_bytes} bytes");
+                    let msg = format!(
+                        "request too large: a message may be at most {max_request_bytes} bytes"
+                    );
                     let _ = errors_tx.send(error_line(-32600, &msg)).await;
                 }
                 Ok(Line::Complete) => {
@@ -44,10 +52,14 @@ pub async fn serve_on(
                         continue;
                     }
                     if let Err(e) = serde_json::from_slice::<serde_json::Value>(text) {
-                        let _ = errors_tx.send(error_line(-32700, &format!("parse error: {e}"))).await;
+                        let _ = errors_tx
+                            .send(error_line(-32700, &format!("parse error: {e}")))
+                            .await;
                         continue;
                     }
-                    if to_rmcp.write_all(text).await.is_err() || to_rmcp.write_all(b"\n").await.is_err() {
+                    if to_rmcp.write_all(text).await.is_err()
+                        || to_rmcp.write_all(b"\n").await.is_err()
+                    {
                         break;
                     }
                 }
@@ -89,7 +101,13 @@ async fn read_bounded_line(
     loop {
         let chunk = input.fill_buf().await?;
         if chunk.is_empty() {
-            return Ok(if too_long { Line::TooLong } else if buf.is_empty() { Line::Eof } else { Line::Complete });
+            return Ok(if too_long {
+                Line::TooLong
+            } else if buf.is_empty() {
+                Line::Eof
+            } else {
+                Line::Complete
+            });
         }
         let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
             Some(i) => (i + 1, true),
@@ -105,7 +123,11 @@ async fn read_bounded_line(
         }
         input.consume(take);
         if done {
-            return Ok(if too_long { Line::TooLong } else { Line::Complete });
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Complete
+            });
         }
     }
 }

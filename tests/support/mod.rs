@@ -29,16 +29,26 @@ pub fn demo() -> PathBuf {
 }
 
 fn client_config(version: ProtocolVersion) -> ClientConfig {
-    ClientConfig::new(Default::default(), Implementation::new("legacy-mcp-tests", "0"))
-        .with_protocol_version(version)
+    ClientConfig::new(
+        Default::default(),
+        Implementation::new("legacy-mcp-tests", "0"),
+    )
+    .with_protocol_version(version)
 }
 
 /// The demo server over stdio, spoken to by rmcp's client.
 pub async fn stdio_client(mappings: &Path, extra: &[&str]) -> Client {
     let mut cmd = Command::new(bin());
     cmd.arg("serve").arg("--mappings").arg(mappings).args(extra);
-    let transport = TokioChildProcess::builder(cmd).stderr(Stdio::null()).spawn().expect("spawn legacy-mcp").0;
-    client_config(ProtocolVersion::V_2025_11_25).serve(transport).await.expect("initialize over stdio")
+    let transport = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn legacy-mcp")
+        .0;
+    client_config(ProtocolVersion::V_2025_11_25)
+        .serve(transport)
+        .await
+        .expect("initialize over stdio")
 }
 
 /// A `legacy-mcp serve --http` child on a free port; killed when dropped.
@@ -86,10 +96,18 @@ impl HttpServer {
     pub async fn client(&self, version: ProtocolVersion) -> Client {
         let transport = StreamableHttpClientTransport::from_uri(self.url());
         if version.has_initialize() {
-            return client_config(version).serve(transport).await.expect("initialize over HTTP");
+            return client_config(version)
+                .serve(transport)
+                .await
+                .expect("initialize over HTTP");
         }
-        let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![version.clone()] };
-        client_config(version).serve_with_lifecycle(transport, lifecycle).await.expect("discover over HTTP")
+        let lifecycle = ClientLifecycleMode::Discover {
+            preferred_versions: vec![version.clone()],
+        };
+        client_config(version)
+            .serve_with_lifecycle(transport, lifecycle)
+            .await
+            .expect("discover over HTTP")
     }
 }
 
@@ -101,9 +119,18 @@ pub fn golden(name: &str, actual: &Value) {
         std::fs::write(&path, &text).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(text, expected, "output differs from {} (UPDATE_GOLDEN=1 rewrites it)", path.display());
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        text,
+        expected,
+        "output differs from {} (UPDATE_GOLDEN=1 rewrites it)",
+        path.display()
+    );
 }
 
 pub fn args(v: Value) -> serde_json::Map<String, Value> {
@@ -114,12 +141,32 @@ pub fn args(v: Value) -> serde_json::Map<String, Value> {
 pub fn demo_calls() -> Vec<(&'static str, &'static str, Value)> {
     use serde_json::json;
     vec![
-        ("get_customer", "get_customer", json!({"customer_no": "C10042"})),
-        ("find_customers", "find_customers", json!({"name_prefix": "Müller B", "country": "DE"})),
+        (
+            "get_customer",
+            "get_customer",
+            json!({"customer_no": "C10042"}),
+        ),
+        (
+            "find_customers",
+            "find_customers",
+            json!({"name_prefix": "Müller B", "country": "DE"}),
+        ),
         ("get_item", "get_item", json!({"item_no": "TUE-01001"})),
-        ("search_items", "search_items", json!({"prefix": "KSS", "max_price": 15})),
+        (
+            "search_items",
+            "search_items",
+            json!({"prefix": "KSS", "max_price": 15}),
+        ),
         ("list_items", "list_items", json!({})),
-        ("customer_invoices", "customer_invoices", json!({"customer_no": "C10007", "from": "2026-06-01", "to": "2026-10-31"})),
-        ("overdue_invoices", "overdue_invoices", json!({"as_of": "2025-11-01"})),
+        (
+            "customer_invoices",
+            "customer_invoices",
+            json!({"customer_no": "C10007", "from": "2026-06-01", "to": "2026-10-31"}),
+        ),
+        (
+            "overdue_invoices",
+            "overdue_invoices",
+            json!({"as_of": "2025-11-01"}),
+        ),
     ]
 }

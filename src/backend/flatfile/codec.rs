@@ -91,7 +91,10 @@ impl FieldCodec {
         }
         let s = self.normalise_number(text);
         let bad = || format!("`{text}` is not a decimal");
-        if !s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
             return Err(bad());
         }
         let mut d = if s.contains('.') {
@@ -99,8 +102,7 @@ impl FieldCodec {
         } else {
             // No separator: the declared scale is implied (`00012345`, scale 2 is 123.45).
             let digits = i128::from_str(&s).map_err(|_| bad())?;
-            Decimal::try_from_i128_with_scale(digits, self.scale.unwrap_or(0))
-                .map_err(|_| bad())?
+            Decimal::try_from_i128_with_scale(digits, self.scale.unwrap_or(0)).map_err(|_| bad())?
         };
         if let Some(scale) = self.scale
             && d.scale() < scale
@@ -197,10 +199,15 @@ mod tests {
     #[test]
     fn dates_in_erp_layouts_and_zero_dates() {
         assert_eq!(
-            parse_date("20.11.2026", DateFormat::DdMmYyyy).unwrap().to_text(),
+            parse_date("20.11.2026", DateFormat::DdMmYyyy)
+                .unwrap()
+                .to_text(),
             "2026-11-20"
         );
-        assert_eq!(parse_date("00000000", DateFormat::Yyyymmdd).unwrap(), Value::Null);
+        assert_eq!(
+            parse_date("00000000", DateFormat::Yyyymmdd).unwrap(),
+            Value::Null
+        );
         assert!(parse_date("20261340", DateFormat::Yyyymmdd).is_err());
     }
 
@@ -211,7 +218,10 @@ mod tests {
         assert_eq!(got, "Müller €");
         let latin1 = decode(b"\xe9\x80", Encoding::Iso88591, DecodeErrors::Fail).unwrap();
         assert_eq!(latin1, "é\u{80}");
-        assert_eq!(decode(b"ab\xff", Encoding::Utf8, DecodeErrors::Fail), Err(2));
+        assert_eq!(
+            decode(b"ab\xff", Encoding::Utf8, DecodeErrors::Fail),
+            Err(2)
+        );
         assert_eq!(
             decode(b"ab\xff", Encoding::Utf8, DecodeErrors::Replace).unwrap(),
             "ab\u{fffd}"

@@ -41,7 +41,11 @@ pub fn compile(
         },
     };
     if def.tables.is_empty() {
-        p.at(&def.kind.referenced, &here, "a flatfile source needs at least one entry under `tables:`");
+        p.at(
+            &def.kind.referenced,
+            &here,
+            "a flatfile source needs at least one entry under `tables:`",
+        );
     }
     let stable_for = def.stable_for.map(|d| d.0).unwrap_or(Duration::ZERO);
     let tables = def
@@ -77,21 +81,34 @@ fn compile_table(
         fields.push(compile_field(fname, f, csv, header, &fpath, p));
     }
     if def.fields.is_empty() {
-        p.at(&t.referenced, here, "a table needs at least one entry under `fields:`");
+        p.at(
+            &t.referenced,
+            here,
+            "a table needs at least one entry under `fields:`",
+        );
     }
     if !csv {
         check_overlaps(def, here, p);
     }
     let format = if csv {
         Format::Csv {
-            delimiter: one_byte(def.delimiter.as_ref(), b',', &format!("{here}.delimiter"), p),
+            delimiter: one_byte(
+                def.delimiter.as_ref(),
+                b',',
+                &format!("{here}.delimiter"),
+                p,
+            ),
             quote: one_byte(def.quote.as_ref(), b'"', &format!("{here}.quote"), p),
             header,
         }
     } else {
         for (key, spanned) in [("delimiter", &def.delimiter), ("quote", &def.quote)] {
             if let Some(s) = spanned {
-                p.at(&s.referenced, format!("{here}.{key}"), format!("`{key}` applies to format csv only"));
+                p.at(
+                    &s.referenced,
+                    format!("{here}.{key}"),
+                    format!("`{key}` applies to format csv only"),
+                );
             }
         }
         let record_len = fields
@@ -115,7 +132,11 @@ fn compile_table(
             None => p.at(
                 &k.referenced,
                 format!("{here}.key"),
-                format!("key field `{}` is not one of this table's fields ({})", k.value, names(&fields)),
+                format!(
+                    "key field `{}` is not one of this table's fields ({})",
+                    k.value,
+                    names(&fields)
+                ),
             ),
         }
     }
@@ -125,7 +146,9 @@ fn compile_table(
         path: dir.join(&def.file.value),
         dir: dir.to_path_buf(),
         format,
-        encoding: def.encoding.unwrap_or(crate::mapping::model::Encoding::Utf8),
+        encoding: def
+            .encoding
+            .unwrap_or(crate::mapping::model::Encoding::Utf8),
         decode_errors: def.decode_errors,
         fields,
         index_field,
@@ -135,7 +158,11 @@ fn compile_table(
 }
 
 fn names(fields: &[Field]) -> String {
-    fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+    fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Export file names are plain relative paths: no absolute path, no `..`.
@@ -144,7 +171,10 @@ fn check_file_name(file: &Spanned<String>, here: &str, p: &mut FileProblems<'_>)
     let unsafe_part = path
         .components()
         .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
-    if file.value.is_empty() || unsafe_part || file.value.contains('\\') && file.value.contains("..") {
+    if file.value.is_empty()
+        || unsafe_part
+        || file.value.contains('\\') && file.value.contains("..")
+    {
         p.at(
             &file.referenced,
             here,
@@ -158,11 +188,19 @@ fn check_file_name(file: &Spanned<String>, here: &str, p: &mut FileProblems<'_>)
 
 fn one_byte(s: Option<&Spanned<String>>, default: u8, here: &str, p: &mut FileProblems<'_>) -> u8 {
     let Some(s) = s else { return default };
-    let text = if s.value == "\\t" { "\t" } else { s.value.as_str() };
+    let text = if s.value == "\\t" {
+        "\t"
+    } else {
+        s.value.as_str()
+    };
     match text.as_bytes() {
         [b] if b.is_ascii() => *b,
         _ => {
-            p.at(&s.referenced, here, format!("must be one ASCII character, got `{}`", s.value));
+            p.at(
+                &s.referenced,
+                here,
+                format!("must be one ASCII character, got `{}`", s.value),
+            );
             default
         }
     }
@@ -177,7 +215,11 @@ fn compile_field(
     p: &mut FileProblems<'_>,
 ) -> Field {
     let def = &f.value;
-    let kind = def.kind.as_ref().map(|k| k.value).unwrap_or(FieldType::String);
+    let kind = def
+        .kind
+        .as_ref()
+        .map(|k| k.value)
+        .unwrap_or(FieldType::String);
     let place = if csv {
         csv_place(name, f, header, here, p)
     } else {
@@ -192,7 +234,11 @@ fn compile_field(
         match (chars.next(), chars.next()) {
             (Some(c), None) => Some(c),
             _ => {
-                p.at(&s.referenced, format!("{here}.{key}"), "must be exactly one character");
+                p.at(
+                    &s.referenced,
+                    format!("{here}.{key}"),
+                    "must be exactly one character",
+                );
                 None
             }
         }
@@ -200,10 +246,15 @@ fn compile_field(
     let decimal_separator = sep(&def.decimal_separator, "decimal_separator", p).unwrap_or('.');
     let group_separator = sep(&def.group_separator, "group_separator", p);
     if Some(decimal_separator) == group_separator {
-        p.at(&f.referenced, here, "decimal_separator and group_separator must differ");
+        p.at(
+            &f.referenced,
+            here,
+            "decimal_separator and group_separator must differ",
+        );
     }
     let strings = |v: &Option<Vec<String>>, d: &[&str]| {
-        v.clone().unwrap_or_else(|| d.iter().map(|s| s.to_string()).collect())
+        v.clone()
+            .unwrap_or_else(|| d.iter().map(|s| s.to_string()).collect())
     };
     Field {
         name: name.to_string(),
@@ -222,21 +273,39 @@ fn compile_field(
     }
 }
 
-fn csv_place(name: &str, f: &Spanned<FieldDef>, header: bool, here: &str, p: &mut FileProblems<'_>) -> Place {
+fn csv_place(
+    name: &str,
+    f: &Spanned<FieldDef>,
+    header: bool,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Place {
     let def = &f.value;
     if let Some(s) = def.start.as_ref().or(def.length.as_ref()) {
-        p.at(&s.referenced, here, "`start` and `length` apply to format fixed_width; csv fields use `column` or `index`");
+        p.at(
+            &s.referenced,
+            here,
+            "`start` and `length` apply to format fixed_width; csv fields use `column` or `index`",
+        );
     }
     match (&def.index, &def.column) {
         (Some(i), _) if i.value == 0 => {
-            p.at(&i.referenced, format!("{here}.index"), "`index` counts from 1");
+            p.at(
+                &i.referenced,
+                format!("{here}.index"),
+                "`index` counts from 1",
+            );
             Place::Column(0)
         }
         (Some(i), _) => Place::Column(i.value as usize - 1),
         (None, Some(c)) if header => Place::Named(c.clone()),
         (None, _) if header => Place::Named(name.to_string()),
         (None, _) => {
-            p.at(&f.referenced, here, "the table has `header: false`, so each field needs `index:` (its 1-based column)");
+            p.at(
+                &f.referenced,
+                here,
+                "the table has `header: false`, so each field needs `index:` (its 1-based column)",
+            );
             Place::Column(0)
         }
     }
@@ -245,15 +314,27 @@ fn csv_place(name: &str, f: &Spanned<FieldDef>, header: bool, here: &str, p: &mu
 fn fixed_place(f: &Spanned<FieldDef>, here: &str, p: &mut FileProblems<'_>) -> Place {
     let def = &f.value;
     if def.column.is_some() || def.index.is_some() {
-        p.at(&f.referenced, here, "`column` and `index` apply to format csv; fixed_width fields use `start` and `length`");
+        p.at(
+            &f.referenced,
+            here,
+            "`column` and `index` apply to format csv; fixed_width fields use `start` and `length`",
+        );
     }
     match (&def.start, &def.length) {
         (Some(s), Some(l)) => {
             if s.value == 0 {
-                p.at(&s.referenced, format!("{here}.start"), "`start` counts from 1 (the first byte of the record is 1)");
+                p.at(
+                    &s.referenced,
+                    format!("{here}.start"),
+                    "`start` counts from 1 (the first byte of the record is 1)",
+                );
             }
             if l.value == 0 {
-                p.at(&l.referenced, format!("{here}.length"), "`length` must be at least 1");
+                p.at(
+                    &l.referenced,
+                    format!("{here}.length"),
+                    "`length` must be at least 1",
+                );
             }
             Place::Fixed {
                 start: s.value.saturating_sub(1) as usize,
@@ -261,8 +342,15 @@ fn fixed_place(f: &Spanned<FieldDef>, here: &str, p: &mut FileProblems<'_>) -> P
             }
         }
         _ => {
-            p.at(&f.referenced, here, "a fixed_width field needs both `start` (1-based) and `length`");
-            Place::Fixed { start: 0, length: 0 }
+            p.at(
+                &f.referenced,
+                here,
+                "a fixed_width field needs both `start` (1-based) and `length`",
+            );
+            Place::Fixed {
+                start: 0,
+                length: 0,
+            }
         }
     }
 }
@@ -273,7 +361,10 @@ fn check_overlaps(def: &TableDef, here: &str, p: &mut FileProblems<'_>) {
         .fields
         .iter()
         .filter_map(|(n, f)| {
-            let (s, l) = (f.value.start.as_ref()?.value, f.value.length.as_ref()?.value);
+            let (s, l) = (
+                f.value.start.as_ref()?.value,
+                f.value.length.as_ref()?.value,
+            );
             (s > 0 && l > 0).then_some((s, s + l, n.as_str(), f))
         })
         .collect();
@@ -286,7 +377,12 @@ fn check_overlaps(def: &TableDef, here: &str, p: &mut FileProblems<'_>) {
                 format!("{here}.fields.{}", b.2),
                 format!(
                     "field `{}` (bytes {}..{}) overlaps field `{}` (bytes {}..{}); check `start`",
-                    b.2, b.0, b.1 - 1, a.2, a.0, a.1 - 1
+                    b.2,
+                    b.0,
+                    b.1 - 1,
+                    a.2,
+                    a.0,
+                    a.1 - 1
                 ),
             );
         }

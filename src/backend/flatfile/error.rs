@@ -32,5 +32,9 @@ pub enum FlatError {
 }
 
 fn number(record: u64) -> String {
-    if record == 0 { "?".to_string() } else { record.to_string() }
+    if record == 0 {
+        "?".to_string()
+    } else {
+        record.to_string()
+    }
 }

@@ -60,7 +60,10 @@ fn build(table: &Table, handle: &File, fp: Fingerprint) -> Result<View, FlatErro
 }
 
 fn indexable(kind: FieldType) -> bool {
-    matches!(kind, FieldType::String | FieldType::Integer | FieldType::Date)
+    matches!(
+        kind,
+        FieldType::String | FieldType::Integer | FieldType::Date
+    )
 }
 
 /// csv with a header: find each named field's column. Without a header: declared columns.
@@ -92,11 +95,15 @@ fn read_header(table: &Table, handle: &File) -> Result<(u64, Vec<usize>), FlatEr
         names = rec
             .iter()
             .map(|b| {
-                super::codec::decode(b, table.encoding, crate::mapping::model::DecodeErrors::Replace)
-                    .unwrap_or_default()
-                    .trim()
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
+                super::codec::decode(
+                    b,
+                    table.encoding,
+                    crate::mapping::model::DecodeErrors::Replace,
+                )
+                .unwrap_or_default()
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string()
             })
             .collect();
     }
@@ -105,16 +112,19 @@ fn read_header(table: &Table, handle: &File) -> Result<(u64, Vec<usize>), FlatEr
         .iter()
         .map(|f| match &f.place {
             Place::Column(c) => Ok(*c),
-            Place::Named(name) => names.iter().position(|n| n == name).ok_or_else(|| {
-                FlatError::Layout {
-                    file: table.file_name.clone(),
-                    message: format!(
-                        "the header has no column `{name}` (for field `{}`); it has: {}",
-                        f.name,
-                        names.join(", ")
-                    ),
-                }
-            }),
+            Place::Named(name) => {
+                names
+                    .iter()
+                    .position(|n| n == name)
+                    .ok_or_else(|| FlatError::Layout {
+                        file: table.file_name.clone(),
+                        message: format!(
+                            "the header has no column `{name}` (for field `{}`); it has: {}",
+                            f.name,
+                            names.join(", ")
+                        ),
+                    })
+            }
             Place::Fixed { .. } => unreachable!("csv tables have csv places"),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -162,14 +172,21 @@ fn text_prefix(bytes: &[u8], pad: u8) -> u64 {
 
 /// The candidate record offsets (ascending, i.e. file order) for the filters on the indexed
 /// field, or None when the index cannot narrow the search.
-pub fn candidates(view: &View, field: usize, kind: FieldType, filters: &[Filter]) -> Option<Vec<u64>> {
+pub fn candidates(
+    view: &View,
+    field: usize,
+    kind: FieldType,
+    filters: &[Filter],
+) -> Option<Vec<u64>> {
     let entries = view.entries.as_ref()?;
     let (mut lo, mut hi) = (u64::MIN, u64::MAX);
     let mut narrowed = false;
     for f in filters.iter().filter(|f| f.field == field) {
         let same_kind = matches!(
             (&f.value, kind),
-            (Value::Str(_), FieldType::String) | (Value::Int(_), FieldType::Integer) | (Value::Date(_), FieldType::Date)
+            (Value::Str(_), FieldType::String)
+                | (Value::Int(_), FieldType::Integer)
+                | (Value::Date(_), FieldType::Date)
         );
         if !same_kind {
             continue;
@@ -183,7 +200,11 @@ pub fn candidates(view: &View, field: usize, kind: FieldType, filters: &[Filter]
             Op::StartsWith => {
                 let Value::Str(s) = &f.value else { continue };
                 lo = lo.max(text_prefix(s.as_bytes(), 0));
-                hi = hi.min(if s.len() >= 8 { p } else { text_prefix(s.as_bytes(), 0xFF) });
+                hi = hi.min(if s.len() >= 8 {
+                    p
+                } else {
+                    text_prefix(s.as_bytes(), 0xFF)
+                });
             }
             Op::Min | Op::GreaterThan => lo = lo.max(p),
             Op::Max | Op::LessThan => hi = hi.min(p),
@@ -214,7 +235,10 @@ mod tests {
     #[test]
     fn prefixes_keep_the_order_of_values() {
         let words = ["", "A", "AB", "ABCDEFGH", "ABCDEFGHZ", "B", "Ü"];
-        let p: Vec<u64> = words.iter().map(|w| prefix(&Value::Str((*w).into()))).collect();
+        let p: Vec<u64> = words
+            .iter()
+            .map(|w| prefix(&Value::Str((*w).into())))
+            .collect();
         assert!(p.windows(2).all(|w| w[0] <= w[1]));
         assert!(prefix(&Value::Int(-5)) < prefix(&Value::Int(3)));
     }

@@ -38,10 +38,13 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
             });
         }
     };
-    let dir = table.dir.canonicalize().map_err(|e| FlatError::Unreadable {
-        file: file.clone(),
-        message: format!("source directory: {e}"),
-    })?;
+    let dir = table
+        .dir
+        .canonicalize()
+        .map_err(|e| FlatError::Unreadable {
+            file: file.clone(),
+            message: format!("source directory: {e}"),
+        })?;
     if !real.starts_with(&dir) {
         return Err(FlatError::Escapes { file });
     }
@@ -125,10 +128,26 @@ pub fn scan(
         Format::FixedWidth {
             allow_short,
             record_len,
-        } => scan_fixed(table, reader, start, first_number, allow_short, record_len, &mut visit),
+        } => scan_fixed(
+            table,
+            reader,
+            start,
+            first_number,
+            allow_short,
+            record_len,
+            &mut visit,
+        ),
         Format::Csv {
             delimiter, quote, ..
-        } => scan_csv(table, reader, start, first_number, delimiter, quote, &mut visit),
+        } => scan_csv(
+            table,
+            reader,
+            start,
+            first_number,
+            delimiter,
+            quote,
+            &mut visit,
+        ),
     }
 }
 
@@ -178,7 +197,13 @@ fn scan_fixed(
     }
 }
 
-fn short_record(table: &Table, at: RecordAt, got: usize, want: usize, terminated: bool) -> FlatError {
+fn short_record(
+    table: &Table,
+    at: RecordAt,
+    got: usize,
+    want: usize,
+    terminated: bool,
+) -> FlatError {
     let why = if terminated {
         "the layout or the export is wrong (set allow_short_records: true if short records are normal)"
     } else {

@@ -16,7 +16,10 @@ use super::index::View;
 #[derive(Debug, Clone)]
 pub enum Place {
     /// fixed_width: 0-based byte start and length.
-    Fixed { start: usize, length: usize },
+    Fixed {
+        start: usize,
+        length: usize,
+    },
     /// csv: a header name (resolved per file version) or a 0-based column number.
     Named(String),
     Column(usize),
@@ -38,8 +41,15 @@ impl Field {
 
 #[derive(Debug, Clone, Copy)]
 pub enum Format {
-    Csv { delimiter: u8, quote: u8, header: bool },
-    FixedWidth { allow_short: bool, record_len: usize },
+    Csv {
+        delimiter: u8,
+        quote: u8,
+        header: bool,
+    },
+    FixedWidth {
+        allow_short: bool,
+        record_len: usize,
+    },
 }
 
 /// One record's raw bytes as the reader found them.

@@ -1,0 +1,75 @@
+//! Raw bytes on stdio (what no well-behaved client sends): garbage and oversized lines get a
+//! JSON-RPC error with `id: null`, and the server keeps answering.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+#[tokio::test]
+async fn garbage_and_oversized_lines_get_errors_and_serving_goes_on() {
+    let mut child = Command::new(bin())
+        .args(["serve", "--max-request-bytes", "2048", "--mappings"])
+        .arg(demo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let mut input = String::new();
+    input.push_str(init);
+    input.push('\n');
+    input.push_str("this is not json\n");
+    input.push_str(&format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}\n",
+        "x".repeat(5000)
+    ));
+    input.push_str("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n");
+    input.push_str("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n");
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    stdin.flush().await.unwrap();
+
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    let errors: Vec<i64> = seen
+        .iter()
+        .filter(|m| m["id"].is_null())
+        .map(|m| m["error"]["code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 2, "{seen:?}");
+    assert!(
+        errors.contains(&-32700) && errors.contains(&-32600),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|m| m["id"] == 1 && m["result"]["protocolVersion"] == "2025-06-18")
+    );
+    assert!(seen.iter().any(|m| m["id"] == 2 && m["result"].is_object()));
+    assert!(
+        !seen.iter().any(|m| m["id"] == 9),
+        "the oversized request must not be served"
+    );
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "closing stdin ends the server cleanly");
+}
