@@ -26,6 +26,8 @@ use crate::value::Value;
 pub const DEFAULT_LIMIT: u32 = 50;
 /// The most rows one call may return.
 pub const MAX_LIMIT: u32 = 10_000;
+/// Largest result in JSON bytes when a tool sets no `max_result_size`.
+pub const DEFAULT_MAX_RESULT_BYTES: u64 = 1_000_000;
 
 pub struct Catalog {
     pub sources: IndexMap<String, Arc<Source>>,
@@ -43,6 +45,7 @@ pub struct Tool {
     pub filters: Vec<FilterSpec>,
     pub order: Vec<(usize, bool)>,
     pub limit: u32,
+    pub max_result_bytes: u64,
     pub shape: Shape,
     pub annotations: ToolHints,
     pub input_schema: Map<String, Json>,
@@ -338,6 +341,10 @@ fn compile_tool(
         filters,
         order,
         limit,
+        max_result_bytes: d
+            .max_result_size
+            .map(|s| s.0)
+            .unwrap_or(DEFAULT_MAX_RESULT_BYTES),
         shape,
         annotations: hints(&d.annotations),
         input_schema,

@@ -303,12 +303,20 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
             ))),
         };
     }
-    let items = rows
-        .rows
-        .iter()
-        .map(render)
-        .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = rows.truncated.then(|| {
+    // Rows past `max_result_size` are cut like rows past `limit`: the rest is one cursor away.
+    let mut items = Vec::with_capacity(rows.rows.len());
+    let mut bytes = 0u64;
+    let mut truncated = rows.truncated;
+    for row in &rows.rows {
+        let item = render(row)?;
+        bytes += serde_json::to_string(&item).map_or(0, |s| s.len() as u64 + 1);
+        if bytes > tool.max_result_bytes && !items.is_empty() {
+            truncated = true;
+            break;
+        }
+        items.push(item);
+    }
+    let next_cursor = truncated.then(|| {
         Cursor {
             offset: ctx.offset + items.len() as u64,
             version: rows.version.clone(),
@@ -319,7 +327,7 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
     Ok(json!({
         "rows": items,
         "count": items.len(),
-        "truncated": rows.truncated,
+        "truncated": truncated,
         "next_cursor": next_cursor,
     }))
 }

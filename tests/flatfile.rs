@@ -39,6 +39,11 @@ tools:
     where: { item_no: { min: from } }
     order_by: [item_no]
     limit: 2
+  small_pages:
+    description: Every item, in results of at most 200 bytes.
+    source: exports
+    table: items
+    max_result_size: 200B
   by_name:
     description: Items by name prefix (not indexed).
     parameters: { prefix: { type: string } }
@@ -106,6 +111,37 @@ async fn key_lookups_and_ranges_agree_with_a_full_scan() {
         caller(call(&p, "get_item", json!({"item_no": "Z"})).await),
         "not found: no record in `items` matches item_no = \"Z\""
     );
+}
+
+#[tokio::test]
+async fn results_are_cut_at_max_result_size_and_continue_with_the_cursor() {
+    let (_d, p) = setup(FIXED, &[("ITEMS.TXT", &items(10))]);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let args = match &cursor {
+            Some(c) => json!({"cursor": c}),
+            None => json!({}),
+        };
+        let page = call(&p, "small_pages", args).await.unwrap();
+        assert!(serde_json::to_string(&page["rows"]).unwrap().len() <= 200);
+        seen.extend(
+            page["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["item_no"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                assert_eq!(page["truncated"], true);
+                cursor = Some(c.to_string());
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..10).map(|i| format!("A{i:05}")).collect();
+    assert_eq!(seen, expected, "every row exactly once, in order");
 }
 
 #[tokio::test]

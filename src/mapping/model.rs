@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::units::DurationText;
+use super::units::{DurationText, SizeText};
 
 pub use super::shorthand::{Condition, FieldSpec, Operand, OrderKey};
 
@@ -375,6 +375,10 @@ pub struct ToolDef {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub limit: Option<Spanned<u32>>,
+    /// Largest result in JSON bytes (default 1MB). Rows past it are cut as if by `limit`:
+    /// `truncated: true` and a `next_cursor`, so an agent's context is never flooded.
+    #[serde(default)]
+    pub max_result_size: Option<SizeText>,
     #[serde(default)]
     pub result: Option<ResultDef>,
     #[serde(default)]
