@@ -187,8 +187,37 @@ fn tidy_message(rendered: &str) -> String {
         "invalid u32" | "invalid u64" => "expected a whole number (0 or more)".to_string(),
         "invalid i64" => "expected a whole number".to_string(),
         "invalid bool" => "expected true or false".to_string(),
-        other => other.to_string(),
+        other => suggest(other).unwrap_or_else(|| other.to_string()),
     }
+}
+
+/// For `unknown field `descripton`, expected one of ...`, add the closest expected key.
+fn suggest(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected one of ")?.1;
+    let best = expected
+        .split(", ")
+        .map(|k| k.trim_matches('`'))
+        .min_by_key(|k| edit_distance(unknown, k))?;
+    (edit_distance(unknown, best) <= 2).then(|| format!("{message}; did you mean `{best}`?"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]
