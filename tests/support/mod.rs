@@ -161,7 +161,7 @@ pub fn demo_calls() -> Vec<(&'static str, &'static str, Value)> {
         (
             "customer_invoices",
             "customer_invoices",
-            json!({"customer_no": "C10007", "from": "2026-06-01", "to": "2026-10-31"}),
+            json!({"customer_no": "C10100", "from": "2026-04-01", "to": "2026-10-31"}),
         ),
         (
             "overdue_invoices",
