@@ -2,18 +2,15 @@
 //! a sorted index of the first key field so lookups read a handful of records instead of the
 //! file. Built on first use and again whenever the file's size or mtime changes.
 //!
-//! The index stores 16 bytes per record: an order-preserving 8-byte prefix of the key and the
-//! record's byte offset. A lookup finds the prefix range by binary search, then reads and checks
-//! the candidate records (several keys may share a prefix).
+//! The key index itself is in `keyindex.rs`.
 
 use std::fs::File;
 use std::sync::Arc;
 
-use crate::backend::{Filter, Op};
 use crate::mapping::model::FieldType;
-use crate::value::Value;
 
 use super::error::FlatError;
+use super::keyindex::{Builder, KeyIndex};
 use super::reader::{self, Fingerprint, csv_reader};
 use super::table::{Format, Line, Place, Table};
 
@@ -23,8 +20,8 @@ pub struct View {
     pub data_start: u64,
     /// csv: the column of each field; empty for fixed width.
     pub columns: Vec<usize>,
-    /// (key prefix, record offset), sorted; None when the table has no indexable key.
-    pub entries: Option<Vec<(u64, u64)>>,
+    /// None when the table has no indexable key.
+    pub index: Option<KeyIndex>,
 }
 
 /// The view for this version of the file, building it if the file changed. Holding the lock
@@ -44,9 +41,9 @@ pub fn view_for(table: &Table, handle: &File, fp: Fingerprint) -> Result<Arc<Vie
 
 fn build(table: &Table, handle: &File, fp: Fingerprint) -> Result<View, FlatError> {
     let (data_start, columns) = read_header(table, handle)?;
-    let entries = match table.index_field {
+    let index = match table.index_field {
         Some(fi) if indexable(table.fields[fi].kind()) => {
-            Some(index_key(table, handle, data_start, &columns, fi)?)
+            index_key(table, handle, data_start, &columns, fi)?
         }
         _ => None,
     };
@@ -55,7 +52,7 @@ fn build(table: &Table, handle: &File, fp: Fingerprint) -> Result<View, FlatErro
         fingerprint: fp,
         data_start,
         columns,
-        entries,
+        index,
     })
 }
 
@@ -137,109 +134,11 @@ fn index_key(
     data_start: u64,
     columns: &[usize],
     fi: usize,
-) -> Result<Vec<(u64, u64)>, FlatError> {
-    let mut entries = Vec::new();
+) -> Result<Option<KeyIndex>, FlatError> {
+    let mut builder = Builder::default();
     reader::scan(table, handle, data_start, 1, |line: &Line<'_>, at| {
-        let key = table.decode_field(line, fi, columns, at)?;
-        entries.push((prefix(&key), at.offset));
+        builder.add(&table.decode_field(line, fi, columns, at)?, at.offset);
         Ok(true)
     })?;
-    entries.sort_unstable();
-    entries.shrink_to_fit();
-    Ok(entries)
-}
-
-/// An 8-byte prefix whose unsigned order agrees with `Value::compare` for the indexable kinds.
-pub fn prefix(v: &Value) -> u64 {
-    match v {
-        Value::Null => 0,
-        Value::Str(s) => text_prefix(s.as_bytes(), 0),
-        Value::Int(i) => (*i as u64) ^ (1 << 63),
-        Value::Date(d) => {
-            let days = d.signed_duration_since(chrono::NaiveDate::MIN).num_days();
-            days as u64
-        }
-        _ => 0,
-    }
-}
-
-fn text_prefix(bytes: &[u8], pad: u8) -> u64 {
-    let mut b = [pad; 8];
-    let n = bytes.len().min(8);
-    b[..n].copy_from_slice(&bytes[..n]);
-    u64::from_be_bytes(b)
-}
-
-/// The candidate record offsets (ascending, i.e. file order) for the filters on the indexed
-/// field, or None when the index cannot narrow the search.
-pub fn candidates(
-    view: &View,
-    field: usize,
-    kind: FieldType,
-    filters: &[Filter],
-) -> Option<Vec<u64>> {
-    let entries = view.entries.as_ref()?;
-    let (mut lo, mut hi) = (u64::MIN, u64::MAX);
-    let mut narrowed = false;
-    for f in filters.iter().filter(|f| f.field == field) {
-        let same_kind = matches!(
-            (&f.value, kind),
-            (Value::Str(_), FieldType::String)
-                | (Value::Int(_), FieldType::Integer)
-                | (Value::Date(_), FieldType::Date)
-        );
-        if !same_kind {
-            continue;
-        }
-        let p = prefix(&f.value);
-        match f.op {
-            Op::Equals => {
-                lo = lo.max(p);
-                hi = hi.min(p);
-            }
-            Op::StartsWith => {
-                let Value::Str(s) = &f.value else { continue };
-                lo = lo.max(text_prefix(s.as_bytes(), 0));
-                hi = hi.min(if s.len() >= 8 {
-                    p
-                } else {
-                    text_prefix(s.as_bytes(), 0xFF)
-                });
-            }
-            Op::Min | Op::GreaterThan => lo = lo.max(p),
-            Op::Max | Op::LessThan => hi = hi.min(p),
-        }
-        narrowed = true;
-    }
-    if !narrowed {
-        return None;
-    }
-    if lo > hi {
-        return Some(Vec::new());
-    }
-    let from = entries.partition_point(|e| e.0 < lo);
-    let to = entries.partition_point(|e| e.0 <= hi);
-    // A range that covers most of the file is cheaper to stream than to seek record by record.
-    if (to - from) > entries.len() / 4 && entries.len() > 1000 {
-        return None;
-    }
-    let mut offsets: Vec<u64> = entries[from..to].iter().map(|e| e.1).collect();
-    offsets.sort_unstable();
-    Some(offsets)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes_keep_the_order_of_values() {
-        let words = ["", "A", "AB", "ABCDEFGH", "ABCDEFGHZ", "B", "Ü"];
-        let p: Vec<u64> = words
-            .iter()
-            .map(|w| prefix(&Value::Str((*w).into())))
-            .collect();
-        assert!(p.windows(2).all(|w| w[0] <= w[1]));
-        assert!(prefix(&Value::Int(-5)) < prefix(&Value::Int(3)));
-    }
+    Ok(builder.finish())
 }

@@ -5,6 +5,7 @@
 //! - `codec.rs`   encodings and field types
 //! - `reader.rs`  safe open, change detection, streaming records
 //! - `index.rs`   per-version view: csv column map and the key index
+//! - `keyindex.rs` the key index: 16 bytes per record, windowed and tagged
 //! - `query.rs`   filters, order, bounded results
 //! - `error.rs`   what can go wrong, worded for the caller
 
@@ -12,6 +13,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod index;
+pub mod keyindex;
 pub mod query;
 pub mod reader;
 pub mod table;

@@ -18,7 +18,8 @@ pub fn run(table: &Table, query: &Query) -> Result<RowSet, FlatError> {
     let mut keep = Keeper::new(query);
     let candidates = table
         .index_field
-        .and_then(|fi| index::candidates(&view, fi, table.fields[fi].kind(), &query.filters));
+        .zip(view.index.as_ref())
+        .and_then(|(fi, idx)| idx.candidates(fi, table.fields[fi].kind(), &query.filters));
     match candidates {
         Some(offsets) => {
             for offset in offsets {
