@@ -15,7 +15,7 @@ use crate::backend::{Op, Source};
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::{
     Annotations, Condition, FieldType, MappingFile, Operand, ParamType, PromptDef, ResourceDef,
-    Role, SourceKind, ToolDef,
+    Role, SourceDef, SourceKind, ToolDef,
 };
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Shape};
@@ -274,8 +274,6 @@ fn compile_source(
         }
     }
 }
-
-use crate::mapping::model::SourceDef;
 
 /// Tool, resource and prompt names are what agents type: keep them to MCP's safe characters.
 fn check_name(name: &str, loc: &Location, path: &str, p: &mut FileProblems<'_>) {
