@@ -29,7 +29,8 @@ impl Value {
             Value::Str(s) => Json::String(s.clone()),
             Value::Int(i) => Json::from(*i),
             Value::Num(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-            Value::Dec(d) => Json::String(d.normalize_keep_scale()),
+            // `Decimal`'s Display keeps the parsed scale (`12.50` stays `12.50`).
+            Value::Dec(d) => Json::String(d.to_string()),
             Value::Bool(b) => Json::Bool(*b),
             Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
         }
@@ -81,18 +82,6 @@ impl Value {
             Value::Dec(d) => d.to_string().parse().ok(),
             _ => None,
         }
-    }
-}
-
-/// `Decimal::to_string` keeps the scale it was parsed with (`12.50` stays `12.50`), which is what
-/// an ERP amount with a declared scale should look like.
-trait KeepScale {
-    fn normalize_keep_scale(&self) -> String;
-}
-
-impl KeepScale for Decimal {
-    fn normalize_keep_scale(&self) -> String {
-        self.to_string()
     }
 }
 

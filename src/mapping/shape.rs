@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value as Json, json};
 use serde_saphyr::Spanned;
 
@@ -221,9 +222,7 @@ pub fn convert_value(v: &Value, kind: FieldType) -> Result<Value, String> {
         FieldType::String => Value::Str(text),
         FieldType::Integer => match v {
             Value::Int(i) => Value::Int(*i),
-            Value::Dec(d) if d.fract().is_zero() => Value::Int(
-                i64::try_from(d.trunc().mantissa() / 10i128.pow(d.scale())).map_err(|_| fail())?,
-            ),
+            Value::Dec(d) if d.fract().is_zero() => Value::Int(d.to_i64().ok_or_else(fail)?),
             _ => Value::Int(text.trim().parse().map_err(|_| fail())?),
         },
         FieldType::Decimal => match v {

@@ -217,11 +217,10 @@ fn page(
     Ok(out)
 }
 
+/// Resource reads and prompts have no `isError` result: both kinds become invalid-params errors.
 fn to_error_data(e: CallError) -> ErrorData {
-    match e {
-        CallError::Unroutable(m) => ErrorData::invalid_params(m, None),
-        CallError::Caller(m) => ErrorData::invalid_params(m, None),
-    }
+    let (CallError::Unroutable(m) | CallError::Caller(m)) = e;
+    ErrorData::invalid_params(m, None)
 }
 
 impl ServerHandler for Server {

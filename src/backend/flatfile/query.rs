@@ -49,13 +49,22 @@ fn consider(
     line: &Line<'_>,
     at: RecordAt,
 ) -> Result<bool, FlatError> {
+    // Each field is decoded at most once: filtered fields first, the rest only for a match.
+    let mut row: Vec<Option<Value>> = vec![None; table.fields.len()];
     for f in &query.filters {
-        let v = table.decode_field(line, f.field, &view.columns, at)?;
-        if !f.op.test(&v, &f.value) {
+        let v = match &row[f.field] {
+            Some(v) => v,
+            None => row[f.field].insert(table.decode_field(line, f.field, &view.columns, at)?),
+        };
+        if !f.op.test(v, &f.value) {
             return Ok(true);
         }
     }
-    let row = table.decode_row(line, &view.columns, at)?;
+    let row = row
+        .into_iter()
+        .enumerate()
+        .map(|(fi, v)| v.map_or_else(|| table.decode_field(line, fi, &view.columns, at), Ok))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(keep.push(row))
 }
 

@@ -123,7 +123,14 @@ pub fn scan(
     handle
         .seek(SeekFrom::Start(start))
         .map_err(|e| io_error(table, e))?;
-    let reader = BufReader::with_capacity(256 * 1024, handle);
+    // Streaming reads want a large buffer; a jump to one indexed record wants a small one, or
+    // every lookup would read 256 KiB to return one line.
+    let capacity = if first_number == 0 {
+        8 * 1024
+    } else {
+        256 * 1024
+    };
+    let reader = BufReader::with_capacity(capacity, handle);
     match table.format {
         Format::FixedWidth {
             allow_short,

@@ -137,18 +137,6 @@ impl Table {
             .map_err(|m| self.record_error(at, field, m))
     }
 
-    /// Decode every field of a record, in field order.
-    pub fn decode_row(
-        &self,
-        line: &Line<'_>,
-        columns: &[usize],
-        at: RecordAt,
-    ) -> Result<Vec<Value>, FlatError> {
-        (0..self.fields.len())
-            .map(|fi| self.decode_field(line, fi, columns, at))
-            .collect()
-    }
-
     pub fn record_error(&self, at: RecordAt, field: &Field, message: String) -> FlatError {
         FlatError::Record {
             file: self.file_name.clone(),
