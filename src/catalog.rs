@@ -11,13 +11,15 @@ use serde_json::{Map, Value as Json};
 use serde_saphyr::{Location, Spanned};
 
 use crate::backend::flatfile::{self, Table};
-use crate::backend::{Op, Source};
+use crate::backend::sql::{Column, Statement};
+use crate::backend::{Op, Source, odbc};
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::{
     Annotations, Condition, FieldType, MappingFile, Operand, ParamType, PromptDef, ResourceDef,
     Role, SourceDef, SourceKind, ToolDef,
 };
 use crate::mapping::params::{self, Param};
+use crate::mapping::shape::Fields;
 use crate::mapping::shape::{self, Shape};
 use crate::uri::UriTemplate;
 use crate::value::Value;
@@ -41,9 +43,10 @@ pub struct Tool {
     pub title: Option<String>,
     pub description: String,
     pub params: Vec<Param>,
-    pub table: Arc<Table>,
-    pub filters: Vec<FilterSpec>,
-    pub order: Vec<(usize, bool)>,
+    /// What the tool asks its backend.
+    pub plan: Plan,
+    /// What "not found" names: "`CUSTOMERS`", "source `erp`".
+    pub subject: String,
     pub limit: u32,
     pub max_result_bytes: u64,
     pub shape: Shape,
@@ -58,6 +61,24 @@ pub struct ToolHints {
     pub destructive: bool,
     pub idempotent: bool,
     pub open_world: bool,
+}
+
+/// The backend request of a tool, before binding.
+pub enum Plan {
+    /// Filters and order over one flat-file table.
+    Flat {
+        table: Arc<Table>,
+        filters: Vec<FilterSpec>,
+        order: Vec<(usize, bool)>,
+    },
+    /// A SQL statement with named parameters and declared result columns.
+    Sql {
+        source: Arc<Source>,
+        statement: Arc<Statement>,
+        columns: Arc<[Column]>,
+        /// Keyset columns (indexes into `columns`).
+        key: Vec<usize>,
+    },
 }
 
 /// A filter before binding: the operand is a parameter name or a literal.
@@ -261,12 +282,15 @@ fn compile_source(
         SourceKind::Flatfile => Some(Source::Flatfile(flatfile::config::compile(
             name, &def.value, dir, p,
         ))),
-        SourceKind::Odbc | SourceKind::Mssql | SourceKind::Soap => {
+        SourceKind::Odbc => Some(Source::Odbc(odbc::config::compile(
+            name, &def.value, dir, p,
+        ))),
+        SourceKind::Mssql | SourceKind::Soap => {
             p.at(
                 &def.value.kind.referenced,
                 format!("sources.{name}.kind"),
                 format!(
-                    "source kind `{}` is not available in this build yet; available: flatfile",
+                    "source kind `{}` is not available in this build yet; available: flatfile, odbc",
                     kind.name()
                 ),
             );
@@ -312,22 +336,56 @@ fn compile_tool(
         .iter()
         .map(|(n, pd)| params::compile(n, pd, &format!("{here}.parameters.{n}"), p))
         .collect();
-    let table = find_table(d, sources, &here, p)?;
-    let filters = compile_filters(d, &table, &params, &here, p);
-    let order = compile_order(d, &table, &here, p);
+    let src = find_source(d, sources, &here, p)?;
+    let (plan, fields, subject, max_rows) = match src.as_ref() {
+        Source::Flatfile(ff) => {
+            reject_keys(
+                d,
+                &here,
+                "flatfile",
+                &[
+                    ("sql", d.sql.is_some()),
+                    ("columns", !d.columns.is_empty()),
+                    ("key", !d.key.is_empty()),
+                ],
+                p,
+            );
+            let table = find_table(d, ff, &here, p)?;
+            let filters = compile_filters(d, &table, &params, &here, p);
+            let order = compile_order(d, &table, &here, p);
+            let fields = table_fields(&table);
+            let subject = format!("`{}`", table.name);
+            let plan = Plan::Flat {
+                table,
+                filters,
+                order,
+            };
+            (plan, fields, subject, MAX_LIMIT)
+        }
+        Source::Odbc(o) => {
+            let plan = compile_sql(d, src, &params, &here, p)?;
+            let fields = sql_fields(&plan);
+            (
+                plan,
+                fields,
+                format!("source `{}`", d.source.value),
+                o.settings.max_rows,
+            )
+        }
+    };
     let limit = match &d.limit {
-        Some(l) if l.value == 0 || l.value > MAX_LIMIT => {
+        Some(l) if l.value == 0 || l.value > MAX_LIMIT.min(max_rows) => {
             p.at(
                 &l.referenced,
                 format!("{here}.limit"),
-                format!("`limit` must be between 1 and {MAX_LIMIT}"),
+                format!("`limit` must be between 1 and {}", MAX_LIMIT.min(max_rows)),
             );
             DEFAULT_LIMIT
         }
         Some(l) => l.value,
-        None => DEFAULT_LIMIT,
+        None => DEFAULT_LIMIT.min(max_rows),
     };
-    let shape = shape::compile(d.result.as_ref(), &table, &here, p);
+    let shape = shape::compile(d.result.as_ref(), &fields, &here, p);
     let input_schema = params::input_schema(&params, !shape.one);
     let output_schema = output_schema(&shape);
     Some(Tool {
@@ -335,9 +393,8 @@ fn compile_tool(
         title: d.title.clone(),
         description: d.description.value.clone(),
         params,
-        table,
-        filters,
-        order,
+        plan,
+        subject,
         limit,
         max_result_bytes: d
             .max_result_size
@@ -359,13 +416,14 @@ fn hints(a: &Annotations) -> ToolHints {
     }
 }
 
-fn find_table(
+fn find_source<'a>(
     d: &ToolDef,
-    sources: &IndexMap<String, Arc<Source>>,
+    sources: &'a IndexMap<String, Arc<Source>>,
     here: &str,
     p: &mut FileProblems<'_>,
-) -> Option<Arc<Table>> {
-    let Some(src) = sources.get(&d.source.value) else {
+) -> Option<&'a Arc<Source>> {
+    let src = sources.get(&d.source.value);
+    if src.is_none() {
         let known: Vec<&str> = sources.keys().map(|s| s.as_str()).collect();
         p.at(
             &d.source.referenced,
@@ -376,9 +434,35 @@ fn find_table(
                 list(&known)
             ),
         );
-        return None;
-    };
-    let Source::Flatfile(ff) = src.as_ref();
+    }
+    src
+}
+
+/// Keys that belong to another source kind are mistakes, not silently ignored options.
+fn reject_keys(
+    d: &ToolDef,
+    here: &str,
+    kind: &str,
+    keys: &[(&str, bool)],
+    p: &mut FileProblems<'_>,
+) {
+    for (key, present) in keys {
+        if *present {
+            p.at(
+                &d.source.referenced,
+                format!("{here}.{key}"),
+                format!("`{key}` does not apply to a tool on a {kind} source"),
+            );
+        }
+    }
+}
+
+fn find_table(
+    d: &ToolDef,
+    ff: &flatfile::FlatfileSource,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Option<Arc<Table>> {
     let Some(table) = &d.table else {
         p.at(
             &d.source.referenced,
@@ -407,6 +491,151 @@ fn find_table(
             None
         }
     }
+}
+
+fn table_fields(t: &Table) -> Fields {
+    Fields {
+        owner: format!("table `{}`", t.name),
+        list: t
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.kind(), f.description.clone()))
+            .collect(),
+    }
+}
+
+fn sql_fields(plan: &Plan) -> Fields {
+    let Plan::Sql { columns, .. } = plan else {
+        unreachable!("called for SQL plans")
+    };
+    Fields {
+        owner: "the `columns` of this tool".into(),
+        list: columns
+            .iter()
+            .map(|c| (c.name.clone(), c.kind, c.description.clone()))
+            .collect(),
+    }
+}
+
+/// A SQL tool: the statement's parameters must be the tool's, identifier fragments must come
+/// from an `enum` parameter's allow-list, and result columns are declared with their types.
+fn compile_sql(
+    d: &ToolDef,
+    src: &Arc<Source>,
+    params: &[Param],
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Option<Plan> {
+    reject_keys(
+        d,
+        here,
+        src.kind(),
+        &[
+            ("table", d.table.is_some()),
+            ("where", !d.filter.is_empty()),
+            ("order_by", !d.order_by.is_empty()),
+        ],
+        p,
+    );
+    let Some(sql) = &d.sql else {
+        p.at(
+            &d.source.referenced,
+            here,
+            format!(
+                "a tool on {} source `{}` needs `sql:` (a query with `:name` parameters)",
+                src.kind(),
+                d.source.value
+            ),
+        );
+        return None;
+    };
+    let statement = match Statement::parse(&sql.value) {
+        Ok(s) => s,
+        Err(e) => {
+            p.at(&sql.referenced, format!("{here}.sql"), e);
+            return None;
+        }
+    };
+    let names: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
+    for name in statement.params() {
+        if !names.contains(&name) {
+            p.at(
+                &sql.referenced,
+                format!("{here}.sql"),
+                format!(
+                    "`:{name}` is not a parameter of this tool (parameters: {}); declare it under `parameters:`",
+                    list(&names)
+                ),
+            );
+        }
+    }
+    for name in statement.idents() {
+        match params.iter().find(|x| x.name == name) {
+            Some(x) if x.kind == ParamType::Enum => {}
+            _ => p.at(
+                &sql.referenced,
+                format!("{here}.sql"),
+                format!(
+                    "`{{{{{name}}}}}` must name a parameter of type enum: its `values` are the allow-list of identifiers"
+                ),
+            ),
+        }
+    }
+    for x in params {
+        let used = statement.params().contains(&x.name.as_str())
+            || statement.idents().contains(&x.name.as_str());
+        if !used {
+            p.at(
+                &sql.referenced,
+                format!("{here}.parameters.{}", x.name),
+                format!(
+                    "parameter `{}` is not used by the SQL; use it as `:{}` or remove it",
+                    x.name, x.name
+                ),
+            );
+        }
+    }
+    if d.columns.is_empty() {
+        p.at(
+            &sql.referenced,
+            format!("{here}.columns"),
+            "list the result `columns:` with their types (`legacy-mcp introspect` writes them for a table)",
+        );
+        return None;
+    }
+    let columns: Arc<[Column]> = d
+        .columns
+        .iter()
+        .map(|(name, c)| Column {
+            name: name.clone(),
+            kind: c.value.kind.as_ref().map_or(FieldType::String, |k| k.value),
+            description: c.value.description.clone(),
+        })
+        .collect();
+    let mut key = Vec::new();
+    for k in &d.key {
+        match columns.iter().position(|c| c.name == k.value) {
+            Some(i) => key.push(i),
+            None => p.at(
+                &k.referenced,
+                format!("{here}.key"),
+                format!("key `{}` is not one of the tool's `columns`", k.value),
+            ),
+        }
+    }
+    if !key.is_empty() && statement.ordered {
+        p.at(
+            &sql.referenced,
+            format!("{here}.sql"),
+            "remove the ORDER BY: with `key:` rows come ordered by the key columns, so paging can resume after the last key",
+        );
+    }
+    Some(Plan::Sql {
+        source: src.clone(),
+        statement: Arc::new(statement),
+        columns,
+        key,
+    })
 }
 
 fn list(names: &[&str]) -> String {
@@ -526,6 +755,9 @@ fn literal(v: &Json, kind: FieldType) -> Result<Value, String> {
         FieldType::Number => ParamType::Number,
         FieldType::Boolean => ParamType::Boolean,
         FieldType::Date => ParamType::Date,
+        FieldType::Datetime | FieldType::Time | FieldType::Binary => {
+            return Err(format!("of type {} is not supported", kind.name()));
+        }
         FieldType::Decimal => {
             let text = match v {
                 Json::String(s) => s.clone(),

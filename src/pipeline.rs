@@ -20,8 +20,9 @@ use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 
-use crate::backend::{Filter, Query, RowSet, flatfile};
-use crate::catalog::{Bound, Catalog, Resource, Tool};
+use crate::backend::sql::{self, SqlQuery};
+use crate::backend::{Filter, Query, RowSet, Source, flatfile};
+use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
 use crate::uri;
@@ -79,7 +80,15 @@ struct CallContext {
     args: Map<String, Json>,
     bound: IndexMap<String, Value>,
     offset: u64,
+    /// Keyset paging: the key of the last row already returned.
+    after: Option<Vec<Value>>,
     cursor_version: Option<String>,
+}
+
+/// A bound backend request.
+enum Request {
+    Flat(Arc<crate::backend::flatfile::Table>, Query),
+    Sql(Arc<Source>, SqlQuery),
 }
 
 #[derive(Clone)]
@@ -106,8 +115,8 @@ impl Pipeline {
         let result = async {
             let mut ctx = self.find(name, args)?;
             bind(&mut ctx)?;
-            let query = plan(&ctx)?;
-            let rows = fetch(&ctx, query).await?;
+            let request = plan(&ctx)?;
+            let rows = fetch(&ctx, request).await?;
             let structured = shape(&ctx, rows)?;
             Ok(respond(structured))
         }
@@ -212,6 +221,7 @@ impl Pipeline {
             args,
             bound: IndexMap::new(),
             offset: 0,
+            after: None,
             cursor_version: None,
         })
     }
@@ -239,47 +249,103 @@ fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
         }
         ctx.offset = cursor.offset;
         ctx.cursor_version = Some(cursor.version);
+        if let (Some(after), Plan::Sql { columns, key, .. }) = (&cursor.after, &ctx.tool.plan) {
+            let values: Option<Vec<Value>> = key
+                .iter()
+                .zip(after)
+                .map(|(&i, j)| sql::key_value(columns[i].kind, j))
+                .collect();
+            ctx.after = Some(
+                values
+                    .filter(|v| v.len() == key.len())
+                    .ok_or_else(|| CallError::Caller("argument `cursor` is not a cursor this server issued; call again without it to start over".into()))?,
+            );
+        }
     }
     Ok(())
 }
 
-/// Phase 3: the backend query, with every value bound from typed arguments.
-fn plan(ctx: &CallContext) -> Result<Query, CallError> {
-    let filters = ctx
-        .tool
-        .filters
-        .iter()
-        .filter_map(|f| {
-            let value = match &f.operand {
-                Bound::Literal(v) => v.clone(),
-                // An optional parameter the caller left out switches its filter off.
-                Bound::Param(p) => ctx.bound.get(p)?.clone(),
-            };
-            Some(Filter {
-                field: f.field,
-                op: f.op,
-                value,
-            })
-        })
-        .collect();
+/// Phase 3: the backend request, with every value bound from typed arguments.
+fn plan(ctx: &CallContext) -> Result<Request, CallError> {
     let limit = if ctx.tool.shape.one {
         2
     } else {
         ctx.tool.limit as u64
     };
-    Ok(Query {
-        filters,
-        order: ctx.tool.order.clone(),
-        offset: ctx.offset,
-        limit,
-    })
+    match &ctx.tool.plan {
+        Plan::Flat {
+            table,
+            filters,
+            order,
+        } => {
+            let filters = filters
+                .iter()
+                .filter_map(|f| {
+                    let value = match &f.operand {
+                        Bound::Literal(v) => v.clone(),
+                        // An optional parameter the caller left out switches its filter off.
+                        Bound::Param(p) => ctx.bound.get(p)?.clone(),
+                    };
+                    Some(Filter {
+                        field: f.field,
+                        op: f.op,
+                        value,
+                    })
+                })
+                .collect();
+            let query = Query {
+                filters,
+                order: order.clone(),
+                offset: ctx.offset,
+                limit,
+            };
+            Ok(Request::Flat(table.clone(), query))
+        }
+        Plan::Sql {
+            source,
+            statement,
+            columns,
+            key,
+        } => {
+            let mut params = std::collections::HashMap::new();
+            let mut idents = std::collections::HashMap::new();
+            for p in &ctx.tool.params {
+                // An optional parameter the caller left out is bound as NULL.
+                let v = ctx.bound.get(&p.name).cloned().unwrap_or(Value::Null);
+                if statement.idents().contains(&p.name.as_str()) {
+                    idents.insert(p.name.clone(), v.to_text());
+                }
+                params.insert(p.name.clone(), v);
+            }
+            let query = SqlQuery {
+                statement: statement.clone(),
+                idents,
+                params,
+                columns: columns.clone(),
+                key: key.clone(),
+                after: ctx.after.clone(),
+                offset: ctx.offset,
+                limit,
+            };
+            Ok(Request::Sql(source.clone(), query))
+        }
+    }
 }
 
 /// Phase 4: the backend call.
-async fn fetch(ctx: &CallContext, query: Query) -> Result<RowSet, CallError> {
-    let rows = flatfile::run(ctx.tool.table.clone(), query)
-        .await
-        .map_err(|e| CallError::Caller(e.to_string()))?;
+async fn fetch(ctx: &CallContext, request: Request) -> Result<RowSet, CallError> {
+    let rows = match request {
+        Request::Flat(table, query) => flatfile::run(table, query)
+            .await
+            .map_err(|e| CallError::Caller(e.to_string()))?,
+        Request::Sql(source, query) => match source.as_ref() {
+            Source::Odbc(o) => o
+                .run(query)
+                .await
+                .map_err(|e| CallError::Caller(e.to_string()))?,
+            Source::Flatfile(_) => unreachable!("SQL plans are compiled for SQL sources only"),
+        },
+    };
     if let Some(v) = &ctx.cursor_version
         && *v != rows.version
     {
@@ -317,10 +383,21 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
         items.push(item);
     }
     let next_cursor = truncated.then(|| {
+        let after = match (&tool.plan, rows.rows.get(items.len().wrapping_sub(1))) {
+            (Plan::Sql { key, .. }, Some(last)) if !key.is_empty() => {
+                Some(key.iter().map(|&i| last[i].to_json()).collect())
+            }
+            _ => None,
+        };
         Cursor {
-            offset: ctx.offset + items.len() as u64,
+            offset: if after.is_some() {
+                0
+            } else {
+                ctx.offset + items.len() as u64
+            },
             version: rows.version.clone(),
             args: args_hash(&tool.name, &ctx.bound),
+            after,
         }
         .encode()
     });
@@ -334,8 +411,8 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
 
 fn not_found(ctx: &CallContext) -> String {
     format!(
-        "not found: no record in `{}` matches {}",
-        ctx.tool.table.name,
+        "not found: no record in {} matches {}",
+        ctx.tool.subject,
         describe_args(ctx)
     )
 }
@@ -379,12 +456,17 @@ struct Cursor {
     offset: u64,
     version: String,
     args: u64,
+    /// Keyset paging: the last returned row's key.
+    after: Option<Vec<Json>>,
 }
 
 impl Cursor {
     fn encode(&self) -> String {
-        let raw =
-            json!({"o": self.offset, "v": self.version, "a": self.args.to_string()}).to_string();
+        let mut raw = json!({"o": self.offset, "v": self.version, "a": self.args.to_string()});
+        if let Some(after) = &self.after {
+            raw["k"] = Json::Array(after.clone());
+        }
+        let raw = raw.to_string();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     }
 
@@ -397,6 +479,7 @@ impl Cursor {
             offset: v.get("o")?.as_u64()?,
             version: v.get("v")?.as_str()?.to_string(),
             args: v.get("a")?.as_str()?.parse().ok()?,
+            after: v.get("k").and_then(|k| k.as_array().cloned()),
         })
     }
 }

@@ -5,7 +5,8 @@
 
 use std::cmp::Ordering;
 
-use chrono::NaiveDate;
+use base64::Engine;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
@@ -19,6 +20,14 @@ pub enum Value {
     Dec(Decimal),
     Bool(bool),
     Date(NaiveDate),
+    /// A date and time without zone (SQL `DATETIME`, `TIMESTAMP`, `DATETIME2`).
+    DateTime(NaiveDateTime),
+    Time(NaiveTime),
+    /// Binary data; base64 in JSON.
+    Bytes(Vec<u8>),
+    /// An exact decimal too wide for `Dec` (SQL `DECIMAL(38,20)` has 38 digits, `Decimal` 28),
+    /// kept as validated canonical text so it round-trips digit for digit.
+    DecText(String),
 }
 
 impl Value {
@@ -33,6 +42,10 @@ impl Value {
             Value::Dec(d) => Json::String(d.to_string()),
             Value::Bool(b) => Json::Bool(*b),
             Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+            Value::DateTime(t) => Json::String(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()),
+            Value::Time(t) => Json::String(t.format("%H:%M:%S%.f").to_string()),
+            Value::Bytes(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
+            Value::DecText(t) => Json::String(t.clone()),
         }
     }
 
@@ -67,6 +80,9 @@ impl Value {
             (Int(a), Dec(b)) => Decimal::from(*a).cmp(b),
             (Dec(a), Int(b)) => a.cmp(&Decimal::from(*b)),
             (Date(a), Date(b)) => a.cmp(b),
+            (DateTime(a), DateTime(b)) => a.cmp(b),
+            (Time(a), Time(b)) => a.cmp(b),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
             (Bool(a), Bool(b)) => a.cmp(b),
             (a, b) => match (a.as_f64(), b.as_f64()) {
                 (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
@@ -80,6 +96,7 @@ impl Value {
             Value::Int(i) => Some(*i as f64),
             Value::Num(f) => Some(*f),
             Value::Dec(d) => d.to_string().parse().ok(),
+            Value::DecText(t) => t.parse().ok(),
             _ => None,
         }
     }

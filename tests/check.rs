@@ -41,7 +41,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "kind_not_available.yaml",
-        "fixtures/bad-mappings/kind_not_available.yaml:3:11: source kind `soap` is not available in this build yet; available: flatfile (at sources.nav.kind)\n1 problem in fixtures/bad-mappings/kind_not_available.yaml\n",
+        "fixtures/bad-mappings/kind_not_available.yaml:3:11: source kind `soap` is not available in this build yet; available: flatfile, odbc (at sources.nav.kind)\n1 problem in fixtures/bad-mappings/kind_not_available.yaml\n",
     ),
     (
         "missing_env.yaml",
@@ -65,7 +65,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "unknown_key.yaml",
-        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, where, order_by, limit, max_result_size, result, annotations; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
+        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, sql, columns, key, where, order_by, limit, max_result_size, result, annotations; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
     ),
     (
         "unknown_source.yaml",

@@ -1,22 +1,27 @@
 //! Backends: the kinds of source a mapping can name, and the query shape they answer.
 //!
-//! A closed enum of source kinds (only `flatfile` in this build); each kind lives in its own
-//! folder. Every kind answers the same `Query` with a `RowSet`, so the pipeline, shaping and
-//! (later) caching and masking are written once.
+//! A closed enum of source kinds; each kind lives in its own folder. Flat files answer a
+//! `Query` (filters and order the adapter evaluates), SQL kinds a `sql::SqlQuery` (the mapping's
+//! statement with bound values); both give a `RowSet`, so shaping and (later) caching and
+//! masking are written once.
 
 pub mod flatfile;
+pub mod odbc;
+pub mod sql;
 
 use crate::value::Value;
 
 /// A configured source, ready to answer queries.
 pub enum Source {
     Flatfile(flatfile::FlatfileSource),
+    Odbc(odbc::OdbcSource),
 }
 
 impl Source {
     pub fn kind(&self) -> &'static str {
         match self {
             Source::Flatfile(_) => "flatfile",
+            Source::Odbc(_) => "odbc",
         }
     }
 }

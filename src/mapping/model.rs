@@ -40,13 +40,13 @@ pub struct MappingFile {
     pub prompts: IndexMap<String, Spanned<PromptDef>>,
 }
 
-/// The kind of a source. Only `flatfile` is available in this build.
+/// The kind of a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// A directory of flat-file exports (CSV, fixed width).
     Flatfile,
-    /// An ODBC data source (not available in this build yet).
+    /// An ODBC data source: any driver (PostgreSQL, MariaDB, SQLite, SQL Server, Progress, ...).
     Odbc,
     /// Microsoft SQL Server over TDS (not available in this build yet).
     Mssql,
@@ -86,6 +86,60 @@ pub struct SourceDef {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, TableDef>")]
     pub tables: IndexMap<String, Spanned<TableDef>>,
+    /// odbc: a DSN (`DSN=erp;UID=...`) or DSN-less connection string
+    /// (`Driver={PostgreSQL Unicode};Server=...`). Put secrets in `${env:NAME}`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub connection_string: Option<Spanned<String>>,
+    /// odbc: connections (and worker threads) kept open (default 4).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub pool_size: Option<Spanned<u32>>,
+    /// odbc: how long a call waits for a free connection before it is told the source is busy
+    /// (default 5s).
+    #[serde(default)]
+    pub pool_timeout: Option<DurationText>,
+    /// odbc: how long logging in may take (default 10s).
+    #[serde(default)]
+    pub login_timeout: Option<DurationText>,
+    /// odbc: how long one query may run before it is cancelled (default 30s).
+    #[serde(default)]
+    pub query_timeout: Option<DurationText>,
+    /// odbc: most rows any one call reads (default 10000); caps each tool's `limit`.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_rows: Option<Spanned<u32>>,
+    /// odbc: rows fetched per round trip when every column has a known size (default 100).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub fetch_batch_size: Option<Spanned<u32>>,
+    /// odbc: the longest text or binary value read from one column (default 1MiB). Columns the
+    /// driver reports as unbounded (`VARCHAR(max)`, `TEXT`) are read piecewise up to this size;
+    /// a longer value is an error, never silently cut.
+    #[serde(default)]
+    pub max_text_length: Option<SizeText>,
+    /// odbc: remove the trailing blanks of `CHAR(n)` values (default true).
+    #[serde(default)]
+    pub trim_char_padding: Option<bool>,
+    /// odbc: how text crosses the driver boundary: `narrow` (UTF-8, default on Linux) or `wide`
+    /// (UTF-16, default on Windows, where narrow means the system code page).
+    #[serde(default)]
+    pub text: Option<TextMode>,
+    /// odbc: dates that mean "no date" in this ERP and read as null (Dynamics NAV: `1753-01-01`).
+    /// Applies to date and datetime columns.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub null_dates: Vec<Spanned<String>>,
+}
+
+/// How an ODBC source exchanges text with its driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextMode {
+    /// 8-bit text, UTF-8 on Linux drivers.
+    Narrow,
+    /// UTF-16 text (the `W` functions).
+    Wide,
 }
 
 /// Layout of a flat file.
@@ -173,6 +227,12 @@ pub enum FieldType {
     Boolean,
     /// Appears in JSON as an ISO 8601 date string.
     Date,
+    /// SQL only: a date and time without zone, as ISO 8601 (`2026-11-20T14:30:00`).
+    Datetime,
+    /// SQL only: a time of day, as ISO 8601 (`14:30:00`).
+    Time,
+    /// SQL only: bytes, as a base64 string.
+    Binary,
 }
 
 impl FieldType {
@@ -184,6 +244,9 @@ impl FieldType {
             FieldType::Number => "number",
             FieldType::Boolean => "boolean",
             FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Time => "time",
+            FieldType::Binary => "binary",
         }
     }
 }
@@ -268,6 +331,19 @@ pub struct FieldDef {
     #[serde(default)]
     pub false_values: Option<Vec<String>>,
     /// What the field means, shown to agents in output schemas.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One result column of a SQL tool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnDef {
+    /// Default string.
+    #[serde(rename = "type", default)]
+    #[schemars(with = "Option<FieldType>")]
+    pub kind: Option<Spanned<FieldType>>,
+    /// What the column means, shown to agents in output schemas.
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -362,6 +438,21 @@ pub struct ToolDef {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub table: Option<Spanned<String>>,
+    /// odbc: the query. `:name` is a parameter, bound (never spliced); `{{name}}` inside a
+    /// quoted identifier (`[{{company}}$Customer]`) takes a value from an `enum` parameter's
+    /// allow-list.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub sql: Option<Spanned<String>>,
+    /// odbc: the result columns, in order, with their types. `introspect` writes them.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, ColumnDef>")]
+    pub columns: IndexMap<String, Spanned<ColumnDef>>,
+    /// odbc: columns that identify a row, for keyset paging: rows come ordered by them and a
+    /// cursor resumes after the last key seen. Without it, cursors count rows (offset).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub key: Vec<Spanned<String>>,
     /// flatfile: filters on fields, bound from parameters. `field: param` means equality.
     #[serde(default, rename = "where")]
     #[schemars(with = "IndexMap<String, Condition>")]

@@ -12,8 +12,28 @@ use serde_saphyr::Spanned;
 
 use super::load::FileProblems;
 use super::model::{FieldSpec, FieldType, ResultDef};
-use crate::backend::flatfile::Table;
 use crate::value::Value;
+
+/// The fields a tool's rows carry, in row order: a flat file's fields or a query's columns.
+pub struct Fields {
+    /// How problems name them: "table `CUSTOMERS`", "the `columns` of this tool".
+    pub owner: String,
+    pub list: Vec<(String, FieldType, Option<String>)>,
+}
+
+impl Fields {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.list.iter().position(|f| f.0 == name)
+    }
+
+    pub fn names(&self) -> String {
+        self.list
+            .iter()
+            .map(|f| f.0.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum OutField {
@@ -39,7 +59,7 @@ pub struct Shape {
 
 pub fn compile(
     result: Option<&ResultDef>,
-    table: &Table,
+    table: &Fields,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Shape {
@@ -47,15 +67,15 @@ pub fn compile(
     let fields = match result.and_then(|r| r.fields.as_ref()) {
         Some(spec) => compile_fields(spec, table, &format!("{here}.result.fields"), p),
         None => table
-            .fields
+            .list
             .iter()
             .enumerate()
             .map(|(i, f)| OutField::Leaf {
-                name: f.name.clone(),
+                name: f.0.clone(),
                 field: i,
-                kind: f.kind(),
+                kind: f.1,
                 convert: false,
-                description: f.description.clone(),
+                description: f.2.clone(),
             })
             .collect(),
     };
@@ -64,7 +84,7 @@ pub fn compile(
 
 fn compile_fields(
     spec: &IndexMap<String, Spanned<FieldSpec>>,
-    table: &Table,
+    table: &Fields,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Vec<OutField> {
@@ -88,32 +108,27 @@ fn compile_fields(
             continue;
         }
         let from = form.from.as_deref().unwrap_or(name);
-        match table.field_index(from) {
+        match table.index(from) {
             Some(fi) => {
-                let source = &table.fields[fi];
+                let (_, source_kind, source_description) = &table.list[fi];
                 out.push(OutField::Leaf {
                     name: name.clone(),
                     field: fi,
-                    kind: form.kind.unwrap_or(source.kind()),
-                    convert: form.kind.is_some_and(|k| k != source.kind()),
+                    kind: form.kind.unwrap_or(*source_kind),
+                    convert: form.kind.is_some_and(|k| k != *source_kind),
                     description: form
                         .description
                         .clone()
-                        .or_else(|| source.description.clone()),
+                        .or_else(|| source_description.clone()),
                 })
             }
             None => p.at(
                 &s.referenced,
                 &path,
                 format!(
-                    "`{from}` is not a field of table `{}`; its fields are: {}",
-                    table.name,
-                    table
-                        .fields
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "`{from}` is not a field of {}; its fields are: {}",
+                    table.owner,
+                    table.names()
                 ),
             ),
         }
@@ -194,6 +209,10 @@ pub fn leaf_schema(kind: FieldType, description: Option<&str>) -> Json {
         FieldType::Number => json!({"type": ["number", "null"]}),
         FieldType::Boolean => json!({"type": ["boolean", "null"]}),
         FieldType::Date => json!({"type": ["string", "null"], "format": "date"}),
+        FieldType::Datetime => json!({"type": ["string", "null"], "format": "date-time",
+            "description": "ISO 8601 date and time, without zone."}),
+        FieldType::Time => json!({"type": ["string", "null"], "format": "time"}),
+        FieldType::Binary => json!({"type": ["string", "null"], "contentEncoding": "base64"}),
         FieldType::Decimal => json!({
             "type": ["string", "null"],
             "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
@@ -227,6 +246,7 @@ pub fn convert_value(v: &Value, kind: FieldType) -> Result<Value, String> {
         },
         FieldType::Decimal => match v {
             Value::Num(_) => return Err(fail()),
+            Value::DecText(t) => Value::DecText(t.clone()),
             _ => Value::Dec(Decimal::from_str_exact(text.trim()).map_err(|_| fail())?),
         },
         FieldType::Number => Value::Num(text.trim().parse().map_err(|_| fail())?),
@@ -237,7 +257,22 @@ pub fn convert_value(v: &Value, kind: FieldType) -> Result<Value, String> {
         },
         FieldType::Date => match v {
             Value::Date(d) => Value::Date(*d),
+            Value::DateTime(t) => Value::Date(t.date()),
             _ => Value::Date(chrono::NaiveDate::from_str(text.trim()).map_err(|_| fail())?),
+        },
+        FieldType::Datetime => match v {
+            Value::DateTime(t) => Value::DateTime(*t),
+            Value::Date(d) => Value::DateTime(d.and_time(chrono::NaiveTime::MIN)),
+            _ => return Err(fail()),
+        },
+        FieldType::Time => match v {
+            Value::Time(t) => Value::Time(*t),
+            Value::DateTime(t) => Value::Time(t.time()),
+            _ => return Err(fail()),
+        },
+        FieldType::Binary => match v {
+            Value::Bytes(b) => Value::Bytes(b.clone()),
+            _ => Value::Bytes(text.into_bytes()),
         },
     })
 }

@@ -44,12 +44,12 @@ pub fn decode(bytes: &[u8], encoding: Encoding, policy: DecodeErrors) -> Result<
 impl FieldCodec {
     /// Parse decoded text into this field's type.
     pub fn parse(&self, raw: &str) -> Result<Value, String> {
-        if self.kind == FieldType::String {
-            return Ok(Value::Str(trim(raw, self.trim).to_string()));
-        }
         let text = raw.trim();
         match self.kind {
-            FieldType::String => unreachable!("handled above"),
+            // config.rs turns the SQL-only types into string with a problem reported.
+            FieldType::String | FieldType::Datetime | FieldType::Time | FieldType::Binary => {
+                Ok(Value::Str(trim(raw, self.trim).to_string()))
+            }
             FieldType::Integer => self.parse_integer(text),
             FieldType::Decimal => self.parse_decimal(text),
             FieldType::Number => self.parse_number(text),

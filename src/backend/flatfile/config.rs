@@ -215,11 +215,23 @@ fn compile_field(
     p: &mut FileProblems<'_>,
 ) -> Field {
     let def = &f.value;
-    let kind = def
+    let mut kind = def
         .kind
         .as_ref()
         .map(|k| k.value)
         .unwrap_or(FieldType::String);
+    if let (Some(k), FieldType::Datetime | FieldType::Time | FieldType::Binary) = (&def.kind, kind)
+    {
+        p.at(
+            &k.referenced,
+            format!("{here}.type"),
+            format!(
+                "type `{}` is for SQL columns; a flat-file field is string, integer, decimal, number, boolean or date",
+                kind.name()
+            ),
+        );
+        kind = FieldType::String;
+    }
     let place = if csv {
         csv_place(name, f, header, here, p)
     } else {

@@ -1,0 +1,70 @@
+//! `kind: odbc`: any database with an ODBC driver (PostgreSQL, MariaDB, SQLite, SQL Server,
+//! Progress OpenEdge, Pervasive, Informix, DB2 for i).
+//!
+//! - `config.rs`     mapping -> settings, with positioned problems
+//! - `driver.rs`     connection strings; finding Debian's drivers for the vendored manager
+//! - `pool.rs`       worker threads that own the connections; busy and backstop timeouts
+//! - `query.rs`      binding, execution, streaming rows, diagnostics -> errors
+//! - `introspect.rs` table metadata -> a mapping skeleton
+
+pub mod config;
+pub mod driver;
+pub mod pool;
+pub mod query;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::RowSet;
+use super::sql::{CellRules, SqlError, SqlQuery};
+
+/// A source's settings, resolved from the mapping.
+pub struct OdbcSettings {
+    pub name: String,
+    /// With `${env:...}` resolved and the driver located (see `driver.rs`). Never logged.
+    pub connection_string: String,
+    /// Credential values found in the connection string, scrubbed from every message.
+    pub secrets: Vec<String>,
+    pub pool_size: u32,
+    pub pool_timeout: Duration,
+    pub login_timeout: Duration,
+    pub query_timeout: Duration,
+    pub max_rows: u32,
+    pub batch: usize,
+    pub max_text: usize,
+    pub wide: bool,
+    pub rules: CellRules,
+}
+
+impl OdbcSettings {
+    /// `message` with every credential replaced by `***`.
+    pub fn scrub(&self, message: &str) -> String {
+        let mut m = message.to_string();
+        for s in &self.secrets {
+            m = m.replace(s.as_str(), "***");
+        }
+        m
+    }
+}
+
+pub struct OdbcSource {
+    pub settings: Arc<OdbcSettings>,
+    /// Started on first use, so `check` never opens connections or threads.
+    pool: OnceLock<pool::Pool>,
+}
+
+impl OdbcSource {
+    pub fn new(settings: OdbcSettings) -> OdbcSource {
+        OdbcSource {
+            settings: Arc::new(settings),
+            pool: OnceLock::new(),
+        }
+    }
+
+    pub async fn run(&self, q: SqlQuery) -> Result<RowSet, SqlError> {
+        let pool = self
+            .pool
+            .get_or_init(|| pool::Pool::start(self.settings.clone()));
+        pool.run(move |w| query::execute(w, &q)).await
+    }
+}

@@ -1,0 +1,392 @@
+//! One query on a worker's connection: bind typed parameters, execute with the query timeout,
+//! stream rows (skipping a cursor's offset, reading one row past the limit to know about
+//! truncation), and turn driver diagnostics into errors an agent can act on.
+//!
+//! Every cell is read in the driver's character form and parsed by the declared column type
+//! (`sql::parse_cell`): ODBC defines those forms for every SQL type, decimals keep every digit,
+//! and one conversion path serves all drivers. When every column reports a bounded size, rows
+//! come in blocks of `fetch_batch_size`; when any column is unbounded (`VARCHAR(max)`, `TEXT`,
+//! a driver reporting 0), rows are read one by one and long values piecewise (`SQLGetData`).
+
+use odbc_api::buffers::{ColumnarBuffer, TextColumn};
+use odbc_api::parameter::{InputParameter, WithDataType};
+use odbc_api::sys::{Date, Time, Timestamp};
+use odbc_api::{Bit, Connection, ConnectionOptions, Cursor, DataType};
+
+use chrono::{Datelike, Timelike};
+
+use super::OdbcSettings;
+use super::pool::Worker;
+use crate::backend::RowSet;
+use crate::backend::sql::{self, Dialect, Placeholders, SqlError, SqlQuery};
+use crate::mapping::model::FieldType;
+use crate::value::Value;
+
+/// A driver failure before it is worded: SQLSTATE and the driver's (scrubbed) message.
+struct Failure {
+    state: String,
+    message: String,
+}
+
+fn failure(s: &OdbcSettings, e: odbc_api::Error) -> Failure {
+    let (state, message) = match &e {
+        odbc_api::Error::Diagnostics { record, .. } => {
+            let text = record.to_string();
+            let message = text
+                .split_once("Message: ")
+                .map_or(text.as_str(), |x| x.1)
+                .to_string();
+            (record.state.as_str().to_string(), message)
+        }
+        other => ("HY000".to_string(), other.to_string()),
+    };
+    Failure {
+        state,
+        message: s.scrub(&message),
+    }
+}
+
+impl Failure {
+    fn lost_connection(&self) -> bool {
+        self.state.starts_with("08") || self.state == "57P01" || self.state == "HY000"
+    }
+
+    fn into_error(self, s: &OdbcSettings, connecting: bool) -> SqlError {
+        let src = s.name.clone();
+        let m = self.message.to_ascii_lowercase();
+        let login = self.state == "28000"
+            || m.contains("password authentication failed")
+            || m.contains("access denied")
+            || m.contains("login failed");
+        if login {
+            return SqlError::Login {
+                src,
+                sqlstate: self.state,
+            };
+        }
+        match self.state.as_str() {
+            "HYT00" | "HYT01" | "HY008" | "57014" => SqlError::Timeout {
+                src,
+                seconds: s.query_timeout.as_secs(),
+            },
+            "40001" | "40P01" => SqlError::Deadlock {
+                src,
+                sqlstate: self.state,
+            },
+            st if connecting || st.starts_with("08") => SqlError::Unreachable {
+                src,
+                detail: format!("SQLSTATE {}: {}", self.state, self.message),
+            },
+            _ => SqlError::Driver {
+                src,
+                sqlstate: self.state,
+                message: self.message,
+            },
+        }
+    }
+}
+
+/// Open a connection; also learn the driver's identifier quote character.
+pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char), SqlError> {
+    let env = odbc_api::environment().map_err(|e| failure(s, e).into_error(s, true))?;
+    let options = ConnectionOptions {
+        login_timeout_sec: Some(s.login_timeout.as_secs().max(1) as u32),
+        packet_size: None,
+    };
+    let conn = env
+        .connect_with_connection_string(&s.connection_string, options)
+        .map_err(|e| failure(s, e).into_error(s, true))?;
+    let quote = conn
+        .identifier_quote_char()
+        .ok()
+        .flatten()
+        .filter(|c| !c.is_whitespace())
+        .unwrap_or('"');
+    Ok((conn, quote))
+}
+
+/// Run a query on the worker's connection; a broken connection is dropped so the next call
+/// reconnects (the database came back, or the network did).
+pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
+    let s = w.settings.clone();
+    w.connection()?;
+    let result = run(w, &s, q);
+    if let Err(f) = &result
+        && (f.lost_connection() || w.conn.as_ref().is_none_or(|c| c.is_dead().unwrap_or(true)))
+    {
+        w.conn = None;
+    }
+    result.map_err(|f| f.into_error(&s, false))
+}
+
+fn run(w: &Worker, s: &OdbcSettings, q: &SqlQuery) -> Result<RowSet, Failure> {
+    let conn = w.conn.as_ref().expect("connected by execute");
+    let quote = w.quote;
+    let (open, close) = if quote == '[' {
+        ('[', ']')
+    } else {
+        (quote, quote)
+    };
+    let (text, binds) = q.render(Dialect {
+        placeholders: Placeholders::Question,
+        open_quote: open,
+        close_quote: close,
+    });
+    let params: Vec<Box<dyn InputParameter>> = binds.iter().map(|v| parameter(v, s.wide)).collect();
+    let mut stmt = conn.preallocate().map_err(|e| failure(s, e))?;
+    stmt.set_query_timeout_sec(s.query_timeout.as_secs().max(1) as usize)
+        .map_err(|e| failure(s, e))?;
+    let cursor = stmt
+        .execute(&text, params.as_slice())
+        .map_err(|e| failure(s, e))?;
+    let Some(cursor) = cursor else {
+        return Ok(RowSet {
+            rows: Vec::new(),
+            truncated: false,
+            version: String::new(),
+        });
+    };
+    read(s, cursor, q)
+}
+
+/// A typed parameter for a bound value.
+fn parameter(v: &Value, wide: bool) -> Box<dyn InputParameter> {
+    let text = |t: &str| -> Box<dyn InputParameter> {
+        if wide {
+            let wide: Vec<u16> = t.encode_utf16().collect();
+            Box::new(odbc_api::parameter::VarWCharBox::from_vec(wide))
+        } else {
+            Box::new(odbc_api::parameter::VarCharBox::from_string(t.to_string()))
+        }
+    };
+    match v {
+        Value::Null => Box::new(odbc_api::parameter::VarCharBox::null()),
+        Value::Str(t) => text(t),
+        Value::Int(i) => Box::new(*i),
+        Value::Num(f) => Box::new(*f),
+        Value::Bool(b) => Box::new(Bit::from_bool(*b)),
+        Value::Dec(d) => text(&d.to_string()),
+        Value::DecText(t) => text(t),
+        Value::Date(d) => Box::new(date(*d)),
+        Value::DateTime(t) => Box::new(WithDataType {
+            data_type: DataType::Timestamp { precision: 7 },
+            value: Timestamp {
+                year: t.year() as i16,
+                month: t.month() as u16,
+                day: t.day() as u16,
+                hour: t.hour() as u16,
+                minute: t.minute() as u16,
+                second: t.second() as u16,
+                fraction: t.nanosecond(),
+            },
+        }),
+        Value::Time(t) => Box::new(WithDataType {
+            data_type: DataType::Time { precision: 0 },
+            value: Time {
+                hour: t.hour() as u16,
+                minute: t.minute() as u16,
+                second: t.second() as u16,
+            },
+        }),
+        Value::Bytes(b) => Box::new(odbc_api::parameter::VarBinaryBox::from_vec(b.clone())),
+    }
+}
+
+fn date(d: chrono::NaiveDate) -> Date {
+    Date {
+        year: d.year() as i16,
+        month: d.month() as u16,
+        day: d.day() as u16,
+    }
+}
+
+/// Stream the result: skip `offset` rows, keep `limit`, look for one more.
+fn read(s: &OdbcSettings, mut cursor: impl Cursor, q: &SqlQuery) -> Result<RowSet, Failure> {
+    let names: Vec<String> = cursor
+        .column_names()
+        .and_then(|it| it.collect())
+        .map_err(|e| failure(s, e))?;
+    let mut at = Vec::with_capacity(q.columns.len());
+    for c in q.columns.iter() {
+        match names.iter().position(|n| n.eq_ignore_ascii_case(&c.name)) {
+            Some(i) => at.push(i as u16 + 1),
+            None => {
+                return Err(Failure {
+                    state: "07009".into(),
+                    message: format!(
+                        "the query returns no column `{}`; it returns: {}",
+                        c.name,
+                        names.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    let mut sizes = Vec::with_capacity(at.len());
+    if !s.wide {
+        for (c, &i) in q.columns.iter().zip(&at) {
+            let reported = cursor.col_display_size(i).map_err(|e| failure(s, e))?;
+            // Room for 4-byte UTF-8 characters; hex doubles binary; decimals need sign and point.
+            let size = reported.map(|n| match c.kind {
+                FieldType::Binary => n.get() * 2,
+                FieldType::String => n.get() * 4,
+                _ => n.get() + 2,
+            });
+            sizes.push(size.filter(|&n| n <= s.max_text));
+        }
+    }
+    // Binary data read as characters is hex for most drivers but not all (SQLite's is raw), so
+    // binary columns are always read with SQLGetData.
+    let bulk = !s.wide
+        && sizes.iter().all(Option::is_some)
+        && q.columns.iter().all(|c| c.kind != FieldType::Binary);
+    let mut out = Rows::new(q);
+    if bulk {
+        let buffers = at
+            .iter()
+            .zip(&sizes)
+            .map(|(&i, n)| (i, TextColumn::<u8>::new(s.batch, n.unwrap_or(1))))
+            .collect();
+        let mut block = cursor
+            .bind_buffer(ColumnarBuffer::new(buffers))
+            .map_err(|e| failure(s, e))?;
+        while let Some(batch) = block.fetch().map_err(|e| failure(s, e))? {
+            for r in 0..batch.num_rows() {
+                if out.skipping() {
+                    continue;
+                }
+                let mut row = Vec::with_capacity(at.len());
+                for k in 0..q.columns.len() {
+                    let cell = batch.column(k).get(r);
+                    row.push(cell_value(s, q, k, cell.map(Cell::Text))?);
+                }
+                if out.push(row) {
+                    return Ok(out.finish());
+                }
+            }
+        }
+        return Ok(out.finish());
+    }
+    let mut buf = Vec::new();
+    let mut wbuf: Vec<u16> = Vec::new();
+    while let Some(mut r) = cursor.next_row().map_err(|e| failure(s, e))? {
+        if out.skipping() {
+            continue;
+        }
+        let mut row = Vec::with_capacity(at.len());
+        for (k, (c, &i)) in q.columns.iter().zip(&at).enumerate() {
+            let present = if c.kind == FieldType::Binary {
+                r.get_binary(i, &mut buf).map_err(|e| failure(s, e))?
+            } else if s.wide {
+                let p = r.get_wide_text(i, &mut wbuf).map_err(|e| failure(s, e))?;
+                buf = String::from_utf16_lossy(&wbuf).into_bytes();
+                p
+            } else {
+                r.get_text(i, &mut buf).map_err(|e| failure(s, e))?
+            };
+            if buf.len() > s.max_text {
+                return Err(Failure {
+                    state: "22001".into(),
+                    message: format!(
+                        "a value of column `{}` is longer than max_text_length ({} bytes); raise it in the source or select less",
+                        c.name, s.max_text
+                    ),
+                });
+            }
+            let cell = present.then(|| {
+                if c.kind == FieldType::Binary {
+                    Cell::Bytes(&buf)
+                } else {
+                    Cell::Text(&buf)
+                }
+            });
+            row.push(cell_value(s, q, k, cell)?);
+        }
+        if out.push(row) {
+            break;
+        }
+    }
+    Ok(out.finish())
+}
+
+enum Cell<'a> {
+    Text(&'a [u8]),
+    Bytes(&'a [u8]),
+}
+
+fn cell_value(
+    s: &OdbcSettings,
+    q: &SqlQuery,
+    k: usize,
+    cell: Option<Cell>,
+) -> Result<Value, Failure> {
+    let c = &q.columns[k];
+    let bad = |m: String| Failure {
+        state: "22018".into(),
+        message: format!("column `{}`: {m}", c.name),
+    };
+    match cell {
+        None => Ok(Value::Null),
+        Some(Cell::Bytes(b)) => Ok(Value::Bytes(b.to_vec())),
+        Some(Cell::Text(t)) => {
+            let text = std::str::from_utf8(t).map_err(|_| {
+                bad("the driver sent text that is not UTF-8; set `text: wide`".into())
+            })?;
+            // Key columns keep their padding: a cursor must resume after the exact stored value.
+            if q.key.contains(&k) && s.rules.trim_padding {
+                let rules = sql::CellRules {
+                    trim_padding: false,
+                    ..s.rules.clone()
+                };
+                return sql::parse_cell(c.kind, text, &rules).map_err(bad);
+            }
+            sql::parse_cell(c.kind, text, &s.rules).map_err(bad)
+        }
+    }
+}
+
+/// Rows collected so far, with the offset still to skip and the limit to keep.
+struct Rows {
+    skip: u64,
+    limit: u64,
+    rows: Vec<Vec<Value>>,
+    truncated: bool,
+}
+
+impl Rows {
+    fn new(q: &SqlQuery) -> Rows {
+        Rows {
+            skip: if q.key.is_empty() { q.offset } else { 0 },
+            limit: q.limit,
+            rows: Vec::new(),
+            truncated: false,
+        }
+    }
+
+    /// Count a row being skipped; true while there are rows left to skip.
+    fn skipping(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Add a row; true when the limit is passed and reading can stop.
+    fn push(&mut self, row: Vec<Value>) -> bool {
+        if self.rows.len() as u64 >= self.limit {
+            self.truncated = true;
+            return true;
+        }
+        self.rows.push(row);
+        false
+    }
+
+    fn finish(self) -> RowSet {
+        RowSet {
+            rows: self.rows,
+            truncated: self.truncated,
+            version: String::new(),
+        }
+    }
+}

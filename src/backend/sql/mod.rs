@@ -1,0 +1,334 @@
+//! What every SQL backend (ODBC, SQL Server) shares: the parsed statement, the bound query a
+//! tool call produces, keyset paging, typed columns and how driver text becomes typed values,
+//! and the errors an agent can act on.
+//!
+//! - `statement.rs` `:name` parameters and `{{name}}` identifier fragments
+
+pub mod statement;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::mapping::model::FieldType;
+use crate::value::Value;
+pub use statement::{Placeholders, Statement};
+
+/// One declared result column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub kind: FieldType,
+    pub description: Option<String>,
+}
+
+/// A tool call's SQL with every value bound.
+#[derive(Debug, Clone)]
+pub struct SqlQuery {
+    pub statement: Arc<Statement>,
+    /// Identifier fragments, already checked against their allow-list.
+    pub idents: HashMap<String, String>,
+    /// Value parameters; an optional one the caller left out is `Null`.
+    pub params: HashMap<String, Value>,
+    pub columns: Arc<[Column]>,
+    /// Keyset columns (indexes into `columns`); empty for offset paging.
+    pub key: Vec<usize>,
+    /// Resume after this key (keyset paging).
+    pub after: Option<Vec<Value>>,
+    /// Rows to skip (offset paging).
+    pub offset: u64,
+    /// Rows to return; one more is read to know whether the result is truncated.
+    pub limit: u64,
+}
+
+/// How a backend writes placeholders and quotes identifiers.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    pub placeholders: Placeholders,
+    pub open_quote: char,
+    pub close_quote: char,
+}
+
+impl Dialect {
+    fn quote(&self, name: &str) -> String {
+        let c = self.close_quote;
+        format!(
+            "{}{}{c}",
+            self.open_quote,
+            name.replace(c, &format!("{c}{c}"))
+        )
+    }
+}
+
+impl SqlQuery {
+    /// The SQL to send and the values for its placeholders, in order. With a key, the mapping's
+    /// query is wrapped so rows come in key order and resume after the cursor's key.
+    pub fn render(&self, d: Dialect) -> (String, Vec<Value>) {
+        let r = self.statement.render(d.placeholders, &|name| {
+            self.idents.get(name).cloned().unwrap_or_default()
+        });
+        let mut binds: Vec<Value> = r
+            .binds
+            .iter()
+            .map(|n| self.params.get(n).cloned().unwrap_or(Value::Null))
+            .collect();
+        if self.key.is_empty() {
+            return (r.sql, binds);
+        }
+        let keys: Vec<String> = self
+            .key
+            .iter()
+            .map(|&i| d.quote(&self.columns[i].name))
+            .collect();
+        let mut sql = format!("SELECT * FROM (\n{}\n) legacy_mcp_q", r.sql);
+        if let Some(after) = &self.after {
+            let mut next = |v: &Value| -> String {
+                binds.push(v.clone());
+                match d.placeholders {
+                    Placeholders::Question => "?".into(),
+                    Placeholders::AtP => format!("@P{}", binds.len()),
+                }
+            };
+            // (k1 > a) OR (k1 = a AND k2 > b) OR ...
+            let mut ors = Vec::new();
+            for i in 0..keys.len() {
+                let mut ands = Vec::new();
+                for j in 0..i {
+                    ands.push(format!("{} = {}", keys[j], next(&after[j])));
+                }
+                ands.push(format!("{} > {}", keys[i], next(&after[i])));
+                ors.push(format!("({})", ands.join(" AND ")));
+            }
+            sql.push_str(&format!(" WHERE {}", ors.join(" OR ")));
+        }
+        sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+        (sql, binds)
+    }
+}
+
+/// How driver text becomes a typed value.
+#[derive(Debug, Clone, Default)]
+pub struct CellRules {
+    /// Remove trailing blanks (CHAR padding) from strings.
+    pub trim_padding: bool,
+    /// Dates meaning "no date" (NAV's 1753-01-01).
+    pub null_dates: Vec<NaiveDate>,
+}
+
+/// Parse one cell as the driver rendered it (ODBC's character conversions; ISO layouts).
+pub fn parse_cell(kind: FieldType, text: &str, rules: &CellRules) -> Result<Value, String> {
+    let t = text.trim();
+    let fail = || format!("`{}` is not a {}", excerpt(text), kind.name());
+    let not_sentinel = |d: NaiveDate| !rules.null_dates.contains(&d);
+    Ok(match kind {
+        FieldType::String => Value::Str(if rules.trim_padding {
+            text.trim_end_matches(' ').to_string()
+        } else {
+            text.to_string()
+        }),
+        FieldType::Integer => Value::Int(t.parse().map_err(|_| fail())?),
+        FieldType::Number => Value::Num(t.parse().map_err(|_| fail())?),
+        FieldType::Decimal => Value::DecText(canonical_decimal(t).ok_or_else(fail)?),
+        FieldType::Boolean => match t.to_ascii_lowercase().as_str() {
+            "1" | "t" | "true" | "y" | "yes" => Value::Bool(true),
+            "0" | "f" | "false" | "n" | "no" => Value::Bool(false),
+            _ => return Err(fail()),
+        },
+        FieldType::Date => {
+            let d = parse_datetime(t).map(|x| x.date()).ok_or_else(fail)?;
+            if not_sentinel(d) {
+                Value::Date(d)
+            } else {
+                Value::Null
+            }
+        }
+        FieldType::Datetime => {
+            let x = parse_datetime(t).ok_or_else(fail)?;
+            if not_sentinel(x.date()) {
+                Value::DateTime(x)
+            } else {
+                Value::Null
+            }
+        }
+        FieldType::Time => Value::Time(parse_time(t).ok_or_else(fail)?),
+        FieldType::Binary => Value::Bytes(text.as_bytes().to_vec()),
+    })
+}
+
+fn excerpt(text: &str) -> String {
+    let mut s: String = text.chars().take(40).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
+}
+
+/// `12.50`, `-.5`, `+3` → `12.50`, `-0.5`, `3`: every digit kept, nothing rounded.
+pub fn canonical_decimal(t: &str) -> Option<String> {
+    let (neg, body) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let mut out = String::with_capacity(t.len() + 1);
+    let zero = int == "0" && frac.bytes().all(|b| b == b'0');
+    if neg && !zero {
+        out.push('-');
+    }
+    out.push_str(int);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+/// `2026-11-20`, `2026-11-20 14:30:00`, `2026-11-20T14:30:00.1234567`.
+pub fn parse_datetime(t: &str) -> Option<NaiveDateTime> {
+    let (date, time) = match t.find([' ', 'T']) {
+        Some(i) => (&t[..i], Some(t[i + 1..].trim())),
+        None => (t, None),
+    };
+    let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let tm = match time {
+        Some(x) if !x.is_empty() => parse_time(x)?,
+        _ => NaiveTime::MIN,
+    };
+    Some(d.and_time(tm))
+}
+
+pub fn parse_time(t: &str) -> Option<NaiveTime> {
+    // Fractions past nanoseconds (none seen, but cheap to allow) are cut by chrono's %.f.
+    NaiveTime::parse_from_str(t, "%H:%M:%S%.f")
+        .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M"))
+        .ok()
+}
+
+/// A key value carried in a cursor (its JSON form) back to a typed value for binding.
+pub fn key_value(kind: FieldType, j: &serde_json::Value) -> Option<Value> {
+    use base64::Engine;
+    if j.is_null() {
+        return Some(Value::Null);
+    }
+    match kind {
+        FieldType::Integer => j.as_i64().map(Value::Int),
+        FieldType::Number => j.as_f64().map(Value::Num),
+        FieldType::Boolean => j.as_bool().map(Value::Bool),
+        FieldType::Binary => base64::engine::general_purpose::STANDARD
+            .decode(j.as_str()?)
+            .ok()
+            .map(Value::Bytes),
+        _ => parse_cell(kind, j.as_str()?, &CellRules::default()).ok(),
+    }
+}
+
+/// A SQL backend's failure, worded for the agent. Temporary ones say so. No message carries a
+/// credential: backends scrub driver text before building these.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SqlError {
+    #[error("source `{src}` is unreachable ({detail}); this is temporary: try again in a moment")]
+    Unreachable { src: String, detail: String },
+    #[error(
+        "source `{src}` refused the login (SQLSTATE {sqlstate}); the adapter's database credentials need attention"
+    )]
+    Login { src: String, sqlstate: String },
+    #[error(
+        "the query on source `{src}` timed out after {seconds}s and was cancelled; narrow the arguments or try again later"
+    )]
+    Timeout { src: String, seconds: u64 },
+    #[error(
+        "source `{src}` is busy: all {pool} connections stayed in use for {waited_ms} ms; try again in a moment"
+    )]
+    Busy {
+        src: String,
+        pool: u32,
+        waited_ms: u128,
+    },
+    #[error(
+        "source `{src}` chose this query as a deadlock victim (SQLSTATE {sqlstate}); this is temporary: try again"
+    )]
+    Deadlock { src: String, sqlstate: String },
+    #[error("source `{src}` answered with an error: SQLSTATE {sqlstate}: {message}")]
+    Driver {
+        src: String,
+        sqlstate: String,
+        message: String,
+    },
+    #[error("source `{src}`: {message}")]
+    Data { src: String, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_keep_every_digit() {
+        let wide = "123456789012345678.12345678901234567890";
+        assert_eq!(canonical_decimal(wide).unwrap(), wide);
+        assert_eq!(canonical_decimal("-.50").unwrap(), "-0.50");
+        assert_eq!(canonical_decimal("+007").unwrap(), "7");
+        assert_eq!(canonical_decimal("-0.00").unwrap(), "0.00");
+        assert!(canonical_decimal("1e5").is_none());
+        assert!(canonical_decimal(".").is_none());
+    }
+
+    #[test]
+    fn sentinel_dates_read_as_null() {
+        let rules = CellRules {
+            trim_padding: true,
+            null_dates: vec![NaiveDate::from_ymd_opt(1753, 1, 1).unwrap()],
+        };
+        let v = parse_cell(FieldType::Datetime, "1753-01-01 00:00:00.000", &rules).unwrap();
+        assert_eq!(v, Value::Null);
+        let v = parse_cell(FieldType::Date, "2024-02-29", &rules).unwrap();
+        assert_eq!(v.to_json(), "2024-02-29");
+        let v = parse_cell(FieldType::String, "AB   ", &rules).unwrap();
+        assert_eq!(v, Value::Str("AB".into()));
+    }
+
+    #[test]
+    fn keyset_wraps_the_query() {
+        let q = SqlQuery {
+            statement: Arc::new(Statement::parse("SELECT a, b FROM t WHERE c = :c").unwrap()),
+            idents: HashMap::new(),
+            params: [("c".to_string(), Value::Int(1))].into(),
+            columns: vec![
+                Column {
+                    name: "a".into(),
+                    kind: FieldType::String,
+                    description: None,
+                },
+                Column {
+                    name: "b".into(),
+                    kind: FieldType::Integer,
+                    description: None,
+                },
+            ]
+            .into(),
+            key: vec![0, 1],
+            after: Some(vec![Value::Str("x".into()), Value::Int(5)]),
+            offset: 0,
+            limit: 10,
+        };
+        let d = Dialect {
+            placeholders: Placeholders::AtP,
+            open_quote: '[',
+            close_quote: ']',
+        };
+        let (sql, binds) = q.render(d);
+        assert_eq!(
+            sql,
+            "SELECT * FROM (\nSELECT a, b FROM t WHERE c = @P1\n) legacy_mcp_q WHERE ([a] > @P2) OR ([a] = @P3 AND [b] > @P4) ORDER BY [a], [b]"
+        );
+        assert_eq!(binds.len(), 4);
+    }
+}
