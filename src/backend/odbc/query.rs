@@ -93,8 +93,15 @@ pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char), SqlError
         login_timeout_sec: Some(s.login_timeout.as_secs().max(1) as u32),
         packet_size: None,
     };
+    // MariaDB Connector/ODBC 3.1 reads the last attribute past the string's given length
+    // (seen as user `root\x7F`); a closing `;` ends it where it should.
+    let text = if s.connection_string.ends_with(';') {
+        s.connection_string.clone()
+    } else {
+        format!("{};", s.connection_string)
+    };
     let conn = env
-        .connect_with_connection_string(&s.connection_string, options)
+        .connect_with_connection_string(&text, options)
         .map_err(|e| failure(s, e).into_error(s, true))?;
     let quote = conn
         .identifier_quote_char()
@@ -332,14 +339,6 @@ fn cell_value(
             let text = std::str::from_utf8(t).map_err(|_| {
                 bad("the driver sent text that is not UTF-8; set `text: wide`".into())
             })?;
-            // Key columns keep their padding: a cursor must resume after the exact stored value.
-            if q.key.contains(&k) && s.rules.trim_padding {
-                let rules = sql::CellRules {
-                    trim_padding: false,
-                    ..s.rules.clone()
-                };
-                return sql::parse_cell(c.kind, text, &rules).map_err(bad);
-            }
             sql::parse_cell(c.kind, text, &s.rules).map_err(bad)
         }
     }

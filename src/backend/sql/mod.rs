@@ -164,29 +164,64 @@ fn excerpt(text: &str) -> String {
     s
 }
 
-/// `12.50`, `-.5`, `+3` → `12.50`, `-0.5`, `3`: every digit kept, nothing rounded.
+/// `12.50`, `-.5`, `+3`, `1.5E-3` → `12.50`, `-0.5`, `3`, `0.0015`: every digit kept, nothing
+/// rounded (drivers for REAL-backed numerics, such as SQLite's, answer in exponent form).
 pub fn canonical_decimal(t: &str) -> Option<String> {
     let (neg, body) = match t.as_bytes().first()? {
         b'-' => (true, &t[1..]),
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i32>().ok()?),
+        None => (body, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if !digits(int) || !digits(frac) || (int.is_empty() && frac.is_empty()) {
         return None;
     }
-    let int = int.trim_start_matches('0');
-    let int = if int.is_empty() { "0" } else { int };
-    let mut out = String::with_capacity(t.len() + 1);
+    // All digits with the point `point` places from the left, then shifted by the exponent.
+    let all = format!("{int}{frac}");
+    let point = int.len() as i64 + exp as i64;
+    if !(-400..=400).contains(&point) {
+        return None;
+    }
+    let (mut int, frac) = if point <= 0 {
+        (
+            String::new(),
+            format!("{}{all}", "0".repeat(-point as usize)),
+        )
+    } else if point as usize >= all.len() {
+        (
+            format!("{all}{}", "0".repeat(point as usize - all.len())),
+            String::new(),
+        )
+    } else {
+        (
+            all[..point as usize].to_string(),
+            all[point as usize..].to_string(),
+        )
+    };
+    // Exponent forms carry a meaningless trailing zero (`1.0e-20`).
+    let frac = if exp != 0 {
+        frac.trim_end_matches('0').to_string()
+    } else {
+        frac
+    };
+    int = int.trim_start_matches('0').to_string();
+    if int.is_empty() {
+        int.push('0');
+    }
     let zero = int == "0" && frac.bytes().all(|b| b == b'0');
+    let mut out = String::with_capacity(int.len() + frac.len() + 2);
     if neg && !zero {
         out.push('-');
     }
-    out.push_str(int);
+    out.push_str(&int);
     if !frac.is_empty() {
         out.push('.');
-        out.push_str(frac);
+        out.push_str(&frac);
     }
     Some(out)
 }
@@ -277,7 +312,13 @@ mod tests {
         assert_eq!(canonical_decimal("-.50").unwrap(), "-0.50");
         assert_eq!(canonical_decimal("+007").unwrap(), "7");
         assert_eq!(canonical_decimal("-0.00").unwrap(), "0.00");
-        assert!(canonical_decimal("1e5").is_none());
+        assert_eq!(
+            canonical_decimal("1.0e-20").unwrap(),
+            "0.00000000000000000001"
+        );
+        assert_eq!(canonical_decimal("-9.87654321E4").unwrap(), "-98765.4321");
+        assert_eq!(canonical_decimal("1e5").unwrap(), "100000");
+        assert!(canonical_decimal("1e").is_none());
         assert!(canonical_decimal(".").is_none());
     }
 
