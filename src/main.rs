@@ -9,7 +9,10 @@ async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            EnvFilter::try_from_env("LEGACY_MCP_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+            // odbc-api logs every driver diagnostic, which can quote argument values; the
+            // adapter reports them itself, worded and scrubbed.
+            EnvFilter::try_from_env("LEGACY_MCP_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn,odbc_api=off")),
         )
         .init();
     legacy_mcp::cli::run(legacy_mcp::cli::Cli::parse()).await

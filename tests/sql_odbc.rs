@@ -34,6 +34,10 @@ fn sqlite_file() -> &'static PathBuf {
     FILE.get_or_init(|| {
         let dir = support::root().join("target/test-sqlite");
         std::fs::create_dir_all(&dir).unwrap();
+        // Files of earlier runs (each run has its own, named by process id).
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
         dir.join(format!("erp-{}.db", std::process::id()))
     })
 }
@@ -555,4 +559,45 @@ async fn an_agent_sees_typed_sql_tools_over_mcp() {
         "123456789012345678.12345678901234567890"
     );
     client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn introspect_writes_a_mapping_that_checks_and_answers() {
+    for db in [Db::Postgres, Db::Mariadb] {
+        load(db);
+        let dir = mapping(db, "", "");
+        let out = std::process::Command::new(support::bin())
+            .args([
+                "introspect",
+                "--source",
+                "erp",
+                "--table",
+                "erp_items",
+                "--mappings",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let skeleton = String::from_utf8(out.stdout).unwrap();
+        assert!(skeleton.contains("get_erp_items:"), "{skeleton}");
+        assert!(
+            skeleton.contains("unit_price\": {type: decimal"),
+            "{skeleton}"
+        );
+        std::fs::write(dir.path().join("items.yaml"), &skeleton).unwrap();
+        let p = pipeline(dir.path());
+        let item = call(&p, "get_erp_items", json!({"no": "1100"}))
+            .await
+            .unwrap();
+        assert_eq!(item["unit_price"], "100.1250", "{db:?}");
+        let list = call(&p, "list_erp_items", json!({"description": "Bicycle"}))
+            .await
+            .unwrap();
+        assert_eq!(list["count"], 1, "{db:?}");
+    }
 }

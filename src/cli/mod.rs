@@ -5,6 +5,7 @@
 //! - `call`    run one tool through the pipeline and print its JSON
 //! - `read`    read one resource through the pipeline and print it
 //! - `schema`  print the JSON Schema of the mapping format
+//! - `introspect` print a mapping skeleton for a table of an ODBC source
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,18 @@ pub enum Command {
         #[arg(long, default_value_t = mcp::DEFAULT_MAX_REQUEST_BYTES)]
         max_request_bytes: usize,
     },
+    /// Print a mapping skeleton (lookup and list tools with typed columns) for a table of an
+    /// odbc source, from the database's catalogue.
+    Introspect {
+        #[command(flatten)]
+        mappings: MappingsArg,
+        /// The odbc source to read the catalogue of.
+        #[arg(long)]
+        source: String,
+        /// The table, optionally schema-qualified (dbo.Customer).
+        #[arg(long)]
+        table: String,
+    },
     /// Validate mappings without touching any backend; report every problem.
     Check {
         #[command(flatten)]
@@ -98,6 +111,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check { mappings } => check(&mappings.mappings),
+        Command::Introspect {
+            mappings,
+            source,
+            table,
+        } => introspect(&mappings.mappings, &source, &table).await,
         Command::Call {
             tool,
             mappings,
@@ -162,6 +180,35 @@ fn load_or_report(dir: &Path) -> Option<Catalog> {
             );
             None
         }
+    }
+}
+
+async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
+    let Some(catalog) = load_or_report(dir) else {
+        return ExitCode::FAILURE;
+    };
+    let Some(src) = catalog.sources.get(source) else {
+        let known: Vec<&str> = catalog.sources.keys().map(|s| s.as_str()).collect();
+        return fail(&format!(
+            "unknown source `{source}`; defined sources: {}",
+            known.join(", ")
+        ));
+    };
+    let crate::backend::Source::Odbc(odbc) = src.as_ref() else {
+        return fail(&format!(
+            "source `{source}` is of kind {}; introspect reads odbc sources",
+            src.kind()
+        ));
+    };
+    match odbc.describe(table).await {
+        Ok(info) => {
+            print!(
+                "{}",
+                crate::backend::odbc::introspect::skeleton(source, &info)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod driver;
+pub mod introspect;
 pub mod pool;
 pub mod query;
 
