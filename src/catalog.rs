@@ -451,7 +451,10 @@ fn reject_keys(
             p.at(
                 &d.source.referenced,
                 format!("{here}.{key}"),
-                format!("`{key}` does not apply to a tool on a {kind} source"),
+                format!(
+                    "`{key}` does not apply to a tool on source `{}` (kind {kind})",
+                    d.source.value
+                ),
             );
         }
     }

@@ -64,6 +64,10 @@ const CASES: &[(&str, &str)] = &[
         "fixtures/bad-mappings/unknown_filter_param.yaml:22:16: `prefx` is not a parameter of this tool (parameters: prefix); write { value: prefx } for a literal (at tools.search_items.where.item_no.starts_with)\nfixtures/bad-mappings/unknown_filter_param.yaml:23:15: `colour` is not a field of table `items`; its fields are: item_no, price (at tools.search_items.where.colour)\nfixtures/bad-mappings/unknown_filter_param.yaml:24:16: `cost` is not a field of table `items`; its fields are: item_no, price (at tools.search_items.order_by)\n3 problems in fixtures/bad-mappings/unknown_filter_param.yaml\n",
     ),
     (
+        "sql_tool.yaml",
+        "fixtures/bad-mappings/sql_tool.yaml:5:16: `pool_size` must be between 1 and 256 (at sources.erp.pool_size)\nfixtures/bad-mappings/sql_tool.yaml:9:13: `table` does not apply to a tool on source `erp` (kind odbc) (at tools.by_company.table)\nfixtures/bad-mappings/sql_tool.yaml:10:10: `:customer_no` is not a parameter of this tool (parameters: company, unused); declare it under `parameters:` (at tools.by_company.sql)\nfixtures/bad-mappings/sql_tool.yaml:10:10: `{{company}}` must name a parameter of type enum: its `values` are the allow-list of identifiers (at tools.by_company.sql)\nfixtures/bad-mappings/sql_tool.yaml:10:10: parameter `unused` is not used by the SQL; use it as `:unused` or remove it (at tools.by_company.parameters.unused)\nfixtures/bad-mappings/sql_tool.yaml:10:10: remove the ORDER BY: with `key:` rows come ordered by the key columns, so paging can resume after the last key (at tools.by_company.sql)\nfixtures/bad-mappings/sql_tool.yaml:16:17: key `missing` is not one of the tool's `columns` (at tools.by_company.key)\nfixtures/bad-mappings/sql_tool.yaml:21:10: list the result `columns:` with their types (`legacy-mcp introspect` writes them for a table) (at tools.no_columns.columns)\n8 problems in fixtures/bad-mappings/sql_tool.yaml\n",
+    ),
+    (
         "unknown_key.yaml",
         "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, sql, columns, key, where, order_by, limit, max_result_size, result, annotations; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
     ),
@@ -108,6 +112,34 @@ fn the_demo_mappings_pass() {
         stdout,
         "ok: 7 tools, 4 resources, 1 prompt, 1 source (mappings/demo)\n"
     );
+}
+
+#[test]
+fn the_example_mappings_pass() {
+    for (dir, summary) in [
+        (
+            "mappings/examples/odbc-generic",
+            "ok: 4 tools, 1 resource, 0 prompts, 1 source (mappings/examples/odbc-generic)\n",
+        ),
+        (
+            "mappings/examples/nav-sqlserver",
+            "ok: 3 tools, 1 resource, 0 prompts, 1 source (mappings/examples/nav-sqlserver)\n",
+        ),
+    ] {
+        let out = Command::new(bin())
+            .args(["check", "--mappings", dir])
+            .current_dir(root())
+            .env("ERP_ODBC", "DSN=erp")
+            .env("NAV_SQL_PASSWORD", "not-a-secret")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), summary);
+    }
 }
 
 #[test]
