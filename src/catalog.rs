@@ -560,7 +560,8 @@ fn compile_sql(
         }
     };
     let names: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
-    for name in statement.params() {
+    let (used_params, used_idents) = (statement.params(), statement.idents());
+    for name in &used_params {
         if !names.contains(&name) {
             p.at(
                 &sql.referenced,
@@ -572,8 +573,8 @@ fn compile_sql(
             );
         }
     }
-    for name in statement.idents() {
-        match params.iter().find(|x| x.name == name) {
+    for name in &used_idents {
+        match params.iter().find(|x| x.name == *name) {
             Some(x) if x.kind == ParamType::Enum => {}
             _ => p.at(
                 &sql.referenced,
@@ -585,8 +586,7 @@ fn compile_sql(
         }
     }
     for x in params {
-        let used = statement.params().contains(&x.name.as_str())
-            || statement.idents().contains(&x.name.as_str());
+        let used = used_params.contains(&x.name.as_str()) || used_idents.contains(&x.name.as_str());
         if !used {
             p.at(
                 &sql.referenced,

@@ -309,10 +309,11 @@ fn plan(ctx: &CallContext) -> Result<Request, CallError> {
         } => {
             let mut params = std::collections::HashMap::new();
             let mut idents = std::collections::HashMap::new();
+            let ident_names = statement.idents();
             for p in &ctx.tool.params {
                 // An optional parameter the caller left out is bound as NULL.
                 let v = ctx.bound.get(&p.name).cloned().unwrap_or(Value::Null);
-                if statement.idents().contains(&p.name.as_str()) {
+                if ident_names.contains(&p.name.as_str()) {
                     idents.insert(p.name.clone(), v.to_text());
                 }
                 params.insert(p.name.clone(), v);

@@ -48,7 +48,7 @@ fn failure(s: &OdbcSettings, e: odbc_api::Error) -> Failure {
 
 impl Failure {
     fn lost_connection(&self) -> bool {
-        self.state.starts_with("08") || self.state == "57P01" || self.state == "HY000"
+        self.state.starts_with("08") || self.state == "57P01"
     }
 
     fn into_error(self, s: &OdbcSettings, connecting: bool) -> SqlError {
