@@ -562,7 +562,7 @@ fn compile_sql(
     let names: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
     let (used_params, used_idents) = (statement.params(), statement.idents());
     for name in &used_params {
-        if !names.contains(&name) {
+        if !names.contains(name) {
             p.at(
                 &sql.referenced,
                 format!("{here}.sql"),
