@@ -12,7 +12,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::backend::flatfile::{self, Table};
 use crate::backend::sql::{Column, Statement};
-use crate::backend::{Op, Source, odbc};
+use crate::backend::{Op, Source, mssql, odbc};
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::{
     Annotations, Condition, FieldType, MappingFile, Operand, ParamType, PromptDef, ResourceDef,
@@ -285,12 +285,15 @@ fn compile_source(
         SourceKind::Odbc => Some(Source::Odbc(odbc::config::compile(
             name, &def.value, dir, p,
         ))),
-        SourceKind::Mssql | SourceKind::Soap => {
+        SourceKind::Mssql => Some(Source::Mssql(mssql::config::compile(
+            name, &def.value, dir, p,
+        ))),
+        SourceKind::Soap => {
             p.at(
                 &def.value.kind.referenced,
                 format!("sources.{name}.kind"),
                 format!(
-                    "source kind `{}` is not available in this build yet; available: flatfile, odbc",
+                    "source kind `{}` is not available in this build yet; available: flatfile, odbc, mssql",
                     kind.name()
                 ),
             );
@@ -362,14 +365,19 @@ fn compile_tool(
             };
             (plan, fields, subject, MAX_LIMIT)
         }
-        Source::Odbc(o) => {
+        Source::Odbc(_) | Source::Mssql(_) => {
+            let max_rows = match src.as_ref() {
+                Source::Odbc(o) => o.settings.max_rows,
+                Source::Mssql(m) => m.settings().max_rows,
+                Source::Flatfile(_) => unreachable!(),
+            };
             let plan = compile_sql(d, src, &params, &here, p)?;
             let fields = sql_fields(&plan);
             (
                 plan,
                 fields,
                 format!("source `{}`", d.source.value),
-                o.settings.max_rows,
+                max_rows,
             )
         }
     };

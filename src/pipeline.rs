@@ -344,6 +344,10 @@ async fn fetch(ctx: &CallContext, request: Request) -> Result<RowSet, CallError>
                 .run(query)
                 .await
                 .map_err(|e| CallError::Caller(e.to_string()))?,
+            Source::Mssql(m) => m
+                .run(query)
+                .await
+                .map_err(|e| CallError::Caller(e.to_string()))?,
             Source::Flatfile(_) => unreachable!("SQL plans are compiled for SQL sources only"),
         },
     };

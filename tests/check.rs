@@ -41,7 +41,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "kind_not_available.yaml",
-        "fixtures/bad-mappings/kind_not_available.yaml:3:11: source kind `soap` is not available in this build yet; available: flatfile, odbc (at sources.nav.kind)\n1 problem in fixtures/bad-mappings/kind_not_available.yaml\n",
+        "fixtures/bad-mappings/kind_not_available.yaml:3:11: source kind `soap` is not available in this build yet; available: flatfile, odbc, mssql (at sources.nav.kind)\n1 problem in fixtures/bad-mappings/kind_not_available.yaml\n",
     ),
     (
         "missing_env.yaml",

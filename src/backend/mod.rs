@@ -6,6 +6,7 @@
 //! masking are written once.
 
 pub mod flatfile;
+pub mod mssql;
 pub mod odbc;
 pub mod sql;
 
@@ -15,6 +16,7 @@ use crate::value::Value;
 pub enum Source {
     Flatfile(flatfile::FlatfileSource),
     Odbc(odbc::OdbcSource),
+    Mssql(mssql::MssqlSource),
 }
 
 impl Source {
@@ -22,6 +24,7 @@ impl Source {
         match self {
             Source::Flatfile(_) => "flatfile",
             Source::Odbc(_) => "odbc",
+            Source::Mssql(_) => "mssql",
         }
     }
 }

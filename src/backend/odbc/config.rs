@@ -4,19 +4,16 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::NaiveDate;
-use serde_saphyr::Spanned;
 
 use super::{OdbcSettings, OdbcSource, driver};
-use crate::backend::sql::CellRules;
+use crate::backend::sql::config::{
+    DEFAULT_MAX_ROWS, DEFAULT_MAX_TEXT, DEFAULT_POOL_SIZE, bounded, cell_rules,
+};
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{SourceDef, TextMode};
 
-pub const DEFAULT_POOL_SIZE: u32 = 4;
-pub const DEFAULT_MAX_ROWS: u32 = 10_000;
 pub const DEFAULT_BATCH: u32 = 100;
-pub const DEFAULT_MAX_TEXT: u64 = 1 << 20;
 
 pub fn compile(
     name: &str,
@@ -42,44 +39,20 @@ pub fn compile(
             }
         },
     };
-    let mut int = |v: &Option<Spanned<u32>>, key: &str, default: u32, max: u32| match v {
-        Some(x) if x.value == 0 || x.value > max => {
-            p.at(
-                &x.referenced,
-                format!("{here}.{key}"),
-                format!("`{key}` must be between 1 and {max}"),
-            );
-            default
-        }
-        Some(x) => x.value,
-        None => default,
-    };
-    let pool_size = int(&def.pool_size, "pool_size", DEFAULT_POOL_SIZE, 256);
-    let max_rows = int(&def.max_rows, "max_rows", DEFAULT_MAX_ROWS, 1_000_000);
-    let batch = int(
+    let pool_size = bounded(&def.pool_size, "pool_size", DEFAULT_POOL_SIZE, 256, &here, p);
+    let max_rows = bounded(&def.max_rows, "max_rows", DEFAULT_MAX_ROWS, 1_000_000, &here, p);
+    let batch = bounded(
         &def.fetch_batch_size,
         "fetch_batch_size",
         DEFAULT_BATCH,
         10_000,
+        &here,
+        p,
     );
     let dur = |d: Option<crate::mapping::units::DurationText>, default: u64| {
         d.map(|d| d.0).unwrap_or(Duration::from_secs(default))
     };
-    let null_dates = def
-        .null_dates
-        .iter()
-        .filter_map(|d| match NaiveDate::parse_from_str(&d.value, "%Y-%m-%d") {
-            Ok(x) => Some(x),
-            Err(_) => {
-                p.at(
-                    &d.referenced,
-                    format!("{here}.null_dates"),
-                    format!("`{}` is not an ISO date such as 1753-01-01", d.value),
-                );
-                None
-            }
-        })
-        .collect();
+    let rules = cell_rules(def, &here, p);
     let secrets = driver::secrets(&connection_string);
     OdbcSource::new(OdbcSettings {
         name: name.to_string(),
@@ -96,9 +69,6 @@ pub fn compile(
             Some(t) => t == TextMode::Wide,
             None => cfg!(windows),
         },
-        rules: CellRules {
-            trim_padding: def.trim_char_padding.unwrap_or(true),
-            null_dates,
-        },
+        rules,
     })
 }

@@ -38,7 +38,7 @@ fn describe(w: &mut Worker, table: &str) -> Result<TableInfo, SqlError> {
     let s = w.settings.clone();
     let fail = |e: odbc_api::Error| SqlError::Driver {
         src: s.name.clone(),
-        sqlstate: "HY000".into(),
+        code: "SQLSTATE HY000".into(),
         message: s.scrub(&e.to_string()),
     };
     w.connection()?;

@@ -61,7 +61,7 @@ impl Failure {
         if login {
             return SqlError::Login {
                 src,
-                sqlstate: self.state,
+                code: format!("SQLSTATE {}", self.state),
             };
         }
         match self.state.as_str() {
@@ -71,7 +71,7 @@ impl Failure {
             },
             "40001" | "40P01" => SqlError::Deadlock {
                 src,
-                sqlstate: self.state,
+                code: format!("SQLSTATE {}", self.state),
             },
             st if connecting || st.starts_with("08") => SqlError::Unreachable {
                 src,
@@ -79,7 +79,7 @@ impl Failure {
             },
             _ => SqlError::Driver {
                 src,
-                sqlstate: self.state,
+                code: format!("SQLSTATE {}", self.state),
                 message: self.message,
             },
         }

@@ -3,7 +3,9 @@
 //! and the errors an agent can act on.
 //!
 //! - `statement.rs` `:name` parameters and `{{name}}` identifier fragments
+//! - `config.rs`    mapping keys every SQL kind reads alike
 
+pub mod config;
 pub mod statement;
 
 use std::collections::HashMap;
@@ -272,9 +274,9 @@ pub enum SqlError {
     #[error("source `{src}` is unreachable ({detail}); this is temporary: try again in a moment")]
     Unreachable { src: String, detail: String },
     #[error(
-        "source `{src}` refused the login (SQLSTATE {sqlstate}); the adapter's database credentials need attention"
+        "source `{src}` refused the login ({code}); the adapter's database credentials need attention"
     )]
-    Login { src: String, sqlstate: String },
+    Login { src: String, code: String },
     #[error(
         "the query on source `{src}` timed out after {seconds}s and was cancelled; narrow the arguments or try again later"
     )]
@@ -288,13 +290,18 @@ pub enum SqlError {
         waited_ms: u128,
     },
     #[error(
-        "source `{src}` chose this query as a deadlock victim (SQLSTATE {sqlstate}); this is temporary: try again"
+        "source `{src}` chose this query as a deadlock victim ({code}); this is temporary: try again"
     )]
-    Deadlock { src: String, sqlstate: String },
-    #[error("source `{src}` answered with an error: SQLSTATE {sqlstate}: {message}")]
+    Deadlock { src: String, code: String },
+    #[error(
+        "source `{src}` cannot be used as configured: {message}; the adapter's settings for it need attention"
+    )]
+    Config { src: String, message: String },
+    #[error("source `{src}` answered with an error: {code}: {message}")]
     Driver {
         src: String,
-        sqlstate: String,
+        /// `SQLSTATE 42S02` (ODBC) or `SQL Server error 208` (TDS).
+        code: String,
         message: String,
     },
     #[error("source `{src}`: {message}")]

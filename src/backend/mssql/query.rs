@@ -1,0 +1,269 @@
+//! One query on a pooled connection: the mapping's statement with `@P1..` placeholders sent as
+//! `sp_executesql` with typed parameters, rows streamed (skipping a cursor's offset, reading
+//! one row past the limit to know about truncation), and failures sorted into what an agent can
+//! act on and what the pool must do with the connection.
+
+use futures_util::TryStreamExt;
+use tiberius::{QueryItem, ToSql};
+
+use super::MssqlSettings;
+use super::pool::Connection;
+use super::types;
+use crate::backend::RowSet;
+use crate::backend::sql::{Dialect, Placeholders, SqlError, SqlQuery};
+use crate::mapping::model::FieldType;
+use crate::value::Value;
+
+const DIALECT: Dialect = Dialect {
+    placeholders: Placeholders::AtP,
+    open_quote: '[',
+    close_quote: ']',
+};
+
+/// What went wrong, before it is worded: decides whether the connection is kept.
+#[derive(Debug)]
+pub enum Failure {
+    /// The query ran past `query_timeout` (the pool's deadline or tiberius' round trip bound).
+    Timeout,
+    /// No connection within `connect_timeout`.
+    ConnectTimeout,
+    /// The network or the server went away: refused, reset, closed mid-answer.
+    Lost(String),
+    /// TLS could not be set up, or the server and the settings disagree on encryption.
+    Tls(String),
+    /// An ERROR token from the server.
+    Server { code: u32, class: u8, message: String },
+    /// The answer does not fit the mapping: a missing column, a value of the wrong type.
+    Data(String),
+}
+
+impl From<tiberius::error::Error> for Failure {
+    fn from(e: tiberius::error::Error) -> Failure {
+        use tiberius::error::Error as E;
+        match e {
+            E::Io {
+                kind: std::io::ErrorKind::TimedOut,
+                ..
+            } => Failure::Timeout,
+            E::Io { message, .. } => Failure::Lost(message),
+            E::Server(t) => Failure::Server {
+                code: t.code(),
+                class: t.class(),
+                message: t.message().to_string(),
+            },
+            E::Tls(m) => Failure::Tls(m),
+            E::Protocol(m) if m.contains("encryption level") => Failure::Tls(m.into_owned()),
+            E::Routing { host, port } => Failure::Tls(format!(
+                "the server redirects connections to {host}:{port}, which this adapter does not follow; point `host` there"
+            )),
+            other => Failure::Lost(other.to_string()),
+        }
+    }
+}
+
+impl Failure {
+    /// The connection broke: this one and the idle ones are dropped.
+    pub fn lost_connection(&self) -> bool {
+        matches!(self, Failure::Lost(_))
+    }
+
+    /// The exchange ended cleanly despite the failure: the connection may be reused. Server
+    /// errors below severity 20 leave the session intact; tiberius drains what is left of the
+    /// answer before the next request.
+    pub fn connection_usable(&self) -> bool {
+        matches!(self, Failure::Server { class, .. } if *class < 20)
+    }
+
+    pub fn into_error(self, s: &MssqlSettings, connecting: bool) -> SqlError {
+        let src = s.name.clone();
+        match self {
+            Failure::Timeout if connecting => SqlError::Unreachable {
+                src,
+                detail: format!(
+                    "{} did not complete the login within {}s",
+                    s.address(),
+                    s.connect_timeout.as_secs()
+                ),
+            },
+            Failure::Timeout => SqlError::Timeout {
+                src,
+                seconds: s.query_timeout.as_secs(),
+            },
+            Failure::ConnectTimeout => SqlError::Unreachable {
+                src,
+                detail: format!(
+                    "no connection to {} within {}s",
+                    s.address(),
+                    s.connect_timeout.as_secs()
+                ),
+            },
+            Failure::Lost(m) => SqlError::Unreachable {
+                src,
+                detail: format!("{}: {}", s.address(), s.scrub(&m)),
+            },
+            Failure::Tls(m) => SqlError::Config {
+                src,
+                message: format!(
+                    "TLS with {}: {}; check `encryption`, `ca_certificate` or `trust_server_certificate`",
+                    s.address(),
+                    s.scrub(&m)
+                ),
+            },
+            // 18456: login failed; 18452: untrusted domain login; 4060: cannot open the
+            // database the login asked for.
+            Failure::Server { code, .. } if matches!(code, 18456 | 18452 | 18486 | 18488 | 4060) => {
+                SqlError::Login {
+                    src,
+                    code: format!("SQL Server error {code}"),
+                }
+            }
+            Failure::Server { code: 1205, .. } => SqlError::Deadlock {
+                src,
+                code: "SQL Server error 1205".into(),
+            },
+            Failure::Server { code, message, .. } => SqlError::Driver {
+                src,
+                code: format!("SQL Server error {code}"),
+                message: s.scrub(&message),
+            },
+            Failure::Data(message) => SqlError::Data { src, message },
+        }
+    }
+}
+
+/// Run `q` on `conn`. On success every token of the answer has been read or the server has
+/// acknowledged a cancel, so the connection is ready for the next query.
+pub async fn execute(
+    conn: &mut Connection,
+    s: &MssqlSettings,
+    q: &SqlQuery,
+) -> Result<RowSet, Failure> {
+    let (sql, binds) = q.render(DIALECT);
+    let params: Vec<tiberius::ColumnData<'static>> = binds.iter().map(types::parameter).collect();
+    let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
+    let mut stream = conn.query(sql, &refs).await?;
+    let mut at: Vec<usize> = Vec::new();
+    let mut out = Rows::new(q);
+    let mut complete = true;
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            QueryItem::Metadata(m) if m.result_index() == 0 => {
+                let names: Vec<&str> = m.columns().iter().map(|c| c.name()).collect();
+                at = positions(q, &names)?;
+            }
+            // Statements after the first result set (a mapping's trailing SELECT) are ignored.
+            QueryItem::Metadata(_) => {}
+            QueryItem::Row(r) if r.result_index() == 0 => {
+                if out.skipping() {
+                    continue;
+                }
+                let mut cells: Vec<Option<tiberius::ColumnData<'static>>> =
+                    r.into_iter().map(Some).collect();
+                let mut row = Vec::with_capacity(at.len());
+                for (k, &i) in at.iter().enumerate() {
+                    let data = cells[i].take().expect("each column read once");
+                    row.push(cell(s, q, k, data)?);
+                }
+                if out.push(row) {
+                    complete = false;
+                    break;
+                }
+            }
+            QueryItem::Row(_) => {}
+        }
+    }
+    drop(stream);
+    if !complete {
+        // Rows past the limit are not wanted: the server is told to stop, and the rest of the
+        // answer is skipped until it acknowledges, leaving the connection clean.
+        conn.cancel_query().await?;
+    }
+    Ok(out.finish())
+}
+
+/// Where each declared column is in the result.
+fn positions(q: &SqlQuery, names: &[&str]) -> Result<Vec<usize>, Failure> {
+    q.columns
+        .iter()
+        .map(|c| {
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(&c.name))
+                .ok_or_else(|| {
+                    Failure::Data(format!(
+                        "the query returns no column `{}`; it returns: {}",
+                        c.name,
+                        names.join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn cell(
+    s: &MssqlSettings,
+    q: &SqlQuery,
+    k: usize,
+    data: tiberius::ColumnData<'static>,
+) -> Result<Value, Failure> {
+    let c = &q.columns[k];
+    if types::byte_len(&data) > s.max_text {
+        return Err(Failure::Data(format!(
+            "a value of column `{}` is longer than max_text_length ({} bytes); raise it in the source or select less",
+            c.name, s.max_text
+        )));
+    }
+    types::value(c.kind, data, &s.rules).map_err(|m| {
+        let hint = if c.kind == FieldType::Binary {
+            ""
+        } else {
+            "; fix the column's `type` in the mapping or CAST it in the SQL"
+        };
+        Failure::Data(format!("column `{}`: {m}{hint}", c.name))
+    })
+}
+
+/// Rows collected so far, with the offset still to skip and the limit to keep.
+struct Rows {
+    skip: u64,
+    limit: u64,
+    rows: Vec<Vec<Value>>,
+    truncated: bool,
+}
+
+impl Rows {
+    fn new(q: &SqlQuery) -> Rows {
+        Rows {
+            skip: if q.key.is_empty() { q.offset } else { 0 },
+            limit: q.limit,
+            rows: Vec::new(),
+            truncated: false,
+        }
+    }
+
+    fn skipping(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Add a row; true when the limit is passed and reading can stop.
+    fn push(&mut self, row: Vec<Value>) -> bool {
+        if self.rows.len() as u64 >= self.limit {
+            self.truncated = true;
+            return true;
+        }
+        self.rows.push(row);
+        false
+    }
+
+    fn finish(self) -> RowSet {
+        RowSet {
+            rows: self.rows,
+            truncated: self.truncated,
+            version: String::new(),
+        }
+    }
+}
