@@ -54,8 +54,22 @@ pub fn compile(
     }
     let login = login(def, user, password, &here, p);
     let trust = trust(def, base_dir, &here, p);
-    let pool_size = bounded(&def.pool_size, "pool_size", DEFAULT_POOL_SIZE, 256, &here, p);
-    let max_rows = bounded(&def.max_rows, "max_rows", DEFAULT_MAX_ROWS, 1_000_000, &here, p);
+    let pool_size = bounded(
+        &def.pool_size,
+        "pool_size",
+        DEFAULT_POOL_SIZE,
+        256,
+        &here,
+        p,
+    );
+    let max_rows = bounded(
+        &def.max_rows,
+        "max_rows",
+        DEFAULT_MAX_ROWS,
+        1_000_000,
+        &here,
+        p,
+    );
     let dur = |d: Option<crate::mapping::units::DurationText>, default: u64| {
         d.map(|d| d.0).unwrap_or(Duration::from_secs(default))
     };

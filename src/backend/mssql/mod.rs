@@ -20,7 +20,10 @@ use super::sql::{CellRules, SqlError, SqlQuery};
 /// How the source logs in. The password is resolved from `${env:...}` / `${file:...}`.
 #[derive(Clone)]
 pub enum Login {
-    Sql { user: String, password: String },
+    Sql {
+        user: String,
+        password: String,
+    },
     /// The Windows identity of the process (Windows builds only).
     Integrated,
 }

@@ -2,6 +2,12 @@
 //! `sp_executesql` with typed parameters, rows streamed (skipping a cursor's offset, reading
 //! one row past the limit to know about truncation), and failures sorted into what an agent can
 //! act on and what the pool must do with the connection.
+//!
+//! The server is told how many rows are wanted (`SET ROWCOUNT`, the one row cap that applies to
+//! any SELECT, whatever its ORDER BY): it stops there, so the answer is always read to its end
+//! and the connection is clean for the next call. Cancelling an answer half-read instead
+//! (ATTENTION) is unreliable once the server has sent it all, and dropping the connection would
+//! cost a login per truncated page.
 
 use futures_util::TryStreamExt;
 use tiberius::{QueryItem, ToSql};
@@ -32,7 +38,11 @@ pub enum Failure {
     /// TLS could not be set up, or the server and the settings disagree on encryption.
     Tls(String),
     /// An ERROR token from the server.
-    Server { code: u32, class: u8, message: String },
+    Server {
+        code: u32,
+        class: u8,
+        message: String,
+    },
     /// The answer does not fit the mapping: a missing column, a value of the wrong type.
     Data(String),
 }
@@ -111,7 +121,9 @@ impl Failure {
             },
             // 18456: login failed; 18452: untrusted domain login; 4060: cannot open the
             // database the login asked for.
-            Failure::Server { code, .. } if matches!(code, 18456 | 18452 | 18486 | 18488 | 4060) => {
+            Failure::Server { code, .. }
+                if matches!(code, 18456 | 18452 | 18486 | 18488 | 4060) =>
+            {
                 SqlError::Login {
                     src,
                     code: format!("SQL Server error {code}"),
@@ -139,12 +151,21 @@ pub async fn execute(
     q: &SqlQuery,
 ) -> Result<RowSet, Failure> {
     let (sql, binds) = q.render(DIALECT);
-    let params: Vec<tiberius::ColumnData<'static>> = binds.iter().map(types::parameter).collect();
+    let mut params: Vec<tiberius::ColumnData<'static>> =
+        binds.iter().map(types::parameter).collect();
+    let skip = if q.key.is_empty() { q.offset } else { 0 };
+    let wanted = (skip + q.limit + 1).min(i32::MAX as u64) as i32;
+    params.push(tiberius::ColumnData::I32(Some(wanted)));
+    let sql = format!(
+        "SET ROWCOUNT @P{};\n{}\n;SET ROWCOUNT 0",
+        params.len(),
+        sql.trim_end().trim_end_matches(';')
+    );
     let refs: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
     let mut stream = conn.query(sql, &refs).await?;
     let mut at: Vec<usize> = Vec::new();
     let mut out = Rows::new(q);
-    let mut complete = true;
+    let mut full = false;
     while let Some(item) = stream.try_next().await? {
         match item {
             QueryItem::Metadata(m) if m.result_index() == 0 => {
@@ -154,7 +175,8 @@ pub async fn execute(
             // Statements after the first result set (a mapping's trailing SELECT) are ignored.
             QueryItem::Metadata(_) => {}
             QueryItem::Row(r) if r.result_index() == 0 => {
-                if out.skipping() {
+                // Past the limit (a server that ignored the row cap): read on, keep nothing.
+                if full || out.skipping() {
                     continue;
                 }
                 let mut cells: Vec<Option<tiberius::ColumnData<'static>>> =
@@ -164,19 +186,10 @@ pub async fn execute(
                     let data = cells[i].take().expect("each column read once");
                     row.push(cell(s, q, k, data)?);
                 }
-                if out.push(row) {
-                    complete = false;
-                    break;
-                }
+                full = out.push(row);
             }
             QueryItem::Row(_) => {}
         }
-    }
-    drop(stream);
-    if !complete {
-        // Rows past the limit are not wanted: the server is told to stop, and the rest of the
-        // answer is skipped until it acknowledges, leaving the connection clean.
-        conn.cancel_query().await?;
     }
     Ok(out.finish())
 }

@@ -72,10 +72,7 @@ pub fn value(kind: FieldType, d: ColumnData<'static>, rules: &CellRules) -> Resu
         (FieldType::Time, v @ Value::Time(_)) => Ok(v),
         (FieldType::Binary, v @ Value::Bytes(_)) => Ok(v),
         (FieldType::Binary, _) => Err("a value that is not binary cannot be read as binary".into()),
-        (_, Value::Bytes(_)) => Err(format!(
-            "a binary value cannot be read as {}",
-            kind.name()
-        )),
+        (_, Value::Bytes(_)) => Err(format!("a binary value cannot be read as {}", kind.name())),
         (kind, v) => parse_cell(kind, &text(&v), rules),
     }
 }
@@ -102,11 +99,13 @@ fn natural(d: &ColumnData<'static>) -> Result<Value, String> {
         ColumnData::Xml(v) => v
             .as_ref()
             .map_or(Value::Null, |x| Value::Str(x.to_string())),
-        ColumnData::DateTime(_) | ColumnData::SmallDateTime(_) | ColumnData::DateTime2(_) => {
-            NaiveDateTime::from_sql(d)
-                .map_err(fail)?
-                .map_or(Value::Null, Value::DateTime)
-        }
+        ColumnData::DateTime2(_) => NaiveDateTime::from_sql(d)
+            .map_err(fail)?
+            .map_or(Value::Null, Value::DateTime),
+        // `datetime` counts 1/300 s; SQL Server shows it rounded to milliseconds (.997).
+        ColumnData::DateTime(_) | ColumnData::SmallDateTime(_) => NaiveDateTime::from_sql(d)
+            .map_err(fail)?
+            .map_or(Value::Null, |t| Value::DateTime(to_millis(t))),
         ColumnData::Date(_) => NaiveDate::from_sql(d)
             .map_err(fail)?
             .map_or(Value::Null, Value::Date),
@@ -114,12 +113,15 @@ fn natural(d: &ColumnData<'static>) -> Result<Value, String> {
             .map_err(fail)?
             .map_or(Value::Null, Value::Time),
         // A moment with an offset reads as its UTC date and time.
-        ColumnData::DateTimeOffset(_) => {
-            chrono::DateTime::<chrono::Utc>::from_sql(d)
-                .map_err(fail)?
-                .map_or(Value::Null, |t| Value::DateTime(t.naive_utc()))
-        }
+        ColumnData::DateTimeOffset(_) => chrono::DateTime::<chrono::Utc>::from_sql(d)
+            .map_err(fail)?
+            .map_or(Value::Null, |t| Value::DateTime(t.naive_utc())),
     })
+}
+
+fn to_millis(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    t.duration_round(TimeDelta::milliseconds(1)).unwrap_or(t)
 }
 
 /// A numeric's exact digits: value 123450 with scale 4 is `12.3450`.
@@ -175,10 +177,7 @@ mod tests {
         match decimal_text("-123456789012345678.90123456789012345678") {
             ColumnData::Numeric(Some(n)) => {
                 assert_eq!(n.scale(), 20);
-                assert_eq!(
-                    numeric_text(n),
-                    "-123456789012345678.90123456789012345678"
-                );
+                assert_eq!(numeric_text(n), "-123456789012345678.90123456789012345678");
             }
             other => panic!("{other:?}"),
         }
@@ -207,6 +206,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v, Value::Str("AB".into()));
-        assert!(value(FieldType::Integer, ColumnData::String(Some("x".into())), &rules).is_err());
+        assert!(
+            value(
+                FieldType::Integer,
+                ColumnData::String(Some("x".into())),
+                &rules
+            )
+            .is_err()
+        );
     }
 }

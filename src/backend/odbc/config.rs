@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-
 use super::{OdbcSettings, OdbcSource, driver};
 use crate::backend::sql::config::{
     DEFAULT_MAX_ROWS, DEFAULT_MAX_TEXT, DEFAULT_POOL_SIZE, bounded, cell_rules,
@@ -39,8 +38,22 @@ pub fn compile(
             }
         },
     };
-    let pool_size = bounded(&def.pool_size, "pool_size", DEFAULT_POOL_SIZE, 256, &here, p);
-    let max_rows = bounded(&def.max_rows, "max_rows", DEFAULT_MAX_ROWS, 1_000_000, &here, p);
+    let pool_size = bounded(
+        &def.pool_size,
+        "pool_size",
+        DEFAULT_POOL_SIZE,
+        256,
+        &here,
+        p,
+    );
+    let max_rows = bounded(
+        &def.max_rows,
+        "max_rows",
+        DEFAULT_MAX_ROWS,
+        1_000_000,
+        &here,
+        p,
+    );
     let batch = bounded(
         &def.fetch_batch_size,
         "fetch_batch_size",
