@@ -277,6 +277,7 @@ fn compile_source(
     p: &mut FileProblems<'_>,
 ) -> Option<Source> {
     check_name(name, &def.referenced, &format!("sources.{name}"), p);
+    check_source_keys(name, &def.value, p);
     let kind = def.value.kind.value;
     match kind {
         SourceKind::Flatfile => Some(Source::Flatfile(flatfile::config::compile(
@@ -299,6 +300,63 @@ fn compile_source(
             );
             None
         }
+    }
+}
+
+/// Source keys belong to kinds; a key of another kind is a mistake worth naming (an ODBC
+/// `connection_string` on an mssql source would otherwise be silently ignored).
+fn check_source_keys(name: &str, d: &SourceDef, p: &mut FileProblems<'_>) {
+    use SourceKind::*;
+    let at = |l: Option<&Location>| *l.unwrap_or(&d.kind.referenced);
+    #[rustfmt::skip]
+    let keys: [(&str, bool, Option<Location>, &[SourceKind]); 26] = [
+        ("directory", d.directory.is_some(), d.directory.as_ref().map(|x| x.referenced), &[Flatfile]),
+        ("stable_for", d.stable_for.is_some(), None, &[Flatfile]),
+        ("tables", !d.tables.is_empty(), None, &[Flatfile]),
+        ("connection_string", d.connection_string.is_some(), d.connection_string.as_ref().map(|x| x.referenced), &[Odbc]),
+        ("login_timeout", d.login_timeout.is_some(), None, &[Odbc]),
+        ("fetch_batch_size", d.fetch_batch_size.is_some(), d.fetch_batch_size.as_ref().map(|x| x.referenced), &[Odbc]),
+        ("text", d.text.is_some(), None, &[Odbc]),
+        ("pool_size", d.pool_size.is_some(), d.pool_size.as_ref().map(|x| x.referenced), &[Odbc, Mssql]),
+        ("pool_timeout", d.pool_timeout.is_some(), None, &[Odbc, Mssql]),
+        ("query_timeout", d.query_timeout.is_some(), None, &[Odbc, Mssql]),
+        ("max_rows", d.max_rows.is_some(), d.max_rows.as_ref().map(|x| x.referenced), &[Odbc, Mssql]),
+        ("max_text_length", d.max_text_length.is_some(), None, &[Odbc, Mssql]),
+        ("trim_char_padding", d.trim_char_padding.is_some(), None, &[Odbc, Mssql]),
+        ("null_dates", !d.null_dates.is_empty(), d.null_dates.first().map(|x| x.referenced), &[Odbc, Mssql]),
+        ("host", d.host.is_some(), d.host.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("port", d.port.is_some(), d.port.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("instance", d.instance.is_some(), d.instance.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("database", d.database.is_some(), d.database.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("authentication", d.authentication.is_some(), d.authentication.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("user", d.user.is_some(), d.user.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("password", d.password.is_some(), d.password.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("encryption", d.encryption.is_some(), None, &[Mssql]),
+        ("trust_server_certificate", d.trust_server_certificate.is_some(), None, &[Mssql]),
+        ("ca_certificate", d.ca_certificate.is_some(), d.ca_certificate.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("application_intent", d.application_intent.is_some(), None, &[Mssql]),
+        ("connect_timeout", d.connect_timeout.is_some(), None, &[Mssql]),
+    ];
+    let kind = d.kind.value;
+    for (key, given, loc, kinds) in keys {
+        if !given || kinds.contains(&kind) {
+            continue;
+        }
+        let owners: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        p.at(
+            &at(loc.as_ref()),
+            format!("sources.{name}.{key}"),
+            format!(
+                "`{key}` does not apply to {} {} source (it is for {}); remove it",
+                if matches!(kind, Odbc | Mssql) {
+                    "an"
+                } else {
+                    "a"
+                },
+                kind.name(),
+                owners.join(" and ")
+            ),
+        );
     }
 }
 

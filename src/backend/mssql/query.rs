@@ -16,7 +16,7 @@ use super::MssqlSettings;
 use super::pool::Connection;
 use super::types;
 use crate::backend::RowSet;
-use crate::backend::sql::{Dialect, Placeholders, SqlError, SqlQuery};
+use crate::backend::sql::{Dialect, Placeholders, Rows, SqlError, SqlQuery};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
 
@@ -234,49 +234,4 @@ fn cell(
         };
         Failure::Data(format!("column `{}`: {m}{hint}", c.name))
     })
-}
-
-/// Rows collected so far, with the offset still to skip and the limit to keep.
-struct Rows {
-    skip: u64,
-    limit: u64,
-    rows: Vec<Vec<Value>>,
-    truncated: bool,
-}
-
-impl Rows {
-    fn new(q: &SqlQuery) -> Rows {
-        Rows {
-            skip: if q.key.is_empty() { q.offset } else { 0 },
-            limit: q.limit,
-            rows: Vec::new(),
-            truncated: false,
-        }
-    }
-
-    fn skipping(&mut self) -> bool {
-        if self.skip > 0 {
-            self.skip -= 1;
-            return true;
-        }
-        false
-    }
-
-    /// Add a row; true when the limit is passed and reading can stop.
-    fn push(&mut self, row: Vec<Value>) -> bool {
-        if self.rows.len() as u64 >= self.limit {
-            self.truncated = true;
-            return true;
-        }
-        self.rows.push(row);
-        false
-    }
-
-    fn finish(self) -> RowSet {
-        RowSet {
-            rows: self.rows,
-            truncated: self.truncated,
-            version: String::new(),
-        }
-    }
 }

@@ -109,6 +109,53 @@ impl SqlQuery {
     }
 }
 
+/// Rows collected from a result stream: the offset still to skip (offset paging), the limit to
+/// keep, and whether a row past the limit was seen.
+pub struct Rows {
+    skip: u64,
+    limit: u64,
+    rows: Vec<Vec<Value>>,
+    truncated: bool,
+}
+
+impl Rows {
+    pub fn new(q: &SqlQuery) -> Rows {
+        Rows {
+            skip: if q.key.is_empty() { q.offset } else { 0 },
+            limit: q.limit,
+            rows: Vec::new(),
+            truncated: false,
+        }
+    }
+
+    /// Count a row being skipped; true while there are rows left to skip.
+    pub fn skipping(&mut self) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Add a row; true when the limit is passed and no more rows are wanted.
+    pub fn push(&mut self, row: Vec<Value>) -> bool {
+        if self.rows.len() as u64 >= self.limit {
+            self.truncated = true;
+            return true;
+        }
+        self.rows.push(row);
+        false
+    }
+
+    pub fn finish(self) -> super::RowSet {
+        super::RowSet {
+            rows: self.rows,
+            truncated: self.truncated,
+            version: String::new(),
+        }
+    }
+}
+
 /// How driver text becomes a typed value.
 #[derive(Debug, Clone, Default)]
 pub struct CellRules {
