@@ -182,6 +182,9 @@ fn nav_ledger() -> (Vec<Col>, Vec<Vec<Val>>) {
 /// order. Anything else is error 208, as for an unknown table.
 fn nav_handler(req: &Request) -> Reply {
     let sql = &req.sql;
+    if sql.contains("INFORMATION_SCHEMA") {
+        return nav_catalogue(req);
+    }
     let table = |name: &str| sql.contains(&format!("[{COMPANY}${name}]"));
     let keyset = sql.contains(") legacy_mcp_q WHERE");
     let (columns, rows) = if table("Customer") {
@@ -221,6 +224,48 @@ fn nav_handler(req: &Request) -> Reply {
         };
     };
     Reply::Rows { columns, rows }
+}
+
+/// INFORMATION_SCHEMA for the customer table, for `introspect`: its columns, and `No_` as the
+/// primary key.
+fn nav_catalogue(req: &Request) -> Reply {
+    let found = req.param(1) == &s("dbo") && req.param(2) == &s(&format!("{COMPANY}$Customer"));
+    let name = |n: &str| col(n, ColType::NVarChar(128));
+    if req.sql.contains("TABLE_CONSTRAINTS") {
+        let rows = if found { vec![vec![s("No_")]] } else { vec![] };
+        return Reply::Rows {
+            columns: vec![name("COLUMN_NAME")],
+            rows,
+        };
+    }
+    let int = |v: Option<i32>| v.map_or(Val::Null, Val::Int);
+    let described = [
+        ("No_", "nvarchar", Some(20), None, None),
+        ("Name", "nvarchar", Some(50), None, None),
+        ("City", "nvarchar", Some(30), None, None),
+        ("Country_Region Code", "nvarchar", Some(10), None, None),
+        ("Credit Limit (LCY)", "decimal", None, Some(38), Some(20)),
+        ("Blocked", "int", None, Some(10), Some(0)),
+        ("Last Date Modified", "datetime", None, None, None),
+    ];
+    let rows = if found {
+        described
+            .iter()
+            .map(|(n, t, len, p, sc)| vec![s(n), s(t), int(*len), int(*p), int(*sc)])
+            .collect()
+    } else {
+        vec![]
+    };
+    Reply::Rows {
+        columns: vec![
+            name("COLUMN_NAME"),
+            name("DATA_TYPE"),
+            col("CHARACTER_MAXIMUM_LENGTH", ColType::Int),
+            col("NUMERIC_PRECISION", ColType::Int),
+            col("NUMERIC_SCALE", ColType::Int),
+        ],
+        rows,
+    }
 }
 
 /// The example NAV mapping, pointed at the double (TLS off: the double has none) and with the
@@ -867,4 +912,65 @@ async fn an_agent_reads_nav_over_mcp_through_the_binary() {
         "123456789012345678.12345678901234567890"
     );
     client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn introspect_writes_a_nav_table_mapping_that_checks_and_answers() {
+    let d = nav_double().await;
+    let dir = nav_mapping(&d, "");
+    let run = |table: &str| {
+        tokio::process::Command::new(support::bin())
+            .args([
+                "introspect",
+                "--source",
+                "nav",
+                "--table",
+                table,
+                "--mappings",
+            ])
+            .arg(dir.path())
+            .output()
+    };
+    let out = run(&format!("{COMPANY}$Customer")).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        yaml.contains("FROM [CRONUS International Ltd_$Customer] WHERE [No_] = :no"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("Credit Limit (LCY)\": {type: decimal"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("Last Date Modified\": {type: datetime"),
+        "{yaml}"
+    );
+    std::fs::write(dir.path().join("generated.yaml"), &yaml).unwrap();
+    let p = pipeline(dir.path());
+    let c = call(
+        &p,
+        "get_cronus_international_ltd_customer",
+        json!({"no": "10000"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c["Name"], "Möbel-Meier & Söhne");
+    assert_eq!(
+        c["Credit Limit (LCY)"],
+        "123456789012345678.12345678901234567890"
+    );
+
+    // A table that is not there: a clear error, exit status 1.
+    let out = run("dbo.NoSuchTable").await.unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no table or view `NoSuchTable` in schema `dbo`"),
+        "{err}"
+    );
 }

@@ -5,7 +5,7 @@
 //! - `call`    run one tool through the pipeline and print its JSON
 //! - `read`    read one resource through the pipeline and print it
 //! - `schema`  print the JSON Schema of the mapping format
-//! - `introspect` print a mapping skeleton for a table of an ODBC source
+//! - `introspect` print a mapping skeleton for a table of an ODBC or SQL Server source
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -63,11 +63,11 @@ pub enum Command {
         max_request_bytes: usize,
     },
     /// Print a mapping skeleton (lookup and list tools with typed columns) for a table of an
-    /// odbc source, from the database's catalogue.
+    /// odbc or mssql source, from the database's catalogue.
     Introspect {
         #[command(flatten)]
         mappings: MappingsArg,
-        /// The odbc source to read the catalogue of.
+        /// The odbc or mssql source to read the catalogue of.
         #[arg(long)]
         source: String,
         /// The table, optionally schema-qualified (dbo.Customer).
@@ -194,17 +194,21 @@ async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
             known.join(", ")
         ));
     };
-    let crate::backend::Source::Odbc(odbc) = src.as_ref() else {
-        return fail(&format!(
-            "source `{source}` is of kind {}; introspect reads odbc sources",
-            src.kind()
-        ));
+    let described = match src.as_ref() {
+        crate::backend::Source::Odbc(o) => o.describe(table).await,
+        crate::backend::Source::Mssql(m) => m.describe(table).await,
+        other => {
+            return fail(&format!(
+                "source `{source}` is of kind {}; introspect reads odbc and mssql sources",
+                other.kind()
+            ));
+        }
     };
-    match odbc.describe(table).await {
+    match described {
         Ok(info) => {
             print!(
                 "{}",
-                crate::backend::odbc::introspect::skeleton(source, &info)
+                crate::backend::sql::introspect::skeleton(source, &info)
             );
             ExitCode::SUCCESS
         }

@@ -5,8 +5,10 @@
 //! - `pool.rs`   async connection pool; timed-out or cancelled connections are discarded
 //! - `query.rs`  binding values as typed RPC parameters, streaming rows, errors -> `SqlError`
 //! - `types.rs`  TDS values <-> the adapter's typed values
+//! - `introspect.rs` a table's INFORMATION_SCHEMA metadata, for `introspect`
 
 pub mod config;
+pub mod introspect;
 pub mod pool;
 pub mod query;
 pub mod types;

@@ -5,7 +5,7 @@
 //! - `driver.rs`     connection strings; finding Debian's drivers for the vendored manager
 //! - `pool.rs`       worker threads that own the connections; busy and backstop timeouts
 //! - `query.rs`      binding, execution, streaming rows, diagnostics -> errors
-//! - `introspect.rs` table metadata -> a mapping skeleton
+//! - `introspect.rs` a table's catalogue metadata, for `introspect`
 
 pub mod config;
 pub mod driver;

@@ -4,8 +4,10 @@
 //!
 //! - `statement.rs` `:name` parameters and `{{name}}` identifier fragments
 //! - `config.rs`    mapping keys every SQL kind reads alike
+//! - `introspect.rs` table metadata -> a mapping skeleton
 
 pub mod config;
+pub mod introspect;
 pub mod statement;
 
 use std::collections::HashMap;
