@@ -2,14 +2,11 @@
 //! is opened here: `check` must work on a laptop that cannot reach the ERP.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_saphyr::{Location, Spanned};
 
 use super::{Login, MssqlSettings, MssqlSource, Tls, Trust};
-use crate::backend::sql::config::{
-    DEFAULT_MAX_ROWS, DEFAULT_MAX_TEXT, DEFAULT_POOL_SIZE, bounded, cell_rules,
-};
+use crate::backend::sql::config::{common, duration};
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{ApplicationIntent, Authentication, Encryption, SourceDef};
@@ -54,26 +51,7 @@ pub fn compile(
     }
     let login = login(def, user, password, &here, p);
     let trust = trust(def, base_dir, &here, p);
-    let pool_size = bounded(
-        &def.pool_size,
-        "pool_size",
-        DEFAULT_POOL_SIZE,
-        256,
-        &here,
-        p,
-    );
-    let max_rows = bounded(
-        &def.max_rows,
-        "max_rows",
-        DEFAULT_MAX_ROWS,
-        1_000_000,
-        &here,
-        p,
-    );
-    let dur = |d: Option<crate::mapping::units::DurationText>, default: u64| {
-        d.map(|d| d.0).unwrap_or(Duration::from_secs(default))
-    };
-    let rules = cell_rules(def, &here, p);
+    let c = common(def, &here, p);
     MssqlSource::new(MssqlSettings {
         name: name.to_string(),
         host: host.unwrap_or_default(),
@@ -88,13 +66,13 @@ pub fn compile(
         },
         trust,
         read_only: def.application_intent != Some(ApplicationIntent::ReadWrite),
-        pool_size,
-        pool_timeout: dur(def.pool_timeout, 5),
-        connect_timeout: dur(def.connect_timeout, 10),
-        query_timeout: dur(def.query_timeout, 30),
-        max_rows,
-        max_text: def.max_text_length.map_or(DEFAULT_MAX_TEXT, |s| s.0) as usize,
-        rules,
+        pool_size: c.pool_size,
+        pool_timeout: c.pool_timeout,
+        connect_timeout: duration(def.connect_timeout, 10),
+        query_timeout: c.query_timeout,
+        max_rows: c.max_rows,
+        max_text: c.max_text,
+        rules: c.rules,
     })
 }
 

@@ -8,8 +8,7 @@
 //! and the call is retried once on a new connection, so a restart costs no failed call when the
 //! server is back, and one when it is not.
 
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
 
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, SqlBrowser};
 use tokio::net::TcpStream;
@@ -19,20 +18,20 @@ use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 use super::query::{self, Failure};
 use super::{Login, MssqlSettings, Tls, Trust};
 use crate::backend::RowSet;
-use crate::backend::sql::{SqlError, SqlQuery};
+use crate::backend::sql::{self, SqlError, SqlQuery};
 
 pub type Connection = Client<Compat<TcpStream>>;
 
 pub struct Pool {
     settings: MssqlSettings,
     idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 impl Pool {
     pub fn new(settings: MssqlSettings) -> Pool {
         Pool {
-            permits: Semaphore::new(settings.pool_size as usize),
+            permits: Arc::new(Semaphore::new(settings.pool_size as usize)),
             idle: Mutex::new(Vec::new()),
             settings,
         }
@@ -44,16 +43,7 @@ impl Pool {
 
     pub async fn run(&self, q: SqlQuery) -> Result<RowSet, SqlError> {
         let s = &self.settings;
-        let started = Instant::now();
-        let _permit = tokio::time::timeout(s.pool_timeout, self.permits.acquire())
-            .await
-            .ok()
-            .and_then(|p| p.ok())
-            .ok_or_else(|| SqlError::Busy {
-                src: s.name.clone(),
-                pool: s.pool_size,
-                waited_ms: started.elapsed().as_millis(),
-            })?;
+        let _permit = sql::permit(&self.permits, s.pool_timeout, &s.name, s.pool_size).await?;
         let pooled = self.idle.lock().expect("pool lock").pop();
         let reused = pooled.is_some();
         let conn = match pooled {

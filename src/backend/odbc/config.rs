@@ -2,12 +2,9 @@
 //! is opened here: `check` must work on a laptop that cannot reach the ERP.
 
 use std::path::Path;
-use std::time::Duration;
 
 use super::{OdbcSettings, OdbcSource, driver};
-use crate::backend::sql::config::{
-    DEFAULT_MAX_ROWS, DEFAULT_MAX_TEXT, DEFAULT_POOL_SIZE, bounded, cell_rules,
-};
+use crate::backend::sql::config::{bounded, common, duration};
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{SourceDef, TextMode};
@@ -38,22 +35,7 @@ pub fn compile(
             }
         },
     };
-    let pool_size = bounded(
-        &def.pool_size,
-        "pool_size",
-        DEFAULT_POOL_SIZE,
-        256,
-        &here,
-        p,
-    );
-    let max_rows = bounded(
-        &def.max_rows,
-        "max_rows",
-        DEFAULT_MAX_ROWS,
-        1_000_000,
-        &here,
-        p,
-    );
+    let c = common(def, &here, p);
     let batch = bounded(
         &def.fetch_batch_size,
         "fetch_batch_size",
@@ -62,26 +44,22 @@ pub fn compile(
         &here,
         p,
     );
-    let dur = |d: Option<crate::mapping::units::DurationText>, default: u64| {
-        d.map(|d| d.0).unwrap_or(Duration::from_secs(default))
-    };
-    let rules = cell_rules(def, &here, p);
     let secrets = driver::secrets(&connection_string);
     OdbcSource::new(OdbcSettings {
         name: name.to_string(),
         connection_string,
         secrets,
-        pool_size,
-        pool_timeout: dur(def.pool_timeout, 5),
-        login_timeout: dur(def.login_timeout, 10),
-        query_timeout: dur(def.query_timeout, 30),
-        max_rows,
+        pool_size: c.pool_size,
+        pool_timeout: c.pool_timeout,
+        login_timeout: duration(def.login_timeout, 10),
+        query_timeout: c.query_timeout,
+        max_rows: c.max_rows,
         batch: batch as usize,
-        max_text: def.max_text_length.map_or(DEFAULT_MAX_TEXT, |s| s.0) as usize,
+        max_text: c.max_text,
         wide: match def.text {
             Some(t) => t == TextMode::Wide,
             None => cfg!(windows),
         },
-        rules,
+        rules: c.rules,
     })
 }

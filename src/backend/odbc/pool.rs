@@ -8,14 +8,14 @@
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use odbc_api::Connection;
 use tokio::sync::{Semaphore, oneshot};
 
 use super::OdbcSettings;
 use super::query;
-use crate::backend::sql::SqlError;
+use crate::backend::sql::{self, SqlError};
 
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
@@ -94,16 +94,7 @@ impl Pool {
         f: impl FnOnce(&mut Worker) -> Result<T, SqlError> + Send + 'static,
     ) -> Result<T, SqlError> {
         let s = &self.settings;
-        let started = Instant::now();
-        let permit = tokio::time::timeout(s.pool_timeout, self.permits.clone().acquire_owned())
-            .await
-            .ok()
-            .and_then(|p| p.ok())
-            .ok_or_else(|| SqlError::Busy {
-                src: s.name.clone(),
-                pool: s.pool_size,
-                waited_ms: started.elapsed().as_millis(),
-            })?;
+        let permit = sql::permit(&self.permits, s.pool_timeout, &s.name, s.pool_size).await?;
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |w| {
             let out = f(w);

@@ -1,12 +1,15 @@
 //! Settings every SQL source kind reads the same way from its mapping entry: bounded counts,
 //! sentinel dates and the shared defaults, each problem reported at its YAML position.
 
+use std::time::Duration;
+
 use chrono::NaiveDate;
 use serde_saphyr::Spanned;
 
 use super::CellRules;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::SourceDef;
+use crate::mapping::units::DurationText;
 
 pub const DEFAULT_POOL_SIZE: u32 = 4;
 pub const DEFAULT_MAX_ROWS: u32 = 10_000;
@@ -56,4 +59,37 @@ pub fn cell_rules(def: &SourceDef, here: &str, p: &mut FileProblems<'_>) -> Cell
         trim_padding: def.trim_char_padding.unwrap_or(true),
         null_dates,
     }
+}
+
+/// The settings both SQL kinds share.
+pub struct Common {
+    pub pool_size: u32,
+    pub pool_timeout: Duration,
+    pub query_timeout: Duration,
+    pub max_rows: u32,
+    pub max_text: usize,
+    pub rules: CellRules,
+}
+
+pub fn common(def: &SourceDef, here: &str, p: &mut FileProblems<'_>) -> Common {
+    Common {
+        pool_size: bounded(&def.pool_size, "pool_size", DEFAULT_POOL_SIZE, 256, here, p),
+        pool_timeout: duration(def.pool_timeout, 5),
+        query_timeout: duration(def.query_timeout, 30),
+        max_rows: bounded(
+            &def.max_rows,
+            "max_rows",
+            DEFAULT_MAX_ROWS,
+            1_000_000,
+            here,
+            p,
+        ),
+        max_text: def.max_text_length.map_or(DEFAULT_MAX_TEXT, |s| s.0) as usize,
+        rules: cell_rules(def, here, p),
+    }
+}
+
+/// A duration key, or its default in seconds.
+pub fn duration(d: Option<DurationText>, default_secs: u64) -> Duration {
+    d.map(|d| d.0).unwrap_or(Duration::from_secs(default_secs))
 }

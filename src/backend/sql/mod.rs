@@ -12,6 +12,7 @@ pub mod statement;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -156,6 +157,26 @@ impl Rows {
             version: String::new(),
         }
     }
+}
+
+/// A permit to use one of a pool's `pool` connections, waiting at most `wait`; then the
+/// source is busy.
+pub async fn permit(
+    permits: &Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+    src: &str,
+    pool: u32,
+) -> Result<tokio::sync::OwnedSemaphorePermit, SqlError> {
+    let started = Instant::now();
+    tokio::time::timeout(wait, permits.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(|p| p.ok())
+        .ok_or_else(|| SqlError::Busy {
+            src: src.to_string(),
+            pool,
+            waited_ms: started.elapsed().as_millis(),
+        })
 }
 
 /// How driver text becomes a typed value.
