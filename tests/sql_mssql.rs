@@ -974,3 +974,71 @@ async fn introspect_writes_a_nav_table_mapping_that_checks_and_answers() {
         "{err}"
     );
 }
+
+/// The generic source over TLS: `tls` replaces `encryption: off`; the double's certificate is
+/// in the mapping directory as `navsql.pem`.
+fn tls_source(d: &TdsDouble, tls: &str) -> tempfile::TempDir {
+    let dir = source(d, "", "");
+    let yaml = std::fs::read_to_string(dir.path().join("m.yaml"))
+        .unwrap()
+        .replace("    encryption: off\n", tls);
+    std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
+    std::fs::copy(
+        support::root().join("fixtures/tls/double.pem"),
+        dir.path().join("navsql.pem"),
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_self_signed_certificate_is_trusted_only_when_the_mapping_says_so() {
+    let d = TdsDouble::start_tls(&[(USER, PASSWORD)], "X", generic_handler).await;
+
+    // Encryption required (the default) and the system's roots: the handshake is refused.
+    let dir = tls_source(&d, "");
+    let m = fails(&pipeline(dir.path()), "lookup", json!({"name": "x"})).await;
+    assert!(
+        m.contains("cannot be used as configured: TLS with 127.0.0.1"),
+        "{m}"
+    );
+    assert!(m.contains("certificate was rejected"), "{m}");
+    assert!(
+        m.contains("name the server's certificate in `ca_certificate`"),
+        "{m}"
+    );
+    assert!(!m.contains("Config::"), "{m}");
+    assert!(
+        d.log().logins.is_empty(),
+        "no password sent to an untrusted server"
+    );
+
+    // The server's own certificate named in the mapping: the whole session in TLS.
+    let dir = tls_source(&d, "    ca_certificate: navsql.pem\n");
+    let out = call(&pipeline(dir.path()), "lookup", json!({"name": "ca"}))
+        .await
+        .unwrap();
+    assert_eq!(out["rows"][0]["name"], "ca");
+
+    // The explicit opt-in to trust any certificate.
+    let dir = tls_source(&d, "    trust_server_certificate: true\n");
+    let out = call(&pipeline(dir.path()), "lookup", json!({"name": "any"}))
+        .await
+        .unwrap();
+    assert_eq!(out["rows"][0]["name"], "any");
+
+    // Only the login encrypted, as old servers without a certificate of their own allow.
+    let dir = tls_source(
+        &d,
+        "    encryption: login_only\n    ca_certificate: navsql.pem\n",
+    );
+    let out = call(&pipeline(dir.path()), "lookup", json!({"name": "login"}))
+        .await
+        .unwrap();
+    assert_eq!(out["rows"][0]["name"], "login");
+
+    let log = d.log();
+    assert_eq!(log.encryption, vec!["full", "full", "full", "login_only"]);
+    assert_eq!(log.logins.len(), 3);
+    assert!(log.logins.iter().all(|l| l.password == PASSWORD));
+}

@@ -1,8 +1,10 @@
 //! A TDS TEST DOUBLE: a stand-in for SQL Server, for tests only.
 //!
 //! No SQL Server runs on the machines these tests run on, so this speaks just enough of MS-TDS
-//! 7.4 for a real client (tiberius, inside the adapter) to connect with encryption off and
-//! query: PRELOGIN, LOGIN7 -> LOGINACK (or error 18456), SQLBatch, RPC `sp_executesql` with
+//! 7.4 for a real client (tiberius, inside the adapter) to connect and query: PRELOGIN (with
+//! TLS when started with `start_tls`: the handshake wrapped in PRELOGIN packets, then either the
+//! whole session or only the login encrypted, as the client asks), LOGIN7 -> LOGINACK (or error
+//! 18456), SQLBatch, RPC `sp_executesql` with
 //! typed parameters, ATTENTION (cancel) -> DONE(ATTN), and answers written as COLMETADATA /
 //! ROW / DONE token streams for int, bigint, decimal, nvarchar, datetime2, datetime, date, bit,
 //! float, varbinary and NULL; ERROR tokens; slow answers; dropped connections. It also answers
@@ -14,6 +16,7 @@
 
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -169,11 +172,14 @@ pub struct Log {
     pub requests: Vec<Request>,
     pub attentions: usize,
     pub browser_lookups: Vec<String>,
+    /// Per connection, the encryption agreed in PRELOGIN: `none`, `login_only` or `full`.
+    pub encryption: Vec<&'static str>,
 }
 
 pub type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
 
 struct Shared {
+    tls: Option<Arc<rustls::ServerConfig>>,
     users: Vec<(String, String)>,
     instance: String,
     handler: Handler,
@@ -195,7 +201,26 @@ impl TdsDouble {
         instance: &str,
         handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
     ) -> TdsDouble {
+        Self::start_with(None, users, instance, handler).await
+    }
+
+    /// Like `start`, offering TLS with the self-signed certificate in fixtures/tls/.
+    pub async fn start_tls(
+        users: &[(&str, &str)],
+        instance: &str,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> TdsDouble {
+        Self::start_with(Some(server_tls()), users, instance, handler).await
+    }
+
+    async fn start_with(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        users: &[(&str, &str)],
+        instance: &str,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> TdsDouble {
         let shared = Arc::new(Shared {
+            tls,
             users: users
                 .iter()
                 .map(|(u, p)| (u.to_string(), p.to_string()))
@@ -287,8 +312,134 @@ const LOGIN7: u8 = 0x10;
 const PRELOGIN: u8 = 0x12;
 const PACKET: usize = 4096;
 
+/// The connection: plain TCP, or TLS driven by hand (rustls' sans-I/O API), because TDS wraps
+/// the TLS handshake in its own PRELOGIN packets and may drop TLS again after the login.
+struct Wire {
+    tcp: TcpStream,
+    tls: Option<rustls::ServerConnection>,
+    /// Decrypted bytes not yet consumed.
+    plain: Vec<u8>,
+}
+
+impl Wire {
+    async fn read_exact(&mut self, out: &mut [u8]) -> std::io::Result<()> {
+        if self.tls.is_none() {
+            self.tcp.read_exact(out).await?;
+            return Ok(());
+        }
+        while self.plain.len() < out.len() {
+            let tls = self.tls.as_mut().unwrap();
+            let mut buf = [0u8; 16384];
+            match tls.reader().read(&mut buf) {
+                Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    self.plain.extend_from_slice(&buf[..n]);
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            self.feed().await?;
+        }
+        let rest = self.plain.split_off(out.len());
+        out.copy_from_slice(&self.plain);
+        self.plain = rest;
+        Ok(())
+    }
+
+    /// Read TLS records from the socket into rustls.
+    async fn feed(&mut self) -> std::io::Result<()> {
+        let mut raw = [0u8; 16384];
+        let n = self.tcp.read(&mut raw).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let tls = self.tls.as_mut().unwrap();
+        let mut rd = &raw[..n];
+        while !rd.is_empty() {
+            tls.read_tls(&mut rd)?;
+            tls.process_new_packets().map_err(invalid)?;
+        }
+        self.flush_tls().await
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.tls.as_mut() {
+            None => {
+                self.tcp.write_all(bytes).await?;
+                self.tcp.flush().await
+            }
+            Some(tls) => {
+                tls.writer().write_all(bytes)?;
+                self.flush_tls().await
+            }
+        }
+    }
+
+    async fn flush_tls(&mut self) -> std::io::Result<()> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(());
+        };
+        let mut out = Vec::new();
+        while tls.wants_write() {
+            tls.write_tls(&mut out)?;
+        }
+        self.tcp.write_all(&out).await
+    }
+
+    /// The TLS handshake, each flight inside PRELOGIN packets (MS-TDS 3.3.5.1).
+    async fn handshake(&mut self, config: Arc<rustls::ServerConfig>) -> std::io::Result<()> {
+        let mut tls = rustls::ServerConnection::new(config).map_err(invalid)?;
+        while tls.is_handshaking() {
+            if tls.wants_write() {
+                let mut out = Vec::new();
+                while tls.wants_write() {
+                    tls.write_tls(&mut out)?;
+                }
+                write_message(self, PRELOGIN, &out).await?;
+                continue;
+            }
+            let (ty, payload) = read_message(self).await?;
+            if ty != PRELOGIN {
+                return Err(std::io::ErrorKind::InvalidData.into());
+            }
+            let mut rd = &payload[..];
+            while !rd.is_empty() {
+                tls.read_tls(&mut rd)?;
+                tls.process_new_packets().map_err(invalid)?;
+            }
+        }
+        self.tls = Some(tls);
+        // Anything rustls still has to say goes out as plain TLS records.
+        self.flush_tls().await
+    }
+}
+
+fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+}
+
+/// The fixture certificate and key, as a TLS server configuration.
+fn server_tls() -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let certs = CertificateDer::pem_file_iter(dir.join("double.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("double.key")).unwrap();
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    // No session tickets: nothing is sent after the handshake that the client must read.
+    config.send_tls13_tickets = 0;
+    Arc::new(config)
+}
+
 /// One message: the packets up to end-of-message, joined.
-async fn read_message(s: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
+async fn read_message(s: &mut Wire) -> std::io::Result<(u8, Vec<u8>)> {
     let mut payload = Vec::new();
     loop {
         let mut h = [0u8; 8];
@@ -303,7 +454,7 @@ async fn read_message(s: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
     }
 }
 
-async fn write_message(s: &mut TcpStream, ty: u8, payload: &[u8]) -> std::io::Result<()> {
+async fn write_message(s: &mut Wire, ty: u8, payload: &[u8]) -> std::io::Result<()> {
     let chunks: Vec<&[u8]> = if payload.is_empty() {
         vec![&[]]
     } else {
@@ -319,16 +470,58 @@ async fn write_message(s: &mut TcpStream, ty: u8, payload: &[u8]) -> std::io::Re
         out.extend_from_slice(&[0, 51, (i + 1) as u8, 0]);
         out.extend_from_slice(c);
     }
-    s.write_all(&out).await?;
-    s.flush().await
+    s.write_all(&out).await
 }
 
-async fn connection(mut s: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+/// The ENCRYPTION byte of a client's PRELOGIN: 0 off (login only), 1 on, 2 not supported,
+/// 3 required.
+fn client_encryption(p: &[u8]) -> u8 {
+    let mut i = 0;
+    while i + 5 <= p.len() && p[i] != 0xFF {
+        if p[i] == 0x01 {
+            let at = u16::from_be_bytes([p[i + 1], p[i + 2]]) as usize;
+            return p.get(at).copied().unwrap_or(2);
+        }
+        i += 5;
+    }
+    2
+}
+
+async fn connection(tcp: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    let mut s = Wire {
+        tcp,
+        tls: None,
+        plain: Vec::new(),
+    };
+    let mut login_only = false;
     loop {
         let (ty, payload) = read_message(&mut s).await?;
         match ty {
-            PRELOGIN => write_message(&mut s, REPLY, &prelogin_reply()).await?,
+            PRELOGIN => {
+                // With TLS on offer: the client's "off" means the login only, "not
+                // supported" means none, anything else the whole session.
+                let agreed = match (&shared.tls, client_encryption(&payload)) {
+                    (None, _) | (Some(_), 2) => 2,
+                    (Some(_), 0) => 0,
+                    (Some(_), _) => 1,
+                };
+                write_message(&mut s, REPLY, &prelogin_reply(agreed)).await?;
+                let mode = match agreed {
+                    0 => "login_only",
+                    1 => "full",
+                    _ => "none",
+                };
+                shared.log.lock().unwrap().encryption.push(mode);
+                if let (Some(config), 0 | 1) = (&shared.tls, agreed) {
+                    s.handshake(config.clone()).await?;
+                    login_only = agreed == 0;
+                }
+            }
             LOGIN7 => {
+                if login_only {
+                    // ENCRYPT_OFF: only the login packet travels in TLS.
+                    s.tls = None;
+                }
                 let login = parse_login(&payload);
                 let ok = shared
                     .users
@@ -423,11 +616,11 @@ async fn browser(udp: UdpSocket, shared: Arc<Shared>, port: u16) {
 // ---------------------------------------------------------------------------------------------
 // Handshake
 
-fn prelogin_reply() -> Vec<u8> {
-    // Options: VERSION, ENCRYPTION (not supported), INSTOPT, THREADID, MARS, terminator.
+fn prelogin_reply(encryption: u8) -> Vec<u8> {
+    // Options: VERSION, ENCRYPTION, INSTOPT, THREADID, MARS, terminator.
     let data: [&[u8]; 5] = [
         &[15, 0, 0x07, 0xD0, 0, 0],
-        &[0x02],
+        &[encryption],
         &[0],
         &[0, 0, 0, 0],
         &[0],

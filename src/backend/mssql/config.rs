@@ -137,7 +137,16 @@ fn trust(def: &SourceDef, base_dir: &Path, here: &str, p: &mut FileProblems<'_>)
         (Some(ca), _) => match interpolate(&ca.value, base_dir) {
             Ok(path) => {
                 let path = base_dir.join(path);
-                if !path.is_file() {
+                let ext = path
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_ascii_lowercase());
+                if !matches!(ext.as_deref(), Some("pem" | "crt" | "der")) {
+                    p.at(
+                        &ca.referenced,
+                        format!("{here}.ca_certificate"),
+                        "name a .pem, .crt (PEM text) or .der (binary) file; a Windows .cer export is one of the two: rename it accordingly",
+                    );
+                } else if !path.is_file() {
                     p.at(
                         &ca.referenced,
                         format!("{here}.ca_certificate"),

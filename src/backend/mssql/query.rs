@@ -61,7 +61,13 @@ impl From<tiberius::error::Error> for Failure {
                 class: t.class(),
                 message: t.message().to_string(),
             },
-            E::Tls(m) => Failure::Tls(m),
+            // tiberius' advice names its own API; the mapping's keys are added when worded.
+            E::Tls(m) => Failure::Tls(
+                m.split(". To connect anyway")
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            ),
             E::Protocol(m) if m.contains("encryption level") => Failure::Tls(m.into_owned()),
             E::Routing { host, port } => Failure::Tls(format!(
                 "the server redirects connections to {host}:{port}, which this adapter does not follow; point `host` there"
@@ -114,7 +120,7 @@ impl Failure {
             Failure::Tls(m) => SqlError::Config {
                 src,
                 message: format!(
-                    "TLS with {}: {}; check `encryption`, `ca_certificate` or `trust_server_certificate`",
+                    "TLS with {}: {}; name the server's certificate in `ca_certificate` (or opt in with `trust_server_certificate: true`), or check `encryption`",
                     s.address(),
                     s.scrub(&m)
                 ),
