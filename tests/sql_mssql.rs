@@ -404,7 +404,7 @@ async fn the_nav_example_answers_with_exact_typed_values() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn keyset_cursors_page_through_a_nav_table_and_cancel_the_rest() {
+async fn keyset_cursors_page_through_a_nav_table_reading_each_answer_to_its_end() {
     let d = nav_double().await;
     let dir = nav_mapping(&d, "");
     let p = pipeline(dir.path());
