@@ -1042,3 +1042,73 @@ async fn a_self_signed_certificate_is_trusted_only_when_the_mapping_says_so() {
     assert_eq!(log.logins.len(), 3);
     assert!(log.logins.iter().all(|l| l.password == PASSWORD));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_accepts_but_never_answers_costs_only_the_connect_timeout() {
+    // A listener that takes the connection and says nothing (a hung server, a wrong port
+    // behind a firewall that accepts).
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let d = generic_double().await;
+    let dir = source(&d, "    connect_timeout: 1s\n", "");
+    let yaml = std::fs::read_to_string(dir.path().join("m.yaml"))
+        .unwrap()
+        .replace(&format!("port: {}", d.port), &format!("port: {port}"));
+    std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
+    let started = Instant::now();
+    let m = fails(&pipeline(dir.path()), "lookup", json!({"name": "x"})).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded by connect_timeout"
+    );
+    assert!(
+        m.contains(&format!(
+            "127.0.0.1:{port} did not complete the login within 1s"
+        )),
+        "{m}"
+    );
+    assert!(m.contains("temporary"), "{m}");
+    hold.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_double_answers_a_sql_batch_as_sql_server_does() {
+    // The adapter always sends RPCs; this checks the double's SQLBatch path with tiberius
+    // directly, so the double is trustworthy for clients that batch.
+    use tokio_util::compat::TokioAsyncWriteCompatExt;
+    let d = generic_double().await;
+    let mut config = tiberius::Config::new();
+    config.host("127.0.0.1");
+    config.port(d.port);
+    config.authentication(tiberius::AuthMethod::sql_server(USER, PASSWORD));
+    config.encryption(tiberius::EncryptionLevel::NotSupported);
+    let tcp = tokio::net::TcpStream::connect(d.addr()).await.unwrap();
+    let mut client = tiberius::Client::connect(config, tcp.compat_write())
+        .await
+        .unwrap();
+    let rows = client
+        .simple_query("SELECT one FROM contended")
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert!(rows.to_string().contains("deadlock victim"), "{rows}");
+    let row = client
+        .simple_query("SELECT * FROM probe")
+        .await
+        .unwrap()
+        .into_row()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.get::<i32, _>("i"), Some(-2_147_483_648));
+    assert_eq!(row.get::<&str, _>("n"), Some("Zoë ＆ 東京   "));
+    let log = d.log();
+    assert!(!log.requests[0].rpc);
+    assert_eq!(log.requests[1].sql, "SELECT * FROM probe");
+}
