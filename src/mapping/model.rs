@@ -244,6 +244,39 @@ pub enum Encoding {
     Windows1252,
     #[serde(rename = "iso-8859-1")]
     Iso88591,
+    /// DOS United States (IBM PC).
+    #[serde(rename = "cp437")]
+    Cp437,
+    /// DOS Western Europe (DOS-era ERPs in Europe).
+    #[serde(rename = "cp850")]
+    Cp850,
+    /// EBCDIC USA/Canada (AS/400, IBM i).
+    #[serde(rename = "cp037")]
+    Cp037,
+    /// EBCDIC International.
+    #[serde(rename = "cp500")]
+    Cp500,
+    /// EBCDIC Latin 1 open systems (z/OS UNIX).
+    #[serde(rename = "cp1047")]
+    Cp1047,
+    /// EBCDIC Germany/Austria.
+    #[serde(rename = "cp273")]
+    Cp273,
+}
+
+impl Encoding {
+    /// One byte per character, each byte a character (all but utf-8).
+    pub fn single_byte(self) -> bool {
+        self != Encoding::Utf8
+    }
+
+    /// IBM EBCDIC: digits are 0xF0..0xF9, the space is 0x40.
+    pub fn ebcdic(self) -> bool {
+        matches!(
+            self,
+            Encoding::Cp037 | Encoding::Cp500 | Encoding::Cp1047 | Encoding::Cp273
+        )
+    }
 }
 
 /// What to do with bytes that are not valid in the declared encoding.

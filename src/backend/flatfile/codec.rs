@@ -38,7 +38,24 @@ pub fn decode(bytes: &[u8], encoding: Encoding, policy: DecodeErrors) -> Result<
         // True ISO-8859-1: every byte is the code point of the same number (encoding_rs would
         // treat the label as windows-1252, which differs in 0x80..0x9F).
         Encoding::Iso88591 => Ok(bytes.iter().map(|&b| b as char).collect()),
+        // Every byte of these tables maps to a character: there is nothing to fail on.
+        single => Ok(bytes.iter().map(|&b| byte_char(single, b)).collect()),
     }
+}
+
+/// The character of byte `b` in a table-driven single-byte code page.
+pub fn byte_char(encoding: Encoding, b: u8) -> char {
+    use super::codepages::*;
+    let table = match encoding {
+        Encoding::Cp437 => &CP437,
+        Encoding::Cp850 => &CP850,
+        Encoding::Cp037 => &CP037,
+        Encoding::Cp500 => &CP500,
+        Encoding::Cp1047 => &CP1047,
+        Encoding::Cp273 => &CP273,
+        Encoding::Iso88591 | Encoding::Windows1252 | Encoding::Utf8 => return b as char,
+    };
+    char::from_u32(table[b as usize] as u32).unwrap_or('\u{FFFD}')
 }
 
 impl FieldCodec {

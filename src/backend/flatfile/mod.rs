@@ -3,6 +3,7 @@
 //! - `config.rs`  mapping -> compiled tables, with positioned problems
 //! - `table.rs`   a table's layout and how one record's bytes become values
 //! - `codec.rs`   encodings and field types
+//! - `codepages.rs` DOS and EBCDIC code page tables (generated)
 //! - `reader.rs`  safe open, change detection, streaming records
 //! - `index.rs`   per-version view: csv column map and the key index
 //! - `keyindex.rs` the key index: 16 bytes per record, windowed and tagged
@@ -10,6 +11,7 @@
 //! - `error.rs`   what can go wrong, worded for the caller
 
 pub mod codec;
+pub mod codepages;
 pub mod config;
 pub mod error;
 pub mod index;

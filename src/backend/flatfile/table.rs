@@ -152,5 +152,11 @@ pub fn encoding_name(e: Encoding) -> &'static str {
         Encoding::Utf8 => "utf-8",
         Encoding::Windows1252 => "windows-1252",
         Encoding::Iso88591 => "iso-8859-1",
+        Encoding::Cp437 => "cp437",
+        Encoding::Cp850 => "cp850",
+        Encoding::Cp037 => "cp037",
+        Encoding::Cp500 => "cp500",
+        Encoding::Cp1047 => "cp1047",
+        Encoding::Cp273 => "cp273",
     }
 }
