@@ -234,6 +234,15 @@ pub enum FileFormat {
     FixedWidth,
 }
 
+/// How the records of a fixed-width file are delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Framing {
+    Lines,
+    Fixed,
+    Rdw,
+}
+
 /// Character encoding of a flat file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -320,6 +329,17 @@ pub struct TableDef {
     /// in which case missing columns read as blank.
     #[serde(default)]
     pub allow_short_records: bool,
+    /// fixed_width: how records are delimited: `lines` (a line end after each, CRLF or LF;
+    /// the default), `fixed` (no line ends: every record is `record_length` bytes, as
+    /// mainframe and AS/400 files are) or `rdw` (each record starts with a 4-byte record
+    /// descriptor word giving its length, as variable-length mainframe files do).
+    #[serde(default)]
+    pub framing: Option<Framing>,
+    /// fixed_width with `framing: fixed`: the record length (LRECL) in bytes; default the end
+    /// of the last field.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub record_length: Option<Spanned<u32>>,
     /// Fields that identify a record; the first one is indexed for fast lookups.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
@@ -396,6 +416,33 @@ pub enum DateFormat {
     /// `20/11/2026`.
     #[serde(rename = "dd/mm/yyyy")]
     DdMmYyyySlash,
+    /// JD Edwards Julian: century (0 = 19xx, 1 = 20xx), year, day of year: `114001` is
+    /// 2014-01-01.
+    Cyyddd,
+    /// Two-digit year and day of year: `26324` (with `pivot_year`).
+    Yyddd,
+    /// `261120` (with `pivot_year`).
+    Yymmdd,
+}
+
+/// How a fixed-width number is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Storage {
+    #[default]
+    Text,
+    Zoned,
+    Packed,
+    Binary,
+}
+
+/// Where a zoned number's overpunched sign is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignPosition {
+    #[default]
+    Trailing,
+    Leading,
 }
 
 /// One field of a table.
@@ -436,9 +483,29 @@ pub struct FieldDef {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub group_separator: Option<Spanned<String>>,
-    /// date: the layout (default iso). Blank and all-zero dates read as null.
+    /// date: the layout (default iso). Blank, all-zero and all-nine dates read as null.
     #[serde(default)]
     pub date_format: DateFormat,
+    /// date with a two-digit year (`yymmdd`, `yyddd`): years below this are 20YY, the others
+    /// 19YY (default 50).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub pivot_year: Option<Spanned<u32>>,
+    /// fixed_width integer, decimal, number or date: how the number is stored: `text` (digits
+    /// as characters, the default), `zoned` (COBOL DISPLAY with the sign overpunched on the
+    /// last digit, or the first with `sign: leading`), `packed` (COMP-3: two digits a byte, the
+    /// sign in the last nibble) or `binary` (COMP/COMP-4: a big-endian integer of 1 to 8 bytes).
+    /// `scale` gives the implied decimal places of all of them.
+    #[serde(default)]
+    #[schemars(with = "Option<Storage>")]
+    pub storage: Option<Spanned<Storage>>,
+    /// zoned: where the overpunched sign is: `trailing` (default) or `leading`.
+    #[serde(default)]
+    pub sign: Option<SignPosition>,
+    /// binary: whether the integer is signed two's complement (default true; PIC S9) or
+    /// unsigned (PIC 9).
+    #[serde(default)]
+    pub signed: Option<bool>,
     /// boolean: texts read as true (default `Y`, `J`, `1`, `true`, `X`).
     #[serde(default)]
     pub true_values: Option<Vec<String>>,

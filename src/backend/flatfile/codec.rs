@@ -1,13 +1,17 @@
-//! Bytes to typed values: character decoding (utf-8, windows-1252, iso-8859-1) and the field
-//! types of ERP exports (implied-scale decimals, decimal commas, trailing minus, DD.MM.YYYY
-//! dates, Y/N booleans). Errors say what the text was and what was expected.
+//! Bytes to typed values: character decoding (utf-8, windows-1252, iso-8859-1, DOS and EBCDIC
+//! code pages) and the field types of ERP exports (implied-scale decimals, decimal commas,
+//! trailing minus, DD.MM.YYYY and Julian dates, Y/N booleans), and numbers stored the COBOL way
+//! (zoned with an overpunched sign, packed decimal, big-endian binary). Errors say what the
+//! text or byte was and what was expected.
 
 use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::mapping::model::{DateFormat, DecodeErrors, Encoding, FieldType, Trim};
+use crate::mapping::model::{
+    DateFormat, DecodeErrors, Encoding, FieldType, SignPosition, Storage, Trim,
+};
 use crate::value::Value;
 
 /// How one field is read once its bytes are cut out of the record.
@@ -21,6 +25,18 @@ pub struct FieldCodec {
     pub date_format: DateFormat,
     pub true_values: Vec<String>,
     pub false_values: Vec<String>,
+    /// Two-digit years below this are 20YY.
+    pub pivot_year: u32,
+    pub storage: Storage,
+    pub sign: SignPosition,
+    pub signed: bool,
+}
+
+/// A stored number that could not be read: what is wrong, and at which byte of the field.
+#[derive(Debug, PartialEq)]
+pub struct BadByte {
+    pub at: usize,
+    pub message: String,
 }
 
 /// Decode `bytes`; on invalid UTF-8 with `Fail`, the error gives the offset within `bytes`.
@@ -71,7 +87,40 @@ impl FieldCodec {
             FieldType::Decimal => self.parse_decimal(text),
             FieldType::Number => self.parse_number(text),
             FieldType::Boolean => self.parse_boolean(text),
-            FieldType::Date => parse_date(text, self.date_format),
+            FieldType::Date => parse_date(text, self.date_format, self.pivot_year),
+        }
+    }
+
+    /// A number stored as zoned, packed or binary bytes, as this field's type.
+    pub fn parse_stored(&self, bytes: &[u8], encoding: Encoding) -> Result<Value, BadByte> {
+        let number = match self.storage {
+            Storage::Text => unreachable!("text fields are decoded first"),
+            Storage::Zoned => zoned(bytes, encoding, self.sign)?,
+            Storage::Packed => packed(bytes)?,
+            Storage::Binary => Some(binary(bytes, self.signed)),
+        };
+        let Some(n) = number else {
+            return Ok(Value::Null);
+        };
+        let whole = |m: String| BadByte { at: 0, message: m };
+        let scale = self.scale.unwrap_or(0);
+        match self.kind {
+            FieldType::Integer if scale == 0 => i64::try_from(n)
+                .map(Value::Int)
+                .map_err(|_| whole(format!("{n} does not fit an integer"))),
+            FieldType::Integer | FieldType::Decimal => Decimal::try_from_i128_with_scale(n, scale)
+                .map(Value::Dec)
+                .map_err(|_| whole(format!("{n} (scale {scale}) does not fit a decimal"))),
+            FieldType::Number => Ok(Value::Num(n as f64 / 10f64.powi(scale as i32))),
+            FieldType::Boolean => Ok(Value::Bool(n != 0)),
+            // Dates kept as numbers (JD Edwards' Julian dates are packed): the digits, padded
+            // to the layout's width.
+            FieldType::Date => {
+                let width = date_width(self.date_format);
+                let text = format!("{n:0width$}");
+                parse_date(&text, self.date_format, self.pivot_year).map_err(whole)
+            }
+            _ => Ok(Value::Str(n.to_string())),
         }
     }
 
@@ -156,6 +205,139 @@ impl FieldCodec {
     }
 }
 
+/// Zoned decimal: one digit a byte, the sign overpunched on the last (or first) byte. In EBCDIC
+/// the zone nibble carries it (F or C positive, D negative); in ASCII the byte does: `{` and
+/// `A`..`I` are +0..+9, `}` and `J`..`R` are -0..-9 (`p`..`y`, another convention, -0..-9).
+/// All blank is null.
+fn zoned(bytes: &[u8], encoding: Encoding, sign: SignPosition) -> Result<Option<i128>, BadByte> {
+    let ebcdic = encoding.ebcdic();
+    let space = if ebcdic { 0x40 } else { b' ' };
+    if bytes.iter().all(|b| *b == space) {
+        return Ok(None);
+    }
+    let sign_at = match sign {
+        SignPosition::Trailing => bytes.len() - 1,
+        SignPosition::Leading => 0,
+    };
+    let mut v: i128 = 0;
+    let mut negative = false;
+    let mut leading_blanks = true;
+    for (i, &b) in bytes.iter().enumerate() {
+        let (digit, neg) = if i == sign_at {
+            signed_digit(b, ebcdic).ok_or_else(|| BadByte {
+                at: i,
+                message: format!(
+                    "byte 0x{b:02X} is not a zoned digit with a sign (overpunch expected {})",
+                    if ebcdic {
+                        "C0-C9, D0-D9 or F0-F9"
+                    } else {
+                        "0-9, {, A-I, }, J-R"
+                    }
+                ),
+            })?
+        } else if b == space && leading_blanks {
+            (0, false)
+        } else {
+            leading_blanks = false;
+            let d = if ebcdic {
+                (b >> 4 == 0xF).then_some(b & 0x0F).filter(|d| *d <= 9)
+            } else {
+                b.is_ascii_digit().then(|| b - b'0')
+            };
+            (
+                d.ok_or_else(|| BadByte {
+                    at: i,
+                    message: format!("byte 0x{b:02X} is not a zoned digit"),
+                })?,
+                false,
+            )
+        };
+        negative |= neg;
+        v = v * 10 + digit as i128;
+    }
+    Ok(Some(if negative { -v } else { v }))
+}
+
+fn signed_digit(b: u8, ebcdic: bool) -> Option<(u8, bool)> {
+    if ebcdic {
+        let digit = b & 0x0F;
+        if digit > 9 {
+            return None;
+        }
+        return match b >> 4 {
+            0xF | 0xC | 0xA | 0xE => Some((digit, false)),
+            0xD | 0xB => Some((digit, true)),
+            _ => None,
+        };
+    }
+    match b {
+        b'0'..=b'9' => Some((b - b'0', false)),
+        b'{' => Some((0, false)),
+        b'A'..=b'I' => Some((b - b'A' + 1, false)),
+        b'}' => Some((0, true)),
+        b'J'..=b'R' => Some((b - b'J' + 1, true)),
+        b'p'..=b'y' => Some((b - b'p', true)),
+        _ => None,
+    }
+}
+
+/// Packed decimal (COMP-3): two digits a byte, the last nibble the sign (C, A, E, F positive;
+/// D, B negative).
+fn packed(bytes: &[u8]) -> Result<Option<i128>, BadByte> {
+    let mut v: i128 = 0;
+    let last = bytes.len() - 1;
+    for (i, &b) in bytes.iter().enumerate() {
+        let (hi, lo) = (b >> 4, b & 0x0F);
+        let bad_digit = |n: u8| BadByte {
+            at: i,
+            message: format!("byte 0x{b:02X} has the nibble {n:X}, which is not a packed digit"),
+        };
+        if hi > 9 {
+            return Err(bad_digit(hi));
+        }
+        v = v * 10 + hi as i128;
+        if i < last {
+            if lo > 9 {
+                return Err(bad_digit(lo));
+            }
+            v = v * 10 + lo as i128;
+        } else {
+            return match lo {
+                0xC | 0xA | 0xE | 0xF => Ok(Some(v)),
+                0xD | 0xB => Ok(Some(-v)),
+                n => Err(BadByte {
+                    at: i,
+                    message: format!(
+                        "byte 0x{b:02X} ends the packed number with the sign nibble {n:X}; a sign is C, D or F"
+                    ),
+                }),
+            };
+        }
+    }
+    unreachable!("the loop returns at the last byte")
+}
+
+/// Binary (COMP): a big-endian integer.
+fn binary(bytes: &[u8], signed: bool) -> i128 {
+    let mut v: i128 = 0;
+    for &b in bytes {
+        v = (v << 8) | b as i128;
+    }
+    if signed && bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        v -= 1i128 << (8 * bytes.len());
+    }
+    v
+}
+
+/// Digits a numeric date layout has.
+fn date_width(format: DateFormat) -> usize {
+    match format {
+        DateFormat::Cyyddd | DateFormat::Yymmdd => 6,
+        DateFormat::Yyddd => 5,
+        _ => 8,
+    }
+}
+
 pub fn trim(raw: &str, policy: Trim) -> &str {
     match policy {
         Trim::Both => raw.trim(),
@@ -165,22 +347,59 @@ pub fn trim(raw: &str, policy: Trim) -> &str {
     }
 }
 
-/// Parse a date in one of the export layouts. Blank and all-zero dates (`00000000`,
-/// `00.00.0000`) are "no date" in ERP exports and read as null.
-pub fn parse_date(text: &str, format: DateFormat) -> Result<Value, String> {
-    if text.is_empty() || text.chars().all(|c| c == '0' || !c.is_ascii_alphanumeric()) {
+/// Parse a date in one of the export layouts. Blank, all-zero and all-nine dates (`00000000`,
+/// `00.00.0000`, `99999999`) are "no date" in ERP exports and read as null.
+pub fn parse_date(text: &str, format: DateFormat, pivot_year: u32) -> Result<Value, String> {
+    let sentinel = |d: char| text.chars().all(|c| c == d || !c.is_ascii_alphanumeric());
+    if text.is_empty() || sentinel('0') || sentinel('9') {
         return Ok(Value::Null);
     }
+    let bad = |layout: &str| format!("`{text}` is not a date in the layout {layout}");
+    let century = |yy: u32| if yy < pivot_year { 2000 } else { 1900 };
+    let digits = |n: usize| -> Option<Vec<u32>> {
+        (text.len() == n && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.bytes().map(|b| (b - b'0') as u32).collect())
+    };
+    let ordinal = |year: u32, day: u32, layout: &str| {
+        NaiveDate::from_yo_opt(year as i32, day)
+            .map(Value::Date)
+            .ok_or_else(|| bad(layout))
+    };
     let pattern = match format {
         DateFormat::Iso => "%Y-%m-%d",
         DateFormat::Yyyymmdd => "%Y%m%d",
         DateFormat::DdMmYyyy => "%d.%m.%Y",
         DateFormat::MmDdYyyy => "%m/%d/%Y",
         DateFormat::DdMmYyyySlash => "%d/%m/%Y",
+        DateFormat::Cyyddd => {
+            let d = digits(6).ok_or_else(|| bad("CYYDDD"))?;
+            let year = 1900 + d[0] * 100 + d[1] * 10 + d[2];
+            return ordinal(year, d[3] * 100 + d[4] * 10 + d[5], "CYYDDD (day of year)");
+        }
+        DateFormat::Yyddd => {
+            let d = digits(5).ok_or_else(|| bad("YYDDD"))?;
+            let yy = d[0] * 10 + d[1];
+            return ordinal(
+                century(yy) + yy,
+                d[2] * 100 + d[3] * 10 + d[4],
+                "YYDDD (day of year)",
+            );
+        }
+        DateFormat::Yymmdd => {
+            let d = digits(6).ok_or_else(|| bad("YYMMDD"))?;
+            let yy = d[0] * 10 + d[1];
+            return NaiveDate::from_ymd_opt(
+                (century(yy) + yy) as i32,
+                d[2] * 10 + d[3],
+                d[4] * 10 + d[5],
+            )
+            .map(Value::Date)
+            .ok_or_else(|| bad("YYMMDD"));
+        }
     };
     NaiveDate::parse_from_str(text, pattern)
         .map(Value::Date)
-        .map_err(|_| format!("`{text}` is not a date in the layout {pattern}"))
+        .map_err(|_| bad(pattern))
 }
 
 #[cfg(test)]
@@ -197,6 +416,10 @@ mod tests {
             date_format: DateFormat::Iso,
             true_values: vec!["Y".into()],
             false_values: vec!["N".into(), "".into()],
+            pivot_year: 50,
+            storage: Storage::Text,
+            sign: SignPosition::Trailing,
+            signed: true,
         }
     }
 
@@ -216,16 +439,29 @@ mod tests {
     #[test]
     fn dates_in_erp_layouts_and_zero_dates() {
         assert_eq!(
-            parse_date("20.11.2026", DateFormat::DdMmYyyy)
+            parse_date("20.11.2026", DateFormat::DdMmYyyy, 50)
                 .unwrap()
                 .to_text(),
             "2026-11-20"
         );
         assert_eq!(
-            parse_date("00000000", DateFormat::Yyyymmdd).unwrap(),
+            parse_date("00000000", DateFormat::Yyyymmdd, 50).unwrap(),
             Value::Null
         );
-        assert!(parse_date("20261340", DateFormat::Yyyymmdd).is_err());
+        assert!(parse_date("20261340", DateFormat::Yyyymmdd, 50).is_err());
+        assert_eq!(
+            parse_date("99999999", DateFormat::Yyyymmdd, 50).unwrap(),
+            Value::Null
+        );
+        let jde = |t: &str| parse_date(t, DateFormat::Cyyddd, 50).map(|v| v.to_text());
+        assert_eq!(jde("114001").unwrap(), "2014-01-01");
+        assert_eq!(jde("099365").unwrap(), "1999-12-31");
+        assert_eq!(jde("124366").unwrap(), "2024-12-31");
+        assert!(jde("123366").unwrap_err().contains("CYYDDD"));
+        let yy = |t: &str, f| parse_date(t, f, 50).map(|v| v.to_text());
+        assert_eq!(yy("261120", DateFormat::Yymmdd).unwrap(), "2026-11-20");
+        assert_eq!(yy("691120", DateFormat::Yymmdd).unwrap(), "1969-11-20");
+        assert_eq!(yy("26324", DateFormat::Yyddd).unwrap(), "2026-11-20");
     }
 
     #[test]
@@ -242,6 +478,74 @@ mod tests {
         assert_eq!(
             decode(b"ab\xff", Encoding::Utf8, DecodeErrors::Replace).unwrap(),
             "ab\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn zoned_packed_and_binary_numbers() {
+        let mut c = codec(FieldType::Decimal);
+        c.scale = Some(2);
+        c.storage = Storage::Zoned;
+        let ascii =
+            |b: &[u8], c: &FieldCodec| c.parse_stored(b, Encoding::Utf8).map(|v| v.to_text());
+        assert_eq!(ascii(b"0012345", &c).unwrap(), "123.45");
+        assert_eq!(ascii(b"001234N", &c).unwrap(), "-123.45");
+        assert_eq!(ascii(b"001234{", &c).unwrap(), "123.40");
+        assert_eq!(ascii(b"001234}", &c).unwrap(), "-123.40");
+        assert_eq!(
+            c.parse_stored(b"       ", Encoding::Utf8).unwrap(),
+            Value::Null
+        );
+        let e = ascii(b"00A2345", &c).unwrap_err();
+        assert_eq!(e.at, 2);
+        let ebcdic = [0xF0, 0xF1, 0xF2, 0xF3, 0xD4];
+        assert_eq!(
+            c.parse_stored(&ebcdic, Encoding::Cp037).unwrap().to_text(),
+            "-12.34"
+        );
+        c.sign = SignPosition::Leading;
+        assert_eq!(ascii(b"J0000", &c).unwrap(), "-100.00");
+
+        c.storage = Storage::Packed;
+        assert_eq!(ascii(&[0x12, 0x34, 0x5C], &c).unwrap(), "123.45");
+        assert_eq!(ascii(&[0x00, 0x12, 0x3D], &c).unwrap(), "-1.23");
+        let e = c
+            .parse_stored(&[0x1A, 0x34, 0x5C], Encoding::Cp037)
+            .unwrap_err();
+        assert_eq!(e.at, 0);
+        assert!(e.message.contains("nibble A"), "{}", e.message);
+        let e = c
+            .parse_stored(&[0x12, 0x34, 0x57], Encoding::Cp037)
+            .unwrap_err();
+        assert_eq!(e.at, 2);
+        assert!(e.message.contains("sign nibble 7"), "{}", e.message);
+
+        let mut i = codec(FieldType::Integer);
+        i.storage = Storage::Binary;
+        assert_eq!(
+            i.parse_stored(&[0xFF, 0xFE], Encoding::Cp037).unwrap(),
+            Value::Int(-2)
+        );
+        i.signed = false;
+        assert_eq!(
+            i.parse_stored(&[0xFF, 0xFE], Encoding::Cp037).unwrap(),
+            Value::Int(65534)
+        );
+
+        let mut d = codec(FieldType::Date);
+        d.storage = Storage::Packed;
+        d.date_format = DateFormat::Cyyddd;
+        // JD Edwards keeps 114001 (2014-01-01) as a packed number, 0 for "no date".
+        assert_eq!(
+            d.parse_stored(&[0x01, 0x14, 0x00, 0x1F], Encoding::Cp037)
+                .unwrap()
+                .to_text(),
+            "2014-01-01"
+        );
+        assert_eq!(
+            d.parse_stored(&[0x00, 0x00, 0x00, 0x0F], Encoding::Cp037)
+                .unwrap(),
+            Value::Null
         );
     }
 

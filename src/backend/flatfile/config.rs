@@ -10,11 +10,14 @@ use serde_saphyr::Spanned;
 
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{FieldDef, FieldType, FileFormat, SourceDef, TableDef};
+use crate::mapping::model::{
+    DateFormat, FieldDef, FieldType, FileFormat, Framing as ModelFraming, SourceDef, Storage,
+    TableDef,
+};
 
 use super::FlatfileSource;
 use super::codec::FieldCodec;
-use super::table::{Field, Format, Place, Table};
+use super::table::{Field, Format, Framing, Place, Table};
 
 pub fn compile(
     name: &str,
@@ -60,6 +63,39 @@ pub fn compile(
     FlatfileSource {
         name: name.to_string(),
         tables,
+    }
+}
+
+fn framing(def: &TableDef, record_len: usize, here: &str, p: &mut FileProblems<'_>) -> Framing {
+    let given = def.record_length.as_ref();
+    match def.framing.unwrap_or(ModelFraming::Lines) {
+        ModelFraming::Fixed => {
+            let len = given.map_or(record_len, |l| l.value as usize);
+            if len < record_len || len == 0 {
+                p.at(
+                    given.map_or(&def.format.referenced, |l| &l.referenced),
+                    format!("{here}.record_length"),
+                    format!(
+                        "`record_length` ({len}) is shorter than the layout, whose last field ends at byte {record_len}"
+                    ),
+                );
+            }
+            Framing::Fixed(len.max(record_len).max(1))
+        }
+        other => {
+            if let Some(l) = given {
+                p.at(
+                    &l.referenced,
+                    format!("{here}.record_length"),
+                    "`record_length` applies to `framing: fixed` (records without line ends)",
+                );
+            }
+            if other == ModelFraming::Rdw {
+                Framing::Rdw
+            } else {
+                Framing::Lines
+            }
+        }
     }
 }
 
@@ -122,8 +158,23 @@ fn compile_table(
         Format::FixedWidth {
             allow_short: def.allow_short_records,
             record_len,
+            framing: framing(def, record_len, here, p),
         }
     };
+    if csv {
+        for (key, given) in [
+            ("framing", def.framing.is_some()),
+            ("record_length", def.record_length.is_some()),
+        ] {
+            if given {
+                p.at(
+                    &t.referenced,
+                    format!("{here}.{key}"),
+                    format!("`{key}` applies to format fixed_width only"),
+                );
+            }
+        }
+    }
     let mut index_field = None;
     for (i, k) in def.key.iter().enumerate() {
         match fields.iter().position(|f| f.name == k.value) {
@@ -280,9 +331,76 @@ fn compile_field(
             date_format: def.date_format,
             true_values: strings(&def.true_values, &["Y", "J", "1", "true", "X"]),
             false_values: strings(&def.false_values, &["N", "0", "false", ""]),
+            pivot_year: pivot_year(def, here, p),
+            storage: storage(f, kind, csv, here, p),
+            sign: def.sign.unwrap_or_default(),
+            signed: def.signed.unwrap_or(true),
         },
         description: def.description.clone(),
     }
+}
+
+fn pivot_year(def: &FieldDef, here: &str, p: &mut FileProblems<'_>) -> u32 {
+    let Some(y) = &def.pivot_year else { return 50 };
+    let two_digit = matches!(def.date_format, DateFormat::Yymmdd | DateFormat::Yyddd);
+    if !two_digit || y.value > 99 {
+        p.at(
+            &y.referenced,
+            format!("{here}.pivot_year"),
+            "`pivot_year` (0 to 99) applies to dates with two-digit years: date_format yymmdd or yyddd",
+        );
+    }
+    y.value.min(99)
+}
+
+/// Stored numbers: only in fixed-width files, only for numeric and date fields, of a length
+/// their storage can hold; `sign` and `signed` only where they mean something.
+fn storage(
+    f: &Spanned<FieldDef>,
+    kind: FieldType,
+    csv: bool,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Storage {
+    let def = &f.value;
+    let storage = def.storage.as_ref().map_or(Storage::Text, |s| s.value);
+    let at = def
+        .storage
+        .as_ref()
+        .map_or(&f.referenced, |s| &s.referenced);
+    let mut say = |m: String| p.at(at, format!("{here}.storage"), m);
+    if def.sign.is_some() && storage != Storage::Zoned {
+        say("`sign` applies to `storage: zoned`".into());
+    }
+    if def.signed.is_some() && storage != Storage::Binary {
+        say("`signed` applies to `storage: binary`".into());
+    }
+    if storage == Storage::Text {
+        return storage;
+    }
+    if csv {
+        say("`storage` applies to fixed_width files; a csv field is text".into());
+    }
+    if !matches!(
+        kind,
+        FieldType::Integer | FieldType::Decimal | FieldType::Number | FieldType::Date
+    ) {
+        say(format!(
+            "`storage` applies to integer, decimal, number and date fields, not {}",
+            kind.name()
+        ));
+    }
+    let length = def.length.as_ref().map_or(0, |l| l.value);
+    let (max, what) = match storage {
+        Storage::Zoned => (38, "a zoned number holds at most 38 digits"),
+        Storage::Packed => (19, "a packed number holds at most 37 digits (19 bytes)"),
+        Storage::Binary => (8, "a binary number is 1 to 8 bytes (2, 4 or 8 for COMP)"),
+        Storage::Text => unreachable!(),
+    };
+    if length > max {
+        say(format!("`length` is {length}, but {what}"));
+    }
+    storage
 }
 
 fn csv_place(

@@ -63,6 +63,36 @@ fn indexable(kind: FieldType) -> bool {
     )
 }
 
+/// A UTF-8 byte order mark at the start of a line-framed file is not part of the first record.
+fn bom_len(table: &Table, handle: &File) -> Result<u64, FlatError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let lines = matches!(
+        table.format,
+        Format::FixedWidth {
+            framing: super::table::Framing::Lines,
+            ..
+        }
+    );
+    if !lines || table.encoding.ebcdic() {
+        return Ok(0);
+    }
+    let mut h = handle;
+    let mut first = [0u8; 3];
+    h.seek(SeekFrom::Start(0))
+        .and_then(|_| h.read(&mut first))
+        .map(|n| {
+            if n == 3 && first == [0xEF, 0xBB, 0xBF] {
+                3
+            } else {
+                0
+            }
+        })
+        .map_err(|e| FlatError::Unreadable {
+            file: table.file_name.clone(),
+            message: e.to_string(),
+        })
+}
+
 /// csv with a header: find each named field's column. Without a header: declared columns.
 fn read_header(table: &Table, handle: &File) -> Result<(u64, Vec<usize>), FlatError> {
     let Format::Csv {
@@ -71,7 +101,7 @@ fn read_header(table: &Table, handle: &File) -> Result<(u64, Vec<usize>), FlatEr
         header,
     } = table.format
     else {
-        return Ok((0, Vec::new()));
+        return Ok((bom_len(table, handle)?, Vec::new()));
     };
     let mut names: Vec<String> = Vec::new();
     let mut data_start = 0;

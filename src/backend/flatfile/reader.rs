@@ -3,11 +3,11 @@
 //! more than one record in memory.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::time::SystemTime;
 
 use super::error::FlatError;
-use super::table::{Format, Line, RecordAt, Table};
+use super::table::{Format, Framing, Line, RecordAt, Table};
 
 /// Identifies one version of a file: ERPs overwrite exports nightly, which changes both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,13 +135,17 @@ pub fn scan(
         Format::FixedWidth {
             allow_short,
             record_len,
+            framing,
         } => scan_fixed(
             table,
             reader,
             start,
             first_number,
-            allow_short,
-            record_len,
+            Layout {
+                allow_short,
+                record_len,
+                framing,
+            },
             &mut visit,
         ),
         Format::Csv {
@@ -158,42 +162,46 @@ pub fn scan(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A fixed-width table's record shape.
+struct Layout {
+    allow_short: bool,
+    record_len: usize,
+    framing: Framing,
+}
+
 fn scan_fixed(
     table: &Table,
     mut reader: impl BufRead,
     start: u64,
     first_number: u64,
-    allow_short: bool,
-    record_len: usize,
+    layout: Layout,
     visit: &mut impl FnMut(&Line<'_>, RecordAt) -> Result<bool, FlatError>,
 ) -> Result<(), FlatError> {
-    let mut buf = Vec::with_capacity(record_len + 2);
+    let mut buf = Vec::with_capacity(layout.record_len + 4);
     let mut offset = start;
     let mut number = first_number;
+    // Padding records (a blank line, a page break, a block filled with spaces) carry nothing.
+    let space = if table.encoding.ebcdic() { 0x40 } else { b' ' };
+    let blank =
+        |b: &u8| *b == space || *b == 0 || (!table.encoding.ebcdic() && b.is_ascii_whitespace());
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| io_error(table, e))?;
-        if n == 0 {
-            return Ok(());
-        }
-        let terminated = buf.last() == Some(&b'\n');
-        let mut line = &buf[..];
-        if terminated {
-            line = &line[..line.len() - 1];
-        }
-        if line.last() == Some(&b'\r') {
-            line = &line[..line.len() - 1];
-        }
         let at = RecordAt { number, offset };
-        offset += n as u64;
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue; // blank lines (a trailing empty line, a page break) carry no record
+        let Some(next) = next_record(table, &mut reader, layout.framing, &mut buf, at)? else {
+            return Ok(());
+        };
+        offset += next.consumed as u64;
+        let line = &buf[next.body.clone()];
+        if line.iter().all(blank) {
+            continue;
         }
-        if line.len() < record_len && !allow_short {
-            return Err(short_record(table, at, line.len(), record_len, terminated));
+        if line.len() < layout.record_len && !layout.allow_short {
+            return Err(short_record(
+                table,
+                at,
+                line.len(),
+                layout.record_len,
+                next.terminated,
+            ));
         }
         if !visit(&Line::Fixed(line), at)? {
             return Ok(());
@@ -202,6 +210,114 @@ fn scan_fixed(
             number += 1;
         }
     }
+}
+
+/// One record's place in the buffer, the bytes it took from the file, and whether it was
+/// complete (a line end, a full block, a full RDW body) or the file ended inside it.
+struct Next {
+    body: std::ops::Range<usize>,
+    consumed: usize,
+    terminated: bool,
+}
+
+fn next_record(
+    table: &Table,
+    reader: &mut impl BufRead,
+    framing: Framing,
+    buf: &mut Vec<u8>,
+    at: RecordAt,
+) -> Result<Option<Next>, FlatError> {
+    buf.clear();
+    match framing {
+        Framing::Lines => {
+            let n = reader
+                .read_until(b'\n', buf)
+                .map_err(|e| io_error(table, e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let terminated = buf.last() == Some(&b'\n');
+            let mut end = buf.len() - terminated as usize;
+            if end > 0 && buf[end - 1] == b'\r' {
+                end -= 1;
+            }
+            Ok(Some(Next {
+                body: 0..end,
+                consumed: n,
+                terminated,
+            }))
+        }
+        Framing::Fixed(len) => {
+            let n = read_up_to(table, reader, buf, len)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            if n < len {
+                return Err(FlatError::Record {
+                    file: table.file_name.clone(),
+                    record: at.number,
+                    offset: at.offset,
+                    message: format!(
+                        "the last record is {n} bytes but records are {len} bytes long (record_length): the export is truncated or still being written"
+                    ),
+                });
+            }
+            Ok(Some(Next {
+                body: 0..len,
+                consumed: len,
+                terminated: true,
+            }))
+        }
+        Framing::Rdw => {
+            let n = read_up_to(table, reader, buf, 4)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let rdw = [buf[0], buf.get(1).copied().unwrap_or(0), 0, 0];
+            let len = u16::from_be_bytes([rdw[0], rdw[1]]) as usize;
+            if n < 4 || len < 4 || buf[2] != 0 || buf[3] != 0 {
+                return Err(FlatError::Record {
+                    file: table.file_name.clone(),
+                    record: at.number,
+                    offset: at.offset,
+                    message: format!(
+                        "no record descriptor word at byte {} (found {}): the file is not RDW-framed, or it is damaged",
+                        at.offset,
+                        hex(&buf[..n])
+                    ),
+                });
+            }
+            buf.clear();
+            let got = read_up_to(table, reader, buf, len - 4)?;
+            Ok(Some(Next {
+                body: 0..got,
+                consumed: 4 + got,
+                terminated: got == len - 4,
+            }))
+        }
+    }
+}
+
+/// Read until `want` bytes are in `buf` or the file ends; how many arrived.
+fn read_up_to(
+    table: &Table,
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> Result<usize, FlatError> {
+    let got = reader
+        .take(want as u64)
+        .read_to_end(buf)
+        .map_err(|e| io_error(table, e))?;
+    Ok(got)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn short_record(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::mapping::model::{DecodeErrors, Encoding, FieldType};
+use crate::mapping::model::{DecodeErrors, Encoding, FieldType, Storage};
 use crate::value::Value;
 
 use super::codec::{FieldCodec, decode};
@@ -48,8 +48,22 @@ pub enum Format {
     },
     FixedWidth {
         allow_short: bool,
+        /// The bytes the layout covers (the end of the last field).
         record_len: usize,
+        framing: Framing,
     },
+}
+
+/// How fixed-width records are found in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// One record per line; CRLF or LF.
+    Lines,
+    /// No line ends: records of exactly this many bytes (LRECL).
+    Fixed(usize),
+    /// A 4-byte record descriptor word (big-endian length including itself, then two zero
+    /// bytes) before each record.
+    Rdw,
 }
 
 /// One record's raw bytes as the reader found them.
@@ -120,6 +134,15 @@ impl Table {
             },
             _ => unreachable!("field places are compiled to match the table format"),
         };
+        if field.codec.storage != Storage::Text {
+            return field
+                .codec
+                .parse_stored(bytes, self.encoding)
+                .map_err(|bad| {
+                    let byte = self.body_offset(at) + field_offset + bad.at as u64;
+                    self.record_error(at, field, format!("{} (byte {byte})", bad.message))
+                });
+        }
         let text = decode(bytes, self.encoding, self.decode_errors).map_err(|bad| {
             self.record_error(
                 at,
@@ -127,7 +150,7 @@ impl Table {
                 format!(
                     "invalid {} at byte {} (set decode_errors: replace to accept it)",
                     encoding_name(self.encoding),
-                    at.offset + field_offset + bad as u64
+                    self.body_offset(at) + field_offset + bad as u64
                 ),
             )
         })?;
@@ -135,6 +158,17 @@ impl Table {
             .codec
             .parse(&text)
             .map_err(|m| self.record_error(at, field, m))
+    }
+
+    /// Where a record's fields begin in the file: past the RDW of a variable-length record.
+    fn body_offset(&self, at: RecordAt) -> u64 {
+        match self.format {
+            Format::FixedWidth {
+                framing: Framing::Rdw,
+                ..
+            } => at.offset + 4,
+            _ => at.offset,
+        }
     }
 
     pub fn record_error(&self, at: RecordAt, field: &Field, message: String) -> FlatError {

@@ -1,0 +1,140 @@
+//! Legacy export formats end to end: the example mappings in mappings/examples/ over the
+//! exports fixtures/legacy/generate.py writes (an AS/400 EBCDIC file with packed and zoned
+//! numbers, JD Edwards extracts with Julian dates and overpunched amounts, a DOS cp850 file),
+//! and damaged copies whose errors must name the exact byte.
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use legacy_mcp::pipeline::{CallError, Pipeline};
+use serde_json::{Value, json};
+
+fn pipeline(dir: &Path) -> Pipeline {
+    let catalog = legacy_mcp::catalog::load(dir).unwrap_or_else(|p| {
+        panic!(
+            "{}",
+            p.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    Pipeline::new(Arc::new(catalog))
+}
+
+fn example(name: &str) -> Pipeline {
+    pipeline(&support::root().join("mappings/examples").join(name))
+}
+
+async fn call(p: &Pipeline, tool: &str, args: Value) -> Result<Value, CallError> {
+    p.call_tool(tool, support::args(args))
+        .await
+        .map(|o| o.structured)
+}
+
+#[tokio::test]
+async fn an_as400_ebcdic_file_with_packed_and_zoned_numbers() {
+    let p = example("as400-ebcdic");
+    let all = call(&p, "list_orders", json!({})).await.unwrap();
+    assert_eq!(
+        all["rows"],
+        json!([
+            {"order_no": "00010001", "customer": "MÜLLER GMBH", "amount": "1234567.89", "quantity": 12, "order_date": "2014-01-01"},
+            {"order_no": "00010002", "customer": "ÅNGSTRÖM AB", "amount": "-250.00", "quantity": -3, "order_date": "2026-11-20"},
+            {"order_no": "00010003", "customer": "O'NEIL & SONS", "amount": "0.05", "quantity": 1, "order_date": null}
+        ])
+    );
+    // The key index works on fixed-length records without line ends.
+    let one = call(&p, "get_order", json!({"order_no": "00010002"}))
+        .await
+        .unwrap();
+    assert_eq!(one["customer"], "ÅNGSTRÖM AB");
+}
+
+#[tokio::test]
+async fn jd_edwards_extracts_with_julian_dates_and_overpunched_amounts() {
+    let p = example("jde-exports");
+    let a = call(&p, "get_address", json!({"an8": 1002})).await.unwrap();
+    assert_eq!(
+        a,
+        json!({"an8": 1002, "alph": "Edwards Supply Co", "upmj": "2025-02-14", "credit_limit": "-125.50", "at1": "V"})
+    );
+    let none = call(&p, "get_address", json!({"an8": 1003})).await.unwrap();
+    assert_eq!(none["upmj"], Value::Null, "Julian 0 is no date");
+    let lines = call(&p, "order_lines", json!({"doco": 5001}))
+        .await
+        .unwrap();
+    assert_eq!(
+        lines["rows"],
+        json!([
+            {"doco": 5001, "lnid": "1.000", "an8": 1001, "litm": "BIKE-RED", "uorg": 2, "aexp": "1299.98", "trdj": "2025-10-27"},
+            {"doco": 5001, "lnid": "2.000", "an8": 1001, "litm": "HELMET", "uorg": 2, "aexp": "99.90", "trdj": "2025-10-27"}
+        ])
+    );
+    // The last record follows a line that ended in LF only.
+    let ret = call(&p, "order_lines", json!({"doco": 5002}))
+        .await
+        .unwrap();
+    assert_eq!(ret["rows"][0]["uorg"], -1);
+    assert_eq!(ret["rows"][0]["aexp"], "-19.99");
+}
+
+#[tokio::test]
+async fn a_dos_cp850_customer_file() {
+    let p = example("dos-cp850");
+    let k = call(&p, "kunde", json!({"kdnr": "K00001"})).await.unwrap();
+    assert_eq!(
+        k,
+        json!({"kdnr": "K00001", "name": "Müller & Söhne", "ort": "Köln", "saldo": "1234.50", "letzte_bestellung": "1998-12-31"})
+    );
+    let k = call(&p, "kunde", json!({"kdnr": "K00002"})).await.unwrap();
+    assert_eq!(k["saldo"], "-99.90");
+    assert_eq!(k["letzte_bestellung"], "2003-02-15");
+}
+
+/// The AS/400 mapping pointed at a damaged copy.
+fn damaged(file: &str) -> (tempfile::TempDir, Pipeline) {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml =
+        std::fs::read_to_string(support::root().join("mappings/examples/as400-ebcdic/orders.yaml"))
+            .unwrap()
+            .replace(
+                "directory: ../../../fixtures/legacy/as400",
+                &format!(
+                    "directory: {}",
+                    support::root().join("fixtures/legacy/corrupt").display()
+                ),
+            )
+            .replace("file: ORDERS.DAT", &format!("file: {file}"));
+    std::fs::write(dir.path().join("orders.yaml"), yaml).unwrap();
+    let p = pipeline(dir.path());
+    (dir, p)
+}
+
+async fn error(p: &Pipeline, tool: &str, args: Value) -> String {
+    match call(p, tool, args).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn damaged_exports_are_errors_that_name_the_byte() {
+    let (_d, p) = damaged("ORDERS_BAD_NIBBLE.DAT");
+    assert_eq!(
+        error(&p, "list_orders", json!({})).await,
+        "`ORDERS_BAD_NIBBLE.DAT` record 2 (byte offset 44): field `amount`: byte 0x1A has the nibble A, which is not a packed digit (byte 72)"
+    );
+    let (_d, p) = damaged("ORDERS_BAD_ZONED.DAT");
+    assert_eq!(
+        error(&p, "get_order", json!({"order_no": "00010001"})).await,
+        "`ORDERS_BAD_ZONED.DAT` record ? (byte offset 0): field `quantity`: byte 0xC1 is not a zoned digit (byte 33)"
+    );
+    let (_d, p) = damaged("ORDERS_TRUNCATED.DAT");
+    assert_eq!(
+        error(&p, "list_orders", json!({})).await,
+        "`ORDERS_TRUNCATED.DAT` record 3 (byte offset 88): the last record is 34 bytes but records are 44 bytes long (record_length): the export is truncated or still being written"
+    );
+}
