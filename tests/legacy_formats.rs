@@ -138,3 +138,76 @@ async fn damaged_exports_are_errors_that_name_the_byte() {
         "`ORDERS_TRUNCATED.DAT` record 3 (byte offset 88): the last record is 34 bytes but records are 44 bytes long (record_length): the export is truncated or still being written"
     );
 }
+
+/// A one-table mapping over `data` written as `FILE.DAT` in a fresh directory.
+fn one_table(data: &[u8], table_keys: &str, fields: &str) -> (tempfile::TempDir, Pipeline) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("FILE.DAT"), data).unwrap();
+    let yaml = format!(
+        r#"
+sources:
+  files:
+    kind: flatfile
+    directory: .
+    tables:
+      t:
+        file: FILE.DAT
+        format: fixed_width
+{table_keys}
+        fields:
+{fields}
+tools:
+  all:
+    description: Every record.
+    source: files
+    table: t
+"#
+    );
+    std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
+    let p = pipeline(dir.path());
+    (dir, p)
+}
+
+#[tokio::test]
+async fn variable_length_records_with_record_descriptor_words() {
+    let rdw = |body: &[u8]| {
+        let mut r = ((body.len() + 4) as u16).to_be_bytes().to_vec();
+        r.extend_from_slice(&[0, 0]);
+        r.extend_from_slice(body);
+        r
+    };
+    // EBCDIC "A1" + packed 12.5, then a shorter record without the amount.
+    let mut data = rdw(&[0xC1, 0xF1, 0x01, 0x25, 0x0C]);
+    data.extend(rdw(&[0xC2, 0xF2]));
+    let keys = "        encoding: cp037\n        framing: rdw\n        allow_short_records: true";
+    let fields = "          code: {start: 1, length: 2}\n          amount: {start: 3, length: 3, type: decimal, storage: packed, scale: 2}";
+    let (_d, p) = one_table(&data, keys, fields);
+    let all = call(&p, "all", json!({})).await.unwrap();
+    assert_eq!(
+        all["rows"],
+        json!([{"code": "A1", "amount": "12.50"}, {"code": "B2", "amount": null}])
+    );
+    // A descriptor word that is not one.
+    let mut bad = data.clone();
+    bad[9 + 2] = 0x40;
+    let (_d, p) = one_table(&bad, keys, fields);
+    assert_eq!(
+        error(&p, "all", json!({})).await,
+        "`FILE.DAT` record 2 (byte offset 9): no record descriptor word at byte 9 (found 00 06 40 00): the file is not RDW-framed, or it is damaged"
+    );
+}
+
+#[tokio::test]
+async fn a_byte_order_mark_and_mixed_line_ends_do_not_shift_fields() {
+    let data = b"\xEF\xBB\xBFA1 x\r\nB2 y\nC3 z";
+    let (_d, p) = one_table(
+        data,
+        "        allow_short_records: false",
+        "          code: {start: 1, length: 2}\n          v: {start: 4, length: 1}",
+    );
+    let all = call(&p, "all", json!({})).await.unwrap();
+    assert_eq!(
+        all["rows"],
+        json!([{"code": "A1", "v": "x"}, {"code": "B2", "v": "y"}, {"code": "C3", "v": "z"}])
+    );
+}

@@ -93,6 +93,10 @@ impl FieldCodec {
 
     /// A number stored as zoned, packed or binary bytes, as this field's type.
     pub fn parse_stored(&self, bytes: &[u8], encoding: Encoding) -> Result<Value, BadByte> {
+        // A short record (allowed by `allow_short_records`) lacks the field: missing is null.
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
         let number = match self.storage {
             Storage::Text => unreachable!("text fields are decoded first"),
             Storage::Zoned => zoned(bytes, encoding, self.sign)?,

@@ -135,6 +135,19 @@ impl Table {
             _ => unreachable!("field places are compiled to match the table format"),
         };
         if field.codec.storage != Storage::Text {
+            if let Place::Fixed { length, .. } = field.place
+                && !bytes.is_empty()
+                && bytes.len() < length
+            {
+                return Err(self.record_error(
+                    at,
+                    field,
+                    format!(
+                        "the record ends inside this field ({} of its {length} bytes); a stored number cannot be read in part",
+                        bytes.len()
+                    ),
+                ));
+            }
             return field
                 .codec
                 .parse_stored(bytes, self.encoding)
