@@ -6,6 +6,7 @@
 //! - `read`    read one resource through the pipeline and print it
 //! - `schema`  print the JSON Schema of the mapping format
 //! - `introspect` print a mapping skeleton for a table of an ODBC or SQL Server source
+//! - `import-copybook` print a flat-file mapping from a COBOL copybook
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,24 @@ pub enum Command {
         #[arg(long)]
         table: String,
     },
+    /// Print a flat-file mapping (a fixed-width table per record type, and a list tool each)
+    /// from a COBOL copybook.
+    ImportCopybook {
+        /// The copybook (.cpy) file.
+        copybook: PathBuf,
+        /// The export's encoding (cp037 for IBM i and z/OS files, utf-8, cp850, ...).
+        #[arg(long, default_value = "cp037")]
+        encoding: String,
+        /// How records are delimited: fixed (no line ends, the default), lines or rdw.
+        #[arg(long, default_value = "fixed")]
+        framing: String,
+        /// The export's file name (default: the record name in capitals, .DAT).
+        #[arg(long)]
+        file: Option<String>,
+        /// The source's name in the mapping.
+        #[arg(long, default_value = "exports")]
+        source: String,
+    },
     /// Validate mappings without touching any backend; report every problem.
     Check {
         #[command(flatten)]
@@ -111,6 +130,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check { mappings } => check(&mappings.mappings),
+        Command::ImportCopybook {
+            copybook,
+            encoding,
+            framing,
+            file,
+            source,
+        } => import_copybook(&copybook, encoding, framing, file, source),
         Command::Introspect {
             mappings,
             source,
@@ -213,6 +239,38 @@ async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn import_copybook(
+    path: &Path,
+    encoding: String,
+    framing: String,
+    file: Option<String>,
+    source: String,
+) -> ExitCode {
+    use crate::backend::flatfile::copybook;
+    let text = match std::fs::read(path) {
+        // Copybooks come off old systems in any 8-bit code page; their syntax is ASCII.
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => return fail(&format!("cannot read {}: {e}", path.display())),
+    };
+    if !matches!(framing.as_str(), "fixed" | "lines" | "rdw") {
+        return fail("--framing is fixed, lines or rdw");
+    }
+    match copybook::parse(&text) {
+        Ok(records) => {
+            let options = copybook::Options {
+                source,
+                file,
+                encoding,
+                framing,
+                from: path.display().to_string(),
+            };
+            print!("{}", copybook::to_yaml(&records, &options));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("{}: {e}", path.display())),
     }
 }
 

@@ -4,6 +4,7 @@
 //! - `table.rs`   a table's layout and how one record's bytes become values
 //! - `codec.rs`   encodings and field types
 //! - `codepages.rs` DOS and EBCDIC code page tables (generated)
+//! - `copybook.rs` COBOL copybook -> table layout, for `import-copybook`
 //! - `reader.rs`  safe open, change detection, streaming records
 //! - `index.rs`   per-version view: csv column map and the key index
 //! - `keyindex.rs` the key index: 16 bytes per record, windowed and tagged
@@ -13,6 +14,7 @@
 pub mod codec;
 pub mod codepages;
 pub mod config;
+pub mod copybook;
 pub mod error;
 pub mod index;
 pub mod keyindex;

@@ -1,0 +1,583 @@
+//! `legacy-mcp import-copybook`: a COBOL copybook turned into a fixed-width table layout.
+//!
+//! The subset old export programs use: level numbers and group items; `PIC X`, `A`, `9`, `S9`
+//! with `V` (implied decimals) and repeat counts; `USAGE DISPLAY` (zoned when signed),
+//! `COMP-3` / `PACKED-DECIMAL` (packed), `COMP` / `COMP-4` / `BINARY` (binary); `SIGN LEADING`
+//! and `SEPARATE`; fixed `OCCURS n` on items and groups (fields numbered `_1`, `_2`, ...);
+//! `REDEFINES` (an item laid over another; an `01` record redefining another is another record
+//! type, written as its own table over the same file); `FILLER`; level 88 and `VALUE` clauses
+//! are ignored. Everything else (`OCCURS DEPENDING ON`, `P` scaling, `COMP-1`/`COMP-2`
+//! floats) is an error naming the line.
+
+use std::fmt::Write;
+
+/// One elementary field of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyField {
+    pub name: String,
+    /// 0-based byte offset.
+    pub start: usize,
+    pub length: usize,
+    pub kind: &'static str,
+    pub scale: u32,
+    pub storage: &'static str,
+    pub signed: bool,
+    pub sign_leading: bool,
+}
+
+/// One record layout (an `01` level).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyRecord {
+    pub name: String,
+    pub length: usize,
+    pub fields: Vec<CopyField>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Usage {
+    Display,
+    Packed,
+    Binary,
+}
+
+/// One statement (a data description entry), with the line it started on.
+struct Entry {
+    line: usize,
+    level: u32,
+    name: String,
+    redefines: Option<String>,
+    pic: Option<String>,
+    usage: Option<Usage>,
+    occurs: usize,
+    sign_leading: bool,
+    sign_separate: bool,
+}
+
+/// Parse a copybook into its record layouts.
+pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
+    let entries = entries(text)?;
+    let mut records: Vec<CopyRecord> = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let e = &entries[i];
+        if e.level != 1 {
+            if records.is_empty() {
+                // A copybook of fields without an 01: one record named for the first field.
+                let (fields, end, next) = layout(&entries, i, 0, None, 0)?;
+                records.push(CopyRecord {
+                    name: "record".into(),
+                    length: end,
+                    fields,
+                });
+                i = next;
+                continue;
+            }
+            return Err(format!(
+                "line {}: level {} after the record ended",
+                e.line, e.level
+            ));
+        }
+        let (mut fields, mut end, next) = layout(&entries, i + 1, 0, e.usage, 1)?;
+        if let Some(pic) = &e.pic {
+            // An 01 with a picture: the record is one field.
+            let f = elementary(e, pic, 0, None)?;
+            end = f.length;
+            fields = vec![f];
+        }
+        records.push(CopyRecord {
+            name: ident(&e.name),
+            length: end,
+            fields,
+        });
+        i = next;
+    }
+    if records.is_empty() {
+        return Err("no data description entries found".into());
+    }
+    Ok(records)
+}
+
+/// Lay out the children of a group: entries from `from` while their level is above `parent`.
+/// Returns the fields, the end offset, and the index of the first entry after the group.
+fn layout(
+    entries: &[Entry],
+    from: usize,
+    start: usize,
+    usage: Option<Usage>,
+    parent: u32,
+) -> Result<(Vec<CopyField>, usize, usize), String> {
+    let mut fields = Vec::new();
+    let mut at = start;
+    let mut end = start;
+    // Where each named item started and ended, for REDEFINES.
+    let mut placed: Vec<(String, usize)> = Vec::new();
+    let mut i = from;
+    while i < entries.len() && entries[i].level > parent {
+        let e = &entries[i];
+        let level = e.level;
+        let from_here = match &e.redefines {
+            Some(target) => placed
+                .iter()
+                .rev()
+                .find(|(n, _)| n.eq_ignore_ascii_case(target))
+                .map(|(_, s)| *s)
+                .ok_or_else(|| {
+                    format!(
+                        "line {}: REDEFINES {target}: no such item before it in this group",
+                        e.line
+                    )
+                })?,
+            None => at,
+        };
+        let usage = e.usage.or(usage);
+        let mut next = i + 1;
+        let mut item_len = 0;
+        for n in 0..e.occurs.max(1) {
+            let suffix = (e.occurs > 0).then(|| format!("_{}", n + 1));
+            let item_start = from_here + n * item_len;
+            match &e.pic {
+                Some(pic) => {
+                    let mut f = elementary(e, pic, item_start, usage)?;
+                    item_len = f.length;
+                    if let Some(s) = &suffix {
+                        f.name.push_str(s);
+                    }
+                    if !e.name.eq_ignore_ascii_case("FILLER") {
+                        fields.push(f);
+                    }
+                }
+                None => {
+                    let (mut children, child_end, after) =
+                        layout(entries, i + 1, item_start, usage, level)?;
+                    item_len = child_end - item_start;
+                    next = after;
+                    if let Some(s) = &suffix {
+                        for c in &mut children {
+                            c.name.push_str(s);
+                        }
+                    }
+                    fields.extend(children);
+                }
+            }
+        }
+        let item_end = from_here + item_len * e.occurs.max(1);
+        placed.push((e.name.clone(), from_here));
+        if e.redefines.is_none() {
+            at = item_end;
+        }
+        end = end.max(item_end);
+        i = next;
+        if e.pic.is_some() && i < entries.len() && entries[i].level > level {
+            return Err(format!(
+                "line {}: level {} under the elementary item {} (which has a PIC)",
+                entries[i].line, entries[i].level, e.name
+            ));
+        }
+    }
+    Ok((fields, end, i))
+}
+
+/// An elementary item from its picture and usage.
+fn elementary(
+    e: &Entry,
+    pic: &str,
+    start: usize,
+    usage: Option<Usage>,
+) -> Result<CopyField, String> {
+    let bad = |m: &str| format!("line {}: PIC {pic}: {m}", e.line);
+    let mut digits = 0usize;
+    let mut scale = 0u32;
+    let mut chars = 0usize;
+    let mut signed = false;
+    let mut after_v = false;
+    let mut alpha = false;
+    let mut edited = false;
+    let up = pic.to_ascii_uppercase();
+    let b = up.as_bytes();
+    let mut k = 0;
+    while k < b.len() {
+        let c = b[k];
+        k += 1;
+        let mut count = 1usize;
+        if k < b.len() && b[k] == b'(' {
+            let close = up[k..]
+                .find(')')
+                .ok_or_else(|| bad("unclosed repeat count"))?;
+            count = up[k + 1..k + close]
+                .parse()
+                .map_err(|_| bad("the repeat count is not a number"))?;
+            k += close + 1;
+        }
+        match c {
+            b'X' | b'A' => {
+                alpha = true;
+                chars += count;
+            }
+            b'9' => {
+                digits += count;
+                chars += count;
+                if after_v {
+                    scale += count as u32;
+                }
+            }
+            b'S' => signed = true,
+            b'V' => after_v = true,
+            b'P' => return Err(bad("P (decimal scaling) is not supported")),
+            b'Z' | b'*' | b',' | b'.' | b'+' | b'-' | b'B' | b'0' | b'/' | b'$' => {
+                edited = true;
+                chars += count;
+            }
+            _ => return Err(bad(&format!("`{}` is not a picture symbol", c as char))),
+        }
+    }
+    let usage = usage.unwrap_or(Usage::Display);
+    let numeric = digits > 0 && !alpha && !edited;
+    if !numeric && usage != Usage::Display {
+        return Err(bad("COMP and COMP-3 need a numeric picture"));
+    }
+    let name = ident(&e.name);
+    if !numeric {
+        return Ok(CopyField {
+            name,
+            start,
+            length: chars,
+            kind: "string",
+            scale: 0,
+            storage: "text",
+            signed: false,
+            sign_leading: false,
+        });
+    }
+    let (length, storage) = match usage {
+        Usage::Display if signed && e.sign_separate => (digits + 1, "text"),
+        Usage::Display if signed => (digits, "zoned"),
+        Usage::Display => (digits, "text"),
+        Usage::Packed => (digits / 2 + 1, "packed"),
+        Usage::Binary => (
+            match digits {
+                1..=4 => 2,
+                5..=9 => 4,
+                10..=18 => 8,
+                _ => return Err(bad("a binary item holds at most 18 digits")),
+            },
+            "binary",
+        ),
+    };
+    let kind = if scale > 0 || digits > 18 {
+        "decimal"
+    } else {
+        "integer"
+    };
+    Ok(CopyField {
+        name,
+        start,
+        length,
+        kind,
+        scale,
+        storage,
+        signed,
+        sign_leading: e.sign_leading && !e.sign_separate,
+    })
+}
+
+/// The copybook's statements, with sequence areas, comments and level 88/66 entries removed.
+fn entries(text: &str) -> Result<Vec<Entry>, String> {
+    let mut statements: Vec<(usize, String)> = Vec::new();
+    let mut current = String::new();
+    let mut started = 0;
+    for (n, raw) in text.lines().enumerate() {
+        let line = code_area(raw);
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('*') {
+            continue;
+        }
+        if current.is_empty() {
+            started = n + 1;
+        }
+        current.push(' ');
+        current.push_str(t);
+        // A statement ends with a period followed by a space or the end of the line.
+        while let Some(end) = statement_end(&current) {
+            let stmt = current[..end].trim().to_string();
+            current = current[end + 1..].to_string();
+            if !stmt.is_empty() {
+                statements.push((started, stmt));
+            }
+            started = n + 1;
+        }
+    }
+    if !current.trim().is_empty() {
+        return Err(format!(
+            "line {started}: the entry `{}` does not end with a period",
+            current.trim()
+        ));
+    }
+    let mut out = Vec::new();
+    for (line, stmt) in statements {
+        if let Some(e) = entry(line, &stmt)? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Fixed-format source keeps code in columns 8 to 72 (1-6 sequence numbers, 7 an indicator).
+fn code_area(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let fixed = b.len() > 6
+        && b[..6].iter().all(|c| c.is_ascii_digit() || *c == b' ')
+        && matches!(b[6], b' ' | b'*' | b'-' | b'/');
+    if !fixed {
+        return raw.to_string();
+    }
+    if matches!(b[6], b'*' | b'/') {
+        return String::new();
+    }
+    raw.chars().skip(7).take(65).collect()
+}
+
+fn statement_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut quote: Option<u8> = None;
+    for (i, &c) in b.iter().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            None if c == b'.' && b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) => {
+                return Some(i);
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+fn entry(line: usize, stmt: &str) -> Result<Option<Entry>, String> {
+    let words: Vec<&str> = stmt.split_whitespace().collect();
+    let level: u32 = words
+        .first()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| format!("line {line}: `{stmt}` does not start with a level number"))?;
+    if level == 88 || level == 66 {
+        return Ok(None);
+    }
+    let mut e = Entry {
+        line,
+        level,
+        name: "FILLER".into(),
+        redefines: None,
+        pic: None,
+        usage: None,
+        occurs: 0,
+        sign_leading: false,
+        sign_separate: false,
+    };
+    let mut k = 1;
+    if let Some(w) = words.get(1)
+        && !is_clause(w)
+    {
+        e.name = w.to_string();
+        k = 2;
+    }
+    while k < words.len() {
+        let w = words[k].to_ascii_uppercase();
+        k += 1;
+        let next = |k: usize| {
+            words
+                .get(k)
+                .map(|s| s.to_string())
+                .ok_or_else(|| format!("line {line}: `{w}` needs a value"))
+        };
+        match w.as_str() {
+            "REDEFINES" => {
+                e.redefines = Some(next(k)?);
+                k += 1;
+            }
+            "PIC" | "PICTURE" => {
+                if words.get(k).is_some_and(|s| s.eq_ignore_ascii_case("IS")) {
+                    k += 1;
+                }
+                e.pic = Some(next(k)?);
+                k += 1;
+            }
+            "USAGE" | "IS" | "TIMES" | "CHARACTER" => {}
+            "DISPLAY" => e.usage = Some(Usage::Display),
+            "COMP-3" | "COMPUTATIONAL-3" | "PACKED-DECIMAL" => e.usage = Some(Usage::Packed),
+            "COMP" | "COMP-4" | "COMPUTATIONAL" | "COMPUTATIONAL-4" | "BINARY" | "COMP-5" => {
+                e.usage = Some(Usage::Binary)
+            }
+            "COMP-1" | "COMP-2" | "COMPUTATIONAL-1" | "COMPUTATIONAL-2" => {
+                return Err(format!(
+                    "line {line}: {w} (floating point) is not supported"
+                ));
+            }
+            "OCCURS" => {
+                e.occurs = next(k)?
+                    .parse()
+                    .map_err(|_| format!("line {line}: OCCURS needs a fixed count"))?;
+                k += 1;
+                if words[k..]
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case("DEPENDING"))
+                {
+                    return Err(format!(
+                        "line {line}: OCCURS DEPENDING ON (variable length) is not supported"
+                    ));
+                }
+            }
+            "SIGN" => {}
+            "LEADING" => e.sign_leading = true,
+            "TRAILING" => e.sign_leading = false,
+            "SEPARATE" => e.sign_separate = true,
+            // VALUE, JUSTIFIED, SYNC and the like do not change the layout.
+            "VALUE" | "VALUES" => break,
+            _ => {}
+        }
+    }
+    Ok(Some(e))
+}
+
+fn is_clause(w: &str) -> bool {
+    matches!(
+        w.to_ascii_uppercase().as_str(),
+        "PIC" | "PICTURE" | "REDEFINES" | "USAGE" | "COMP" | "COMP-3" | "OCCURS" | "VALUE"
+    )
+}
+
+/// `ORDER-NO` → `order_no`.
+fn ident(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("f_{s}")
+    } else {
+        s
+    }
+}
+
+/// Options for the generated mapping.
+pub struct Options {
+    pub source: String,
+    pub file: Option<String>,
+    pub encoding: String,
+    pub framing: String,
+    pub from: String,
+}
+
+/// The mapping: a flatfile source with one table per record type, and a list tool for each.
+pub fn to_yaml(records: &[CopyRecord], o: &Options) -> String {
+    let mut out = format!(
+        "# Generated by `legacy-mcp import-copybook {}`. Set `directory` and `file` to the export;\n# review types and add descriptions: they are what agents read.\nversion: 1\nsources:\n  {}:\n    kind: flatfile\n    directory: .\n    tables:\n",
+        o.from, o.source
+    );
+    for r in records {
+        let file = o
+            .file
+            .clone()
+            .unwrap_or_else(|| format!("{}.DAT", r.name.to_ascii_uppercase()));
+        let _ = write!(
+            out,
+            "      {}:\n        file: {}\n        format: fixed_width\n        encoding: {}\n        framing: {}\n",
+            r.name, file, o.encoding, o.framing
+        );
+        if o.framing == "fixed" {
+            let _ = writeln!(out, "        record_length: {}", r.length);
+        }
+        out.push_str("        fields:\n");
+        for f in &r.fields {
+            let mut attrs = vec![
+                format!("start: {}", f.start + 1),
+                format!("length: {}", f.length),
+            ];
+            if f.kind != "string" {
+                attrs.push(format!("type: {}", f.kind));
+            }
+            if f.storage != "text" {
+                attrs.push(format!("storage: {}", f.storage));
+            }
+            if f.scale > 0 {
+                attrs.push(format!("scale: {}", f.scale));
+            }
+            if f.storage == "zoned" && f.sign_leading {
+                attrs.push("sign: leading".into());
+            }
+            if f.storage == "binary" && !f.signed {
+                attrs.push("signed: false".into());
+            }
+            let _ = writeln!(out, "          {}: {{{}}}", f.name, attrs.join(", "));
+        }
+    }
+    out.push_str("tools:\n");
+    for r in records {
+        let _ = write!(
+            out,
+            "  list_{}:\n    description: \"Records of {} from the export, in file order, 50 per page.\"\n    source: {}\n    table: {}\n",
+            r.name, r.name, o.source, r.name
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copybook_with_every_usage() {
+        let cpy = "      * Order record\n\
+       000100 01  ORDER-REC.\n\
+       000200     05  ORDER-NO      PIC X(8).\n\
+       000300     05  AMOUNT        PIC S9(7)V99 COMP-3.\n\
+       000400     05  QTY           PIC S9(5).\n\
+       000500         88 QTY-ZERO   VALUE 0.\n\
+       000600     05  COUNT-B       PIC 9(4) COMP.\n\
+       000700     05  LINES OCCURS 2 TIMES.\n\
+       000800         10 ITEM       PIC X(3).\n\
+       000900         10 PRICE      PIC 9(3)V9.\n\
+       001000     05  FILLER        PIC X(2).\n\
+       001100     05  ALT REDEFINES FILLER PIC XX.\n";
+        let r = parse(cpy).unwrap();
+        assert_eq!(r.len(), 1);
+        let rec = &r[0];
+        assert_eq!(rec.name, "order_rec");
+        let got: Vec<(String, usize, usize, &str, &str)> = rec
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.start, f.length, f.kind, f.storage))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("order_no".into(), 0, 8, "string", "text"),
+                ("amount".into(), 8, 5, "decimal", "packed"),
+                ("qty".into(), 13, 5, "integer", "zoned"),
+                ("count_b".into(), 18, 2, "integer", "binary"),
+                ("item_1".into(), 20, 3, "string", "text"),
+                ("price_1".into(), 23, 4, "decimal", "text"),
+                ("item_2".into(), 27, 3, "string", "text"),
+                ("price_2".into(), 30, 4, "decimal", "text"),
+                ("alt".into(), 34, 2, "string", "text"),
+            ]
+        );
+        assert_eq!(rec.length, 36);
+    }
+
+    #[test]
+    fn unsupported_clauses_name_their_line() {
+        let e = parse("01 R.\n  05 N PIC 9(3) OCCURS 5 DEPENDING ON X.\n").unwrap_err();
+        assert!(e.starts_with("line 2:"), "{e}");
+        let e = parse("01 R.\n  05 F COMP-2.\n").unwrap_err();
+        assert!(e.contains("floating point"), "{e}");
+        let e = parse("01 R.\n  05 F PIC 9(3)\n").unwrap_err();
+        assert!(e.contains("does not end with a period"), "{e}");
+    }
+}
