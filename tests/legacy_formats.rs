@@ -5,33 +5,13 @@
 
 mod support;
 
-use std::path::Path;
-use std::sync::Arc;
+use support::{call, pipeline};
 
 use legacy_mcp::pipeline::{CallError, Pipeline};
 use serde_json::{Value, json};
 
-fn pipeline(dir: &Path) -> Pipeline {
-    let catalog = legacy_mcp::catalog::load(dir).unwrap_or_else(|p| {
-        panic!(
-            "{}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
-    Pipeline::new(Arc::new(catalog))
-}
-
 fn example(name: &str) -> Pipeline {
     pipeline(&support::root().join("mappings/examples").join(name))
-}
-
-async fn call(p: &Pipeline, tool: &str, args: Value) -> Result<Value, CallError> {
-    p.call_tool(tool, support::args(args))
-        .await
-        .map(|o| o.structured)
 }
 
 #[tokio::test]

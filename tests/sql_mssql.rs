@@ -13,8 +13,8 @@ mod tds;
 
 mod support;
 
-use std::path::Path;
-use std::sync::Arc;
+use support::{call, pipeline};
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -24,25 +24,6 @@ use tds::{Col, ColType, Reply, Request, TdsDouble, Val, col};
 
 const USER: &str = "mcp_reader";
 const PASSWORD: &str = "N4v-S3cret!";
-
-fn pipeline(dir: &Path) -> Pipeline {
-    let catalog = legacy_mcp::catalog::load(dir).unwrap_or_else(|p| {
-        panic!(
-            "{}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
-    Pipeline::new(Arc::new(catalog))
-}
-
-async fn call(p: &Pipeline, tool: &str, args: Value) -> Result<Value, CallError> {
-    p.call_tool(tool, support::args(args))
-        .await
-        .map(|o| o.structured)
-}
 
 async fn fails(p: &Pipeline, tool: &str, args: Value) -> String {
     match call(p, tool, args).await {

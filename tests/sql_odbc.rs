@@ -8,8 +8,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use support::{call, pipeline};
+
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use legacy_mcp::backend::odbc::driver;
@@ -133,25 +135,6 @@ fn mapping(db: Db, source_extra: &str, extra_tools: &str) -> tempfile::TempDir {
         .replace("\nresources:", &format!("{extra_tools}\nresources:"));
     std::fs::write(dir.path().join("erp.yaml"), text).unwrap();
     dir
-}
-
-fn pipeline(dir: &Path) -> Pipeline {
-    let catalog = legacy_mcp::catalog::load(dir).unwrap_or_else(|p| {
-        panic!(
-            "{}",
-            p.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
-    Pipeline::new(Arc::new(catalog))
-}
-
-async fn call(p: &Pipeline, tool: &str, args: Value) -> Result<Value, CallError> {
-    p.call_tool(tool, support::args(args))
-        .await
-        .map(|o| o.structured)
 }
 
 async fn each_db(test: impl AsyncFn(Db, Pipeline)) {

@@ -170,3 +170,28 @@ pub fn demo_calls() -> Vec<(&'static str, &'static str, Value)> {
         ),
     ]
 }
+
+/// The mappings in `dir` compiled into a pipeline, or a panic listing every problem.
+pub fn pipeline(dir: &Path) -> legacy_mcp::pipeline::Pipeline {
+    let catalog = legacy_mcp::catalog::load(dir).unwrap_or_else(|p| {
+        panic!(
+            "{}",
+            p.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    legacy_mcp::pipeline::Pipeline::new(std::sync::Arc::new(catalog))
+}
+
+/// One tool call through the pipeline, its structured result.
+pub async fn call(
+    p: &legacy_mcp::pipeline::Pipeline,
+    tool: &str,
+    args: Value,
+) -> Result<Value, legacy_mcp::pipeline::CallError> {
+    p.call_tool(tool, self::args(args))
+        .await
+        .map(|o| o.structured)
+}
