@@ -424,11 +424,7 @@ fn compile_tool(
             (plan, fields, subject, MAX_LIMIT)
         }
         Source::Odbc(_) | Source::Mssql(_) => {
-            let max_rows = match src.as_ref() {
-                Source::Odbc(o) => o.settings.max_rows,
-                Source::Mssql(m) => m.settings().max_rows,
-                Source::Flatfile(_) => unreachable!(),
-            };
+            let max_rows = src.sql_max_rows().unwrap_or(MAX_LIMIT);
             let plan = compile_sql(d, src, &params, &here, p)?;
             let fields = sql_fields(&plan);
             (

@@ -339,17 +339,10 @@ async fn fetch(ctx: &CallContext, request: Request) -> Result<RowSet, CallError>
         Request::Flat(table, query) => flatfile::run(table, query)
             .await
             .map_err(|e| CallError::Caller(e.to_string()))?,
-        Request::Sql(source, query) => match source.as_ref() {
-            Source::Odbc(o) => o
-                .run(query)
-                .await
-                .map_err(|e| CallError::Caller(e.to_string()))?,
-            Source::Mssql(m) => m
-                .run(query)
-                .await
-                .map_err(|e| CallError::Caller(e.to_string()))?,
-            Source::Flatfile(_) => unreachable!("SQL plans are compiled for SQL sources only"),
-        },
+        Request::Sql(source, query) => source
+            .run_sql(query)
+            .await
+            .map_err(|e| CallError::Caller(e.to_string()))?,
     };
     if let Some(v) = &ctx.cursor_version
         && *v != rows.version

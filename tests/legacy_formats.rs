@@ -205,12 +205,7 @@ async fn a_copybook_becomes_a_mapping_that_checks_and_reads_the_export() {
         .arg(support::root().join("fixtures/legacy/as400/ORDERS.cpy"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let yaml = String::from_utf8(out.stdout).unwrap().replace(
+    let yaml = support::succeeded(out).replace(
         "directory: .",
         &format!(
             "directory: {}",

@@ -857,18 +857,8 @@ async fn an_agent_reads_nav_over_mcp_through_the_binary() {
         .unwrap()
         .replace("${file:nav.secret}", "${env:NAV_SQL_PASSWORD}");
     std::fs::write(dir.path().join("nav.yaml"), yaml).unwrap();
-    let mut cmd = tokio::process::Command::new(support::bin());
-    cmd.arg("serve")
-        .arg("--mappings")
-        .arg(dir.path())
-        .env("NAV_SQL_PASSWORD", PASSWORD);
-    let transport = rmcp::transport::TokioChildProcess::builder(cmd)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-        .0;
-    use rmcp::ServiceExt;
-    let client = ().serve(transport).await.unwrap();
+    let client =
+        support::stdio_client_with_env(dir.path(), &[], &[("NAV_SQL_PASSWORD", PASSWORD)]).await;
     let tools = client.list_all_tools().await.unwrap();
     let ledger = tools
         .iter()
@@ -913,12 +903,7 @@ async fn introspect_writes_a_nav_table_mapping_that_checks_and_answers() {
             .output()
     };
     let out = run(&format!("{COMPANY}$Customer")).await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let yaml = String::from_utf8(out.stdout).unwrap();
+    let yaml = support::succeeded(out);
     assert!(
         yaml.contains("FROM [CRONUS International Ltd_$Customer] WHERE [No_] = :no"),
         "{yaml}"

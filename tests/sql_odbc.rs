@@ -511,18 +511,12 @@ async fn a_database_restart_costs_one_failed_call_not_a_restart() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_sees_typed_sql_tools_over_mcp() {
     load(Db::Postgres);
-    let mut cmd = tokio::process::Command::new(support::bin());
-    cmd.arg("serve")
-        .arg("--mappings")
-        .arg(support::root().join("mappings/examples/odbc-generic"))
-        .env("ERP_ODBC", PG);
-    let transport = rmcp::transport::TokioChildProcess::builder(cmd)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-        .0;
-    use rmcp::ServiceExt;
-    let client = ().serve(transport).await.unwrap();
+    let client = support::stdio_client_with_env(
+        &support::root().join("mappings/examples/odbc-generic"),
+        &[],
+        &[("ERP_ODBC", PG)],
+    )
+    .await;
     let tools = client.list_all_tools().await.unwrap();
     let get = tools.iter().find(|t| t.name == "get_customer").unwrap();
     let schema = serde_json::to_value(&get.output_schema).unwrap();
@@ -561,12 +555,7 @@ async fn introspect_writes_a_mapping_that_checks_and_answers() {
             .arg(dir.path())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let skeleton = String::from_utf8(out.stdout).unwrap();
+        let skeleton = support::succeeded(out);
         assert!(skeleton.contains("get_erp_items:"), "{skeleton}");
         assert!(
             skeleton.contains("unit_price\": {type: decimal"),

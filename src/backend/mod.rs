@@ -27,6 +27,24 @@ impl Source {
             Source::Mssql(_) => "mssql",
         }
     }
+
+    /// A SQL source's `max_rows`; none for flat files.
+    pub fn sql_max_rows(&self) -> Option<u32> {
+        match self {
+            Source::Flatfile(_) => None,
+            Source::Odbc(o) => Some(o.settings.max_rows),
+            Source::Mssql(m) => Some(m.settings().max_rows),
+        }
+    }
+
+    /// Run a SQL query on a SQL source.
+    pub async fn run_sql(&self, q: sql::SqlQuery) -> Result<RowSet, sql::SqlError> {
+        match self {
+            Source::Odbc(o) => o.run(q).await,
+            Source::Mssql(m) => m.run(q).await,
+            Source::Flatfile(_) => unreachable!("SQL plans are compiled for SQL sources only"),
+        }
+    }
 }
 
 /// A comparison a filter makes.

@@ -38,8 +38,18 @@ fn client_config(version: ProtocolVersion) -> ClientConfig {
 
 /// The demo server over stdio, spoken to by rmcp's client.
 pub async fn stdio_client(mappings: &Path, extra: &[&str]) -> Client {
+    stdio_client_with_env(mappings, extra, &[]).await
+}
+
+/// `stdio_client` with environment variables set for the server (secrets, DSNs).
+pub async fn stdio_client_with_env(
+    mappings: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Client {
     let mut cmd = Command::new(bin());
     cmd.arg("serve").arg("--mappings").arg(mappings).args(extra);
+    cmd.envs(env.iter().copied());
     let transport = TokioChildProcess::builder(cmd)
         .stderr(Stdio::null())
         .spawn()
@@ -194,4 +204,14 @@ pub async fn call(
     p.call_tool(tool, self::args(args))
         .await
         .map(|o| o.structured)
+}
+
+/// A finished command's stdout, after checking it succeeded (its stderr is the failure text).
+pub fn succeeded(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
 }

@@ -273,9 +273,12 @@ fn next_record(
             if n == 0 {
                 return Ok(None);
             }
-            let rdw = [buf[0], buf.get(1).copied().unwrap_or(0), 0, 0];
-            let len = u16::from_be_bytes([rdw[0], rdw[1]]) as usize;
-            if n < 4 || len < 4 || buf[2] != 0 || buf[3] != 0 {
+            let len = if n == 4 {
+                u16::from_be_bytes([buf[0], buf[1]]) as usize
+            } else {
+                0
+            };
+            if len < 4 || buf[2] != 0 || buf[3] != 0 {
                 return Err(FlatError::Record {
                     file: table.file_name.clone(),
                     record: at.number,

@@ -159,8 +159,7 @@ pub async fn execute(
     let (sql, binds) = q.render(DIALECT);
     let mut params: Vec<tiberius::ColumnData<'static>> =
         binds.iter().map(types::parameter).collect();
-    let skip = if q.key.is_empty() { q.offset } else { 0 };
-    let wanted = (skip + q.limit + 1).min(i32::MAX as u64) as i32;
+    let wanted = q.rows_wanted().min(i32::MAX as u64) as i32;
     params.push(tiberius::ColumnData::I32(Some(wanted)));
     let sql = format!(
         "SET ROWCOUNT @P{};\n{}\n;SET ROWCOUNT 0",

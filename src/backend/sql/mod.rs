@@ -67,6 +67,18 @@ impl Dialect {
 }
 
 impl SqlQuery {
+    /// Rows to read past before keeping any: a cursor's offset, unless keyset paging resumes
+    /// by key.
+    pub fn skip(&self) -> u64 {
+        if self.key.is_empty() { self.offset } else { 0 }
+    }
+
+    /// Rows a backend needs at most: those skipped, the page, and one more to know whether the
+    /// result is truncated.
+    pub fn rows_wanted(&self) -> u64 {
+        self.skip() + self.limit + 1
+    }
+
     /// The SQL to send and the values for its placeholders, in order. With a key, the mapping's
     /// query is wrapped so rows come in key order and resume after the cursor's key.
     pub fn render(&self, d: Dialect) -> (String, Vec<Value>) {
@@ -124,7 +136,7 @@ pub struct Rows {
 impl Rows {
     pub fn new(q: &SqlQuery) -> Rows {
         Rows {
-            skip: if q.key.is_empty() { q.offset } else { 0 },
+            skip: q.skip(),
             limit: q.limit,
             rows: Vec::new(),
             truncated: false,
