@@ -53,6 +53,8 @@ pub struct ToolOutput {
     pub structured: Json,
     /// The same content as JSON text, for clients that read only text.
     pub text: String,
+    /// Said beside the result: it comes from an older version of the data, and why.
+    pub notice: Option<String>,
 }
 
 /// A rendered prompt.
@@ -116,9 +118,10 @@ impl Pipeline {
             let mut ctx = self.find(name, args)?;
             bind(&mut ctx)?;
             let request = plan(&ctx)?;
-            let rows = fetch(&ctx, request).await?;
+            let mut rows = fetch(&ctx, request).await?;
+            let notice = rows.notice.take();
             let structured = shape(&ctx, rows)?;
-            Ok(respond(structured))
+            Ok(respond(structured, notice))
         }
         .await;
         audit(name, started, &result);
@@ -427,9 +430,13 @@ fn describe_args(ctx: &CallContext) -> String {
 }
 
 /// Phase 6: structured content and its text rendering.
-fn respond(structured: Json) -> ToolOutput {
+fn respond(structured: Json, notice: Option<String>) -> ToolOutput {
     let text = serde_json::to_string(&structured).unwrap_or_default();
-    ToolOutput { structured, text }
+    ToolOutput {
+        structured,
+        text,
+        notice,
+    }
 }
 
 /// Phase 7: one audit record per call. Arguments are not logged: they may hold personal data.
@@ -437,7 +444,7 @@ fn audit(tool: &str, started: Instant, result: &Result<ToolOutput, CallError>) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(out) => {
-            tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), ms, "tool call")
+            tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), stale = out.notice.is_some(), ms, "tool call")
         }
         Err(CallError::Caller(e)) => {
             tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, ms, "tool call")

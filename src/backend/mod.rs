@@ -116,4 +116,7 @@ pub struct RowSet {
     /// Identifies the version of the data (a flat file's size and mtime), so a cursor taken
     /// from one version is not continued on another.
     pub version: String,
+    /// Something the caller should know about this answer (it comes from an older version of
+    /// the data, and why).
+    pub notice: Option<String>,
 }

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::{self, Catalog};
 use crate::mcp::http::HttpOptions;
 use crate::mcp::{self, Server};
-use crate::pipeline::{CallError, Pipeline};
+use crate::pipeline::{CallError, Pipeline, ToolOutput};
 
 #[derive(Parser)]
 #[command(
@@ -294,7 +294,7 @@ async fn call(dir: &Path, tool: &str, args: &str) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let pipeline = Pipeline::new(Arc::new(catalog));
-    print_result(pipeline.call_tool(tool, args).await.map(|o| o.structured))
+    print_result(pipeline.call_tool(tool, args).await)
 }
 
 async fn read(dir: &Path, uri: &str) -> ExitCode {
@@ -302,18 +302,21 @@ async fn read(dir: &Path, uri: &str) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let pipeline = Pipeline::new(Arc::new(catalog));
-    print_result(pipeline.read_resource(uri).await.map(|(_, o)| o.structured))
+    print_result(pipeline.read_resource(uri).await.map(|(_, o)| o))
 }
 
-fn print_result(result: Result<Json, CallError>) -> ExitCode {
+fn print_result(result: Result<ToolOutput, CallError>) -> ExitCode {
     match result {
-        Ok(v) => {
+        Ok(out) => {
+            if let Some(notice) = &out.notice {
+                eprintln!("notice: {notice}");
+            }
             // A closed pipe (`| head`) is not an error worth a panic.
             use std::io::Write;
             let _ = writeln!(
                 std::io::stdout(),
                 "{}",
-                serde_json::to_string_pretty(&v).unwrap_or_default()
+                serde_json::to_string_pretty(&out.structured).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }

@@ -344,9 +344,97 @@ pub struct TableDef {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub key: Vec<Spanned<String>>,
+    /// fixed_width, multi-record files: this table reads only the records whose type code
+    /// (the bytes at `start`..`start + length - 1`) is `value`. Other tables may read the same
+    /// file's other record types; a record of a type no table declares is an error.
+    #[serde(default)]
+    #[schemars(with = "Option<RecordTypeDef>")]
+    pub record_type: Option<Spanned<RecordTypeDef>>,
+    /// fixed_width: record types in the file that no table reads, skipped on purpose.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub other_record_types: Vec<Spanned<String>>,
+    /// fixed_width: the file starts with a header record of this type; a file without it is
+    /// incomplete.
+    #[serde(default)]
+    #[schemars(with = "Option<RecordTypeDef>")]
+    pub header_record: Option<Spanned<RecordTypeDef>>,
+    /// fixed_width: the file ends with a trailer record whose control totals are verified
+    /// whenever the file is indexed; a file without it, or whose totals do not match, is
+    /// incomplete.
+    #[serde(default)]
+    #[schemars(with = "Option<TrailerDef>")]
+    pub trailer_record: Option<Spanned<TrailerDef>>,
+    /// What calls get while the file is incomplete (its trailer is missing or does not match,
+    /// it is still being written, or it is gone): `fail` (an error saying why; the default) or
+    /// `last_complete` (answers from the last version that verified, with a notice saying so).
+    #[serde(default)]
+    pub when_incomplete: WhenIncomplete,
     /// The typed fields, in output order.
     #[schemars(with = "IndexMap<String, FieldDef>")]
     pub fields: IndexMap<String, Spanned<FieldDef>>,
+}
+
+/// A record type code: where it is in the record and what it reads.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordTypeDef {
+    /// 1-based byte position of the type code.
+    #[schemars(with = "u32")]
+    pub start: Spanned<u32>,
+    /// Width of the type code in bytes.
+    #[schemars(with = "u32")]
+    pub length: Spanned<u32>,
+    /// The code, as text in the file's encoding; padded with spaces to `length`.
+    #[schemars(with = "String")]
+    pub value: Spanned<String>,
+}
+
+/// A trailer record and the control totals it carries.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailerDef {
+    /// Which records are the trailer.
+    #[schemars(with = "RecordTypeDef")]
+    pub record_type: Spanned<RecordTypeDef>,
+    /// The trailer's own fields (same keys as a table's fields).
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, FieldDef>")]
+    pub fields: IndexMap<String, Spanned<FieldDef>>,
+    /// The trailer field that holds the number of records.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub count: Option<Spanned<String>>,
+    /// What `count` counts: `data_records` (every record but the header and trailer; the
+    /// default), `all_records` (header and trailer included) or `table_records` (only this
+    /// table's record type).
+    #[serde(default)]
+    pub counts: CountRule,
+    /// Control totals: trailer field -> the table field it is the sum of.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, String>")]
+    pub sums: IndexMap<String, Spanned<String>>,
+}
+
+/// What a trailer's record count counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountRule {
+    #[default]
+    DataRecords,
+    AllRecords,
+    TableRecords,
+}
+
+/// What calls get while an export is incomplete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenIncomplete {
+    /// An error saying why (default).
+    #[default]
+    Fail,
+    /// The last version that verified, with a notice naming its age and what is wrong now.
+    LastComplete,
 }
 
 /// Type of a field or parameter value.

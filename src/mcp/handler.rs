@@ -29,6 +29,10 @@ use crate::catalog::Catalog;
 use crate::mapping::model::Role;
 use crate::pipeline::{CallError, Pipeline};
 
+/// The `_meta` key of a result that comes with a notice (an answer from an older version of
+/// the data, and why).
+pub const NOTICE_META: &str = "legacy-mcp/notice";
+
 /// Items per page of every list unless the operator says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
@@ -308,11 +312,17 @@ impl ServerHandler for Server {
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
         let result = match self.pipeline.call_tool(&request.name, args).await {
-            Ok(out) => json!({
-                "content": [{"type": "text", "text": out.text}],
-                "structuredContent": out.structured,
-                "isError": false
-            }),
+            Ok(out) => {
+                let mut content = vec![json!({"type": "text", "text": out.text})];
+                let mut result = json!({"structuredContent": out.structured, "isError": false});
+                // Said twice on purpose: agents read the text, programs read `_meta`.
+                if let Some(notice) = out.notice {
+                    content.push(json!({"type": "text", "text": format!("Notice: {notice}")}));
+                    result["_meta"] = json!({ NOTICE_META: notice });
+                }
+                result["content"] = json!(content);
+                result
+            }
             Err(CallError::Caller(message)) => {
                 self.log(&ctx, 3, json!({"tool": request.name, "error": message}))
                     .await;
@@ -342,7 +352,10 @@ impl ServerHandler for Server {
                     }
                     other => to_error_data(other),
                 })?;
-        let result = json!({"contents": [{"uri": request.uri, "mimeType": resource.mime_type, "text": out.text}]});
+        let mut result = json!({"contents": [{"uri": request.uri, "mimeType": resource.mime_type, "text": out.text}]});
+        if let Some(notice) = out.notice {
+            result["_meta"] = json!({ NOTICE_META: notice });
+        }
         Ok(ReadResourceResponse::Complete(from_json::<
             ReadResourceResult,
         >(result)?))

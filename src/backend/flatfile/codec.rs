@@ -59,6 +59,24 @@ pub fn decode(bytes: &[u8], encoding: Encoding, policy: DecodeErrors) -> Result<
     }
 }
 
+/// Encode short text (a record type code from the mapping) into the file's encoding; the
+/// character that has no byte in it is the error. Single-byte encodings are searched byte by
+/// byte, which is plenty for a code of a few characters compiled once.
+pub fn encode(text: &str, encoding: Encoding) -> Result<Vec<u8>, char> {
+    if encoding == Encoding::Utf8 {
+        return Ok(text.as_bytes().to_vec());
+    }
+    text.chars()
+        .map(|c| {
+            (0..=255u8)
+                .find(|&b| {
+                    decode(&[b], encoding, DecodeErrors::Replace).ok() == Some(c.to_string())
+                })
+                .ok_or(c)
+        })
+        .collect()
+}
+
 /// The character of byte `b` in a table-driven single-byte code page.
 pub fn byte_char(encoding: Encoding, b: u8) -> char {
     use super::codepages::*;

@@ -51,14 +51,21 @@ pub fn compile(
         );
     }
     let stable_for = def.stable_for.map(|d| d.0).unwrap_or(Duration::ZERO);
-    let tables = def
+    let mut tables: Vec<(String, Table)> = def
         .tables
         .iter()
         .map(|(tname, t)| {
             let path = format!("{here}.tables.{tname}");
-            let table = compile_table(tname, t, &dir, stable_for, &path, p);
-            (tname.clone(), Arc::new(table))
+            (
+                tname.clone(),
+                compile_table(tname, t, &dir, stable_for, &path, p),
+            )
         })
+        .collect();
+    super::config_records::link_siblings(&mut tables, &def.tables, &here, p);
+    let tables = tables
+        .into_iter()
+        .map(|(tname, table)| (tname, Arc::new(table)))
         .collect::<IndexMap<_, _>>();
     FlatfileSource {
         name: name.to_string(),
@@ -191,6 +198,25 @@ fn compile_table(
             ),
         }
     }
+    let records = super::config_records::compile(t, &fields, here, p);
+    if let (
+        Format::FixedWidth {
+            framing: Framing::Fixed(len),
+            ..
+        },
+        Some(trailer),
+    ) = (format, &records.trailer)
+        && trailer.record_len > len
+    {
+        p.at(
+            &t.referenced,
+            format!("{here}.trailer_record"),
+            format!(
+                "the trailer's layout ends at byte {} but records are {len} bytes (record_length)",
+                trailer.record_len
+            ),
+        );
+    }
     Table {
         name: name.to_string(),
         file_name: def.file.value.clone(),
@@ -204,7 +230,9 @@ fn compile_table(
         fields,
         index_field,
         stable_for,
-        view: Mutex::new(None),
+        records,
+        when_incomplete: def.when_incomplete,
+        view: Mutex::new(Default::default()),
     }
 }
 
@@ -257,7 +285,7 @@ fn one_byte(s: Option<&Spanned<String>>, default: u8, here: &str, p: &mut FilePr
     }
 }
 
-fn compile_field(
+pub(super) fn compile_field(
     name: &str,
     f: &Spanned<FieldDef>,
     csv: bool,

@@ -5,7 +5,8 @@
 //! `COMP-3` / `PACKED-DECIMAL` (packed), `COMP` / `COMP-4` / `BINARY` (binary); `SIGN LEADING`
 //! and `SEPARATE`; fixed `OCCURS n` on items and groups (fields numbered `_1`, `_2`, ...);
 //! `REDEFINES` (an item laid over another; an `01` record redefining another is another record
-//! type, written as its own table over the same file); `FILLER`; level 88 and `VALUE` clauses
+//! type, written as its own table over the same file, told apart by the level-88 value on
+//! its first field when every record has one); `FILLER`; other level 88s and `VALUE` clauses
 //! are ignored. Everything else (`OCCURS DEPENDING ON`, `P` scaling, `COMP-1`/`COMP-2`
 //! floats) is an error naming the line.
 
@@ -23,6 +24,8 @@ pub struct CopyField {
     pub storage: &'static str,
     pub signed: bool,
     pub sign_leading: bool,
+    /// Level-88 single values declared on this item.
+    pub codes: Vec<String>,
 }
 
 /// One record layout (an `01` level).
@@ -31,6 +34,8 @@ pub struct CopyRecord {
     pub name: String,
     pub length: usize,
     pub fields: Vec<CopyField>,
+    /// The record's type code (from a level-88 on its first field): byte offset, value.
+    pub record_type: Option<(usize, usize, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +56,9 @@ struct Entry {
     occurs: usize,
     sign_leading: bool,
     sign_separate: bool,
+    /// The single-literal values of the level-88 conditions under this item (`88 IS-HEADER
+    /// VALUE 'HD'`): in a file of several record types, the type codes.
+    codes: Vec<String>,
 }
 
 /// Parse a copybook into its record layouts.
@@ -67,6 +75,7 @@ pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
                 records.push(CopyRecord {
                     name: "record".into(),
                     length: end,
+                    record_type: type_code(&fields),
                     fields,
                 });
                 i = next;
@@ -87,6 +96,7 @@ pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
         records.push(CopyRecord {
             name: ident(&e.name),
             length: end,
+            record_type: type_code(&fields),
             fields,
         });
         i = next;
@@ -94,7 +104,22 @@ pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
     if records.is_empty() {
         return Err("no data description entries found".into());
     }
+    // Type codes mean something only when every record type of the file has one.
+    if records.len() < 2 || records.iter().any(|r| r.record_type.is_none()) {
+        for r in &mut records {
+            r.record_type = None;
+        }
+    }
     Ok(records)
+}
+
+/// A record's type code: the one value of the level-88 under its first field.
+fn type_code(fields: &[CopyField]) -> Option<(usize, usize, String)> {
+    let first = fields.iter().min_by_key(|f| f.start)?;
+    match first.codes.as_slice() {
+        [code] if first.kind == "string" => Some((first.start, first.length, code.clone())),
+        _ => None,
+    }
 }
 
 /// Lay out the children of a group: entries from `from` while their level is above `parent`.
@@ -246,6 +271,7 @@ fn elementary(
             storage: "text",
             signed: false,
             sign_leading: false,
+            codes: e.codes.clone(),
         });
     }
     let (length, storage) = match usage {
@@ -277,6 +303,7 @@ fn elementary(
         storage,
         signed,
         sign_leading: e.sign_leading && !e.sign_separate,
+        codes: e.codes.clone(),
     })
 }
 
@@ -312,10 +339,12 @@ fn entries(text: &str) -> Result<Vec<Entry>, String> {
             current.trim()
         ));
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Entry> = Vec::new();
     for (line, stmt) in statements {
         if let Some(e) = entry(line, &stmt)? {
             out.push(e);
+        } else if let (Some(code), Some(item)) = (condition_value(&stmt), out.last_mut()) {
+            item.codes.push(code);
         }
     }
     Ok(out)
@@ -372,6 +401,7 @@ fn entry(line: usize, stmt: &str) -> Result<Option<Entry>, String> {
         occurs: 0,
         sign_leading: false,
         sign_separate: false,
+        codes: Vec::new(),
     };
     let mut k = 1;
     if let Some(w) = words.get(1)
@@ -438,6 +468,30 @@ fn entry(line: usize, stmt: &str) -> Result<Option<Entry>, String> {
     Ok(Some(e))
 }
 
+/// `88 NAME VALUE 'HD'` (one quoted literal, no THRU, no list): the literal.
+fn condition_value(stmt: &str) -> Option<String> {
+    let words: Vec<&str> = stmt.split_whitespace().collect();
+    if words.first() != Some(&"88") {
+        return None;
+    }
+    let upper = stmt.to_ascii_uppercase();
+    let at = upper.find(" VALUE")?;
+    let rest = stmt[at + 6..].trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let rest = rest.trim();
+    let rest = rest
+        .strip_prefix("IS ")
+        .or_else(|| rest.strip_prefix("ARE "))
+        .unwrap_or(rest)
+        .trim();
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let body = &rest[1..];
+    let end = body.find(quote)?;
+    body[end + 1..]
+        .trim()
+        .is_empty()
+        .then(|| body[..end].to_string())
+}
+
 fn is_clause(w: &str) -> bool {
     matches!(
         w.to_ascii_uppercase().as_str(),
@@ -479,18 +533,40 @@ pub fn to_yaml(records: &[CopyRecord], o: &Options) -> String {
         "# Generated by `legacy-mcp import-copybook {}`. Set `directory` and `file` to the export;\n# review types and add descriptions: they are what agents read.\nversion: 1\nsources:\n  {}:\n    kind: flatfile\n    directory: .\n    tables:\n",
         o.from, o.source
     );
+    // Record types told apart by a code share one file; otherwise each record is its own file.
+    let shared = records.iter().all(|r| r.record_type.is_some());
+    if shared {
+        out.push_str(
+            "      # One file of several record types. If one type is a header or trailer, move it\n      # to `header_record` / `trailer_record` on one table, with the trailer's control totals\n      # (`count`, `sums`): then every read is verified against them.\n",
+        );
+    }
     for r in records {
+        let first = if shared { &records[0] } else { r };
         let file = o
             .file
             .clone()
-            .unwrap_or_else(|| format!("{}.DAT", r.name.to_ascii_uppercase()));
+            .unwrap_or_else(|| format!("{}.DAT", first.name.to_ascii_uppercase()));
         let _ = write!(
             out,
             "      {}:\n        file: {}\n        format: fixed_width\n        encoding: {}\n        framing: {}\n",
             r.name, file, o.encoding, o.framing
         );
         if o.framing == "fixed" {
-            let _ = writeln!(out, "        record_length: {}", r.length);
+            // Every record of a file is as long as its longest layout.
+            let length = if shared {
+                records.iter().map(|r| r.length).max().unwrap_or(r.length)
+            } else {
+                r.length
+            };
+            let _ = writeln!(out, "        record_length: {length}");
+        }
+        if let Some((start, length, value)) = &r.record_type {
+            let _ = writeln!(
+                out,
+                "        record_type: {{start: {}, length: {length}, value: {}}}",
+                start + 1,
+                yaml_string(value)
+            );
         }
         out.push_str("        fields:\n");
         for f in &r.fields {
@@ -525,6 +601,11 @@ pub fn to_yaml(records: &[CopyRecord], o: &Options) -> String {
         );
     }
     out
+}
+
+/// A YAML double-quoted string (type codes may be digits or have spaces).
+fn yaml_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
 }
 
 #[cfg(test)]

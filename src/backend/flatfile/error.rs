@@ -29,6 +29,11 @@ pub enum FlatError {
     },
     #[error("`{file}`: {message}")]
     Layout { file: String, message: String },
+    /// Header or trailer missing, or the trailer's control totals disagree with the file.
+    #[error(
+        "export file `{file}` is incomplete: {message}; nothing from this version is returned (ask for the export to be re-run, or try again once it is rewritten)"
+    )]
+    Incomplete { file: String, message: String },
 }
 
 fn number(record: u64) -> String {

@@ -1,18 +1,20 @@
 //! A view of one version of an export: where data starts, which csv column each field is, and
 //! a sorted index of the first key field so lookups read a handful of records instead of the
-//! file. Built on first use and again whenever the file's size or mtime changes.
+//! file. Built on first use and again whenever the file's size or mtime changes; a multi-record
+//! file is checked against its header and trailer in the same pass.
 //!
 //! The key index itself is in `keyindex.rs`.
 
 use std::fs::File;
 use std::sync::Arc;
 
-use crate::mapping::model::FieldType;
+use crate::mapping::model::{FieldType, WhenIncomplete};
 
 use super::error::FlatError;
 use super::keyindex::{Builder, KeyIndex};
 use super::reader::{self, Fingerprint, csv_reader};
-use super::table::{Format, Line, Place, Table};
+use super::records::{Audit, Kind};
+use super::table::{Format, Place, Table};
 
 pub struct View {
     pub fingerprint: Fingerprint,
@@ -22,37 +24,164 @@ pub struct View {
     pub columns: Vec<usize>,
     /// None when the table has no indexable key.
     pub index: Option<KeyIndex>,
+    /// `when_incomplete: last_complete`: a private copy of this version, which reads use
+    /// instead of the live file, so it can still answer after the ERP replaces the file.
+    snapshot: Option<File>,
+}
+
+/// What a table remembers between calls.
+#[derive(Default)]
+pub struct Slot {
+    /// The last version that was indexed (and verified, for a multi-record file).
+    view: Option<Arc<View>>,
+    /// The last version found incomplete, and why: not read again until the file changes.
+    failed: Option<(Fingerprint, String)>,
+}
+
+/// The version a call reads, and the file to read it from.
+pub struct Current {
+    pub view: Arc<View>,
+    /// The live file, when reads go to it rather than to the view's snapshot.
+    live: Option<(File, Fingerprint)>,
+    /// Set when the answer comes from an older version because the current one is unusable.
+    pub notice: Option<String>,
+}
+
+impl Current {
+    pub fn file(&self) -> &File {
+        match (&self.view.snapshot, &self.live) {
+            (Some(copy), _) => copy,
+            (None, Some((live, _))) => live,
+            (None, None) => unreachable!("a view without a snapshot is read from the live file"),
+        }
+    }
+
+    /// After a read: rows from a live file that changed mid-read are never presented whole.
+    pub fn confirm(&self, table: &Table) -> Result<(), FlatError> {
+        match &self.live {
+            Some((handle, fp)) if self.view.snapshot.is_none() => {
+                reader::confirm_unchanged(table, handle, *fp)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Open the table's file and find the version to read: the live file, or with
+/// `when_incomplete: last_complete` a verified copy, falling back to the last complete copy
+/// (with a notice) while the live file is incomplete, missing or being rewritten.
+pub fn current(table: &Table) -> Result<Current, FlatError> {
+    if table.when_incomplete == WhenIncomplete::Fail {
+        let (handle, fp) = reader::open(table)?;
+        let view = view_for(table, &handle, fp, false)?;
+        return Ok(Current {
+            view,
+            live: Some((handle, fp)),
+            notice: None,
+        });
+    }
+    let fresh = reader::open(table).and_then(|(handle, fp)| view_for(table, &handle, fp, true));
+    match fresh {
+        Ok(view) => Ok(Current {
+            view,
+            live: None,
+            notice: None,
+        }),
+        // A file that escapes its directory is refused outright, never papered over.
+        Err(e @ FlatError::Escapes { .. }) => Err(e),
+        Err(e) => {
+            let slot = table.view.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(view) = slot.view.clone() else {
+                return Err(e);
+            };
+            let notice = format!(
+                "answered from the last complete version of `{}` (modified {}), because the current file cannot be used: {e}",
+                table.file_name,
+                modified(view.fingerprint)
+            );
+            Ok(Current {
+                view,
+                live: None,
+                notice: Some(notice),
+            })
+        }
+    }
+}
+
+fn modified(fp: Fingerprint) -> String {
+    chrono::DateTime::from_timestamp_nanos(fp.modified_ns.min(i64::MAX as u128) as i64)
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
 }
 
 /// The view for this version of the file, building it if the file changed. Holding the lock
 /// while building makes concurrent first calls wait for one build instead of each reading the
-/// whole file.
-pub fn view_for(table: &Table, handle: &File, fp: Fingerprint) -> Result<Arc<View>, FlatError> {
+/// whole file. With `snapshot`, the version is copied first and the copy is what is indexed.
+fn view_for(
+    table: &Table,
+    handle: &File,
+    fp: Fingerprint,
+    snapshot: bool,
+) -> Result<Arc<View>, FlatError> {
     let mut slot = table.view.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(view) = slot.as_ref()
+    if let Some(view) = slot.view.as_ref()
         && view.fingerprint == fp
     {
         return Ok(view.clone());
     }
-    let view = Arc::new(build(table, handle, fp)?);
-    *slot = Some(view.clone());
+    if let Some((failed, message)) = &slot.failed
+        && *failed == fp
+    {
+        return Err(table.incomplete(message.clone()));
+    }
+    let copy = snapshot.then(|| copy_of(table, handle)).transpose()?;
+    let built = build(table, copy.as_ref().unwrap_or(handle), fp);
+    // Whatever was read must be one version: the copy, or the live file all along.
+    reader::confirm_unchanged(table, handle, fp)?;
+    let mut view = match built {
+        Ok(view) => view,
+        Err(FlatError::Incomplete { file, message }) => {
+            slot.failed = Some((fp, message.clone()));
+            return Err(FlatError::Incomplete { file, message });
+        }
+        Err(e) => return Err(e),
+    };
+    view.snapshot = copy;
+    let view = Arc::new(view);
+    slot.view = Some(view.clone());
     Ok(view)
+}
+
+/// A private copy of the file, deleted when dropped (never written beside the export).
+fn copy_of(table: &Table, handle: &File) -> Result<File, FlatError> {
+    use std::io::{Seek, SeekFrom};
+    let failed = |e: std::io::Error| FlatError::Unreadable {
+        file: table.file_name.clone(),
+        message: format!("cannot keep a copy for `when_incomplete: last_complete`: {e}"),
+    };
+    let mut copy = tempfile::tempfile().map_err(failed)?;
+    let mut from = handle;
+    from.seek(SeekFrom::Start(0)).map_err(failed)?;
+    std::io::copy(&mut from, &mut copy).map_err(failed)?;
+    Ok(copy)
 }
 
 fn build(table: &Table, handle: &File, fp: Fingerprint) -> Result<View, FlatError> {
     let (data_start, columns) = read_header(table, handle)?;
-    let index = match table.index_field {
-        Some(fi) if indexable(table.fields[fi].kind()) => {
-            index_key(table, handle, data_start, &columns, fi)?
-        }
-        _ => None,
+    let index_field = table
+        .index_field
+        .filter(|&fi| indexable(table.fields[fi].kind()));
+    let index = if index_field.is_some() || table.records.is_multi() {
+        read_whole(table, handle, data_start, &columns, index_field)?
+    } else {
+        None
     };
-    reader::confirm_unchanged(table, handle, fp)?;
     Ok(View {
         fingerprint: fp,
         data_start,
         columns,
         index,
+        snapshot: None,
     })
 }
 
@@ -158,17 +287,27 @@ fn read_header(table: &Table, handle: &File) -> Result<(u64, Vec<usize>), FlatEr
     Ok((data_start, columns))
 }
 
-fn index_key(
+/// Read every record once: index the key, and check a multi-record file against its header
+/// and trailer.
+fn read_whole(
     table: &Table,
     handle: &File,
     data_start: u64,
     columns: &[usize],
-    fi: usize,
+    index_field: Option<usize>,
 ) -> Result<Option<KeyIndex>, FlatError> {
     let mut builder = Builder::default();
-    reader::scan(table, handle, data_start, 1, |line: &Line<'_>, at| {
-        builder.add(&table.decode_field(line, fi, columns, at)?, at.offset);
+    let mut audit = Audit::new(table);
+    let multi = table.records.is_multi();
+    reader::scan_records(table, handle, data_start, 1, |kind, line, at| {
+        if multi {
+            audit.see(kind, line, at)?;
+        }
+        if let (Some(fi), Kind::Own) = (index_field, kind) {
+            builder.add(&table.decode_field(line, fi, columns, at)?, at.offset);
+        }
         Ok(true)
     })?;
-    Ok(builder.finish())
+    audit.finish()?;
+    Ok(index_field.and_then(|_| builder.finish()))
 }

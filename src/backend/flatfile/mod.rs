@@ -1,11 +1,13 @@
 //! `kind: flatfile`: the ERP's nightly exports (csv and fixed width) read in place.
 //!
 //! - `config.rs`  mapping -> compiled tables, with positioned problems
+//! - `config_records.rs` mapping -> record types, header and trailer of multi-record files
 //! - `table.rs`   a table's layout and how one record's bytes become values
 //! - `codec.rs`   encodings and field types
 //! - `codepages.rs` DOS and EBCDIC code page tables (generated)
 //! - `copybook.rs` COBOL copybook -> table layout, for `import-copybook`
 //! - `reader.rs`  safe open, change detection, streaming records
+//! - `records.rs` multi-record files: record types, header, trailer and control totals
 //! - `index.rs`   per-version view: csv column map and the key index
 //! - `keyindex.rs` the key index: 16 bytes per record, windowed and tagged
 //! - `query.rs`   filters, order, bounded results
@@ -14,12 +16,14 @@
 pub mod codec;
 pub mod codepages;
 pub mod config;
+pub mod config_records;
 pub mod copybook;
 pub mod error;
 pub mod index;
 pub mod keyindex;
 pub mod query;
 pub mod reader;
+pub mod records;
 pub mod table;
 
 use std::sync::Arc;

@@ -13,8 +13,8 @@ use super::reader;
 use super::table::{Line, RecordAt, Table};
 
 pub fn run(table: &Table, query: &Query) -> Result<RowSet, FlatError> {
-    let (handle, fp) = reader::open(table)?;
-    let view = index::view_for(table, &handle, fp)?;
+    let current = index::current(table)?;
+    let (view, handle) = (&current.view, current.file());
     let mut keep = Keeper::new(query);
     let candidates = table
         .index_field
@@ -24,19 +24,21 @@ pub fn run(table: &Table, query: &Query) -> Result<RowSet, FlatError> {
         Some(offsets) => {
             for offset in offsets {
                 // Record numbers are unknown when jumping into the file; messages give the offset.
-                reader::scan(table, &handle, offset, 0, |line, at| {
-                    consider(table, &view, query, &mut keep, line, at)?;
+                reader::scan(table, handle, offset, 0, |line, at| {
+                    consider(table, view, query, &mut keep, line, at)?;
                     Ok(false)
                 })?;
             }
         }
-        None => reader::scan(table, &handle, view.data_start, 1, |line, at| {
-            consider(table, &view, query, &mut keep, line, at)
+        None => reader::scan(table, handle, view.data_start, 1, |line, at| {
+            consider(table, view, query, &mut keep, line, at)
         })?,
     }
     // Never present rows from a file that changed mid-read as a complete answer.
-    reader::confirm_unchanged(table, &handle, fp)?;
-    Ok(keep.finish(fp.as_version()))
+    current.confirm(table)?;
+    let mut rows = keep.finish(view.fingerprint.as_version());
+    rows.notice = current.notice;
+    Ok(rows)
 }
 
 /// Check one record against the filters (decoding only the filtered fields first), and keep it
@@ -115,6 +117,7 @@ impl Keeper {
             rows,
             truncated,
             version,
+            notice: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::time::SystemTime;
 
 use super::error::FlatError;
+use super::records::Kind;
 use super::table::{Format, Framing, Line, RecordAt, Table};
 
 /// Identifies one version of a file: ERPs overwrite exports nightly, which changes both.
@@ -109,8 +110,9 @@ fn io_error(table: &Table, e: impl std::fmt::Display) -> FlatError {
     }
 }
 
-/// Walk records from byte `start` (the first data record, or an indexed record's offset).
-/// `visit` returns `Ok(false)` to stop. Record numbers count data records from 1 when
+/// Walk this table's records from byte `start` (the first data record, or an indexed record's
+/// offset), skipping the header, trailer and other tables' records of a multi-record file.
+/// `visit` returns `Ok(false)` to stop. Record numbers count the file's records from 1 when
 /// `first_number` is 1; callers reading one indexed record pass 0 (unknown).
 pub fn scan(
     table: &Table,
@@ -118,6 +120,24 @@ pub fn scan(
     start: u64,
     first_number: u64,
     mut visit: impl FnMut(&Line<'_>, RecordAt) -> Result<bool, FlatError>,
+) -> Result<(), FlatError> {
+    scan_records(table, handle, start, first_number, |kind, line, at| {
+        if kind == Kind::Own {
+            visit(line, at)
+        } else {
+            Ok(true)
+        }
+    })
+}
+
+/// Walk every record from byte `start` with its kind (all `Own` unless the file holds
+/// several record types); a record of an undeclared type is an error.
+pub fn scan_records(
+    table: &Table,
+    handle: &File,
+    start: u64,
+    first_number: u64,
+    mut visit: impl FnMut(Kind, &Line<'_>, RecordAt) -> Result<bool, FlatError>,
 ) -> Result<(), FlatError> {
     let mut handle = handle;
     handle
@@ -157,7 +177,7 @@ pub fn scan(
             first_number,
             delimiter,
             quote,
-            &mut visit,
+            &mut |line, at| visit(Kind::Own, line, at),
         ),
     }
 }
@@ -175,7 +195,7 @@ fn scan_fixed(
     start: u64,
     first_number: u64,
     layout: Layout,
-    visit: &mut impl FnMut(&Line<'_>, RecordAt) -> Result<bool, FlatError>,
+    visit: &mut impl FnMut(Kind, &Line<'_>, RecordAt) -> Result<bool, FlatError>,
 ) -> Result<(), FlatError> {
     let mut buf = Vec::with_capacity(layout.record_len + 4);
     let mut offset = start;
@@ -194,7 +214,19 @@ fn scan_fixed(
         if line.iter().all(blank) {
             continue;
         }
-        if line.len() < layout.record_len && !layout.allow_short {
+        if number > 0 {
+            number += 1;
+        }
+        let Some(kind) = table.records.classify(line) else {
+            // A last record cut short reads as garbage: say it is cut, not that it is unknown.
+            return Err(if next.terminated {
+                table.records.unknown(table, line, at)
+            } else {
+                short_record(table, at, line.len(), layout.record_len, false)
+            });
+        };
+        // Other record types have their own lengths; a trailer is checked against its layout.
+        if kind == Kind::Own && line.len() < layout.record_len && !layout.allow_short {
             return Err(short_record(
                 table,
                 at,
@@ -203,11 +235,8 @@ fn scan_fixed(
                 next.terminated,
             ));
         }
-        if !visit(&Line::Fixed(line), at)? {
+        if !visit(kind, &Line::Fixed(line), at)? {
             return Ok(());
-        }
-        if number > 0 {
-            number += 1;
         }
     }
 }

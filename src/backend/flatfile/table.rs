@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::mapping::model::{DecodeErrors, Encoding, FieldType, Storage};
+use crate::mapping::model::{DecodeErrors, Encoding, FieldType, Storage, WhenIncomplete};
 use crate::value::Value;
 
 use super::codec::{FieldCodec, decode};
 use super::error::FlatError;
-use super::index::View;
+use super::index::Slot;
+use super::records::Records;
 
 /// Where a field's bytes are.
 #[derive(Debug, Clone)]
@@ -86,8 +87,11 @@ pub struct Table {
     /// The indexed field (the first key field), if any.
     pub index_field: Option<usize>,
     pub stable_for: Duration,
+    /// Record types, header and trailer of a multi-record file.
+    pub records: Records,
+    pub when_incomplete: WhenIncomplete,
     /// The last view of the file (column map and key index), rebuilt when the file changes.
-    pub view: Mutex<Option<std::sync::Arc<View>>>,
+    pub view: Mutex<Slot>,
 }
 
 /// Where a record is, for messages.
@@ -110,7 +114,17 @@ impl Table {
         columns: &[usize],
         at: RecordAt,
     ) -> Result<Value, FlatError> {
-        let field = &self.fields[fi];
+        self.decode_with(&self.fields[fi], line, columns.get(fi).copied(), at)
+    }
+
+    /// Decode `field` (a table or trailer field) of a record; `column` is its csv column.
+    pub fn decode_with(
+        &self,
+        field: &Field,
+        line: &Line<'_>,
+        column: Option<usize>,
+        at: RecordAt,
+    ) -> Result<Value, FlatError> {
         let (bytes, field_offset) = match (line, &field.place) {
             (Line::Fixed(l), Place::Fixed { start, length }) => {
                 let from = (*start).min(l.len());
@@ -118,7 +132,7 @@ impl Table {
                 (&l[from..to], *start as u64)
             }
             // csv: the csv reader unquotes fields, so the record's offset is the honest one.
-            (Line::Csv(r), _) => match r.get(columns[fi]) {
+            (Line::Csv(r), _) => match column.and_then(|c| r.get(c)) {
                 Some(bytes) => (bytes, 0),
                 None => {
                     return Err(self.record_error(
@@ -127,7 +141,7 @@ impl Table {
                         format!(
                             "record has {} columns but the field is column {}; the record is truncated or the layout is wrong",
                             r.len(),
-                            columns[fi] + 1
+                            column.map_or(0, |c| c + 1)
                         ),
                     ));
                 }
@@ -185,11 +199,24 @@ impl Table {
     }
 
     pub fn record_error(&self, at: RecordAt, field: &Field, message: String) -> FlatError {
+        self.problem(at, format!("field `{}`: {message}", field.name))
+    }
+
+    /// Something wrong with one record.
+    pub fn problem(&self, at: RecordAt, message: String) -> FlatError {
         FlatError::Record {
             file: self.file_name.clone(),
             record: at.number,
             offset: at.offset,
-            message: format!("field `{}`: {message}", field.name),
+            message,
+        }
+    }
+
+    /// This version of the file is not a whole export.
+    pub fn incomplete(&self, message: String) -> FlatError {
+        FlatError::Incomplete {
+            file: self.file_name.clone(),
+            message,
         }
     }
 }

@@ -151,6 +151,7 @@ fn run(w: &Worker, s: &OdbcSettings, q: &SqlQuery) -> Result<RowSet, Failure> {
             rows: Vec::new(),
             truncated: false,
             version: String::new(),
+            notice: None,
         });
     };
     read(s, cursor, q)

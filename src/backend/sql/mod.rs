@@ -167,6 +167,7 @@ impl Rows {
             rows: self.rows,
             truncated: self.truncated,
             version: String::new(),
+            notice: None,
         }
     }
 }

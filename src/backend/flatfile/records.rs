@@ -1,0 +1,341 @@
+//! Multi-record files: which layout each record has (its type code), the header and trailer
+//! records around the data, and the trailer's control totals checked against what the file
+//! really holds. A file whose totals do not match is incomplete, and is never answered from.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::mapping::model::{CountRule, DecodeErrors, Encoding};
+use crate::value::Value;
+
+use super::codec::decode;
+use super::error::FlatError;
+use super::table::{Field, Line, RecordAt, Table};
+
+/// A record type code: the bytes a record of this type has at `start`.
+#[derive(Debug, Clone)]
+pub struct TypeCode {
+    /// 0-based byte offset in the record.
+    pub start: usize,
+    /// The code in the file's encoding, padded to its length.
+    pub bytes: Vec<u8>,
+    /// The code as the mapping wrote it, for messages.
+    pub text: String,
+}
+
+impl TypeCode {
+    pub fn matches(&self, record: &[u8]) -> bool {
+        record.get(self.start..self.start + self.bytes.len()) == Some(&self.bytes[..])
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "`{}` at bytes {}-{}",
+            self.text,
+            self.start + 1,
+            self.start + self.bytes.len()
+        )
+    }
+}
+
+/// The trailer record and its control totals.
+#[derive(Debug)]
+pub struct Trailer {
+    pub code: TypeCode,
+    pub fields: Vec<Field>,
+    /// The bytes the trailer's layout covers.
+    pub record_len: usize,
+    /// The trailer field holding the record count.
+    pub count: Option<usize>,
+    pub counts: CountRule,
+    /// The record type of the table that declares the trailer: what `table_records` counts
+    /// and what the sums add up. None: every data record.
+    pub table_type: Option<TypeCode>,
+    pub sums: Vec<Sum>,
+}
+
+/// A control total: a trailer field that is the sum of a field of the declaring table.
+#[derive(Debug)]
+pub struct Sum {
+    pub trailer_field: usize,
+    /// The summed field (a copy of the declaring table's, so every table reading the file can
+    /// verify the trailer).
+    pub field: Field,
+}
+
+impl Trailer {
+    /// Whether a data record is one of the declaring table's.
+    fn counts_as_table(&self, record: &[u8]) -> bool {
+        self.table_type.as_ref().is_none_or(|c| c.matches(record))
+    }
+}
+
+/// How a table picks its records out of a file that holds several kinds.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// This table's records; None: every record that is not the header or trailer.
+    pub own: Option<TypeCode>,
+    /// Types that other tables read from the same file, or that are skipped on purpose.
+    pub others: Vec<TypeCode>,
+    pub header: Option<TypeCode>,
+    /// Shared by every table reading the file; declared on one of them.
+    pub trailer: Option<Arc<Trailer>>,
+}
+
+/// What one record of the file is to this table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Own,
+    Header,
+    Trailer,
+    /// Another table's record type, or one skipped on purpose.
+    Other,
+}
+
+impl Records {
+    /// Whether the file has more than one kind of record (so every version is checked whole).
+    pub fn is_multi(&self) -> bool {
+        self.own.is_some() || self.header.is_some() || self.trailer.is_some()
+    }
+
+    /// The kind of `record`; None when its type code is not one the mapping declares.
+    pub fn classify(&self, record: &[u8]) -> Option<Kind> {
+        if self.header.as_ref().is_some_and(|h| h.matches(record)) {
+            return Some(Kind::Header);
+        }
+        if self
+            .trailer
+            .as_ref()
+            .is_some_and(|t| t.code.matches(record))
+        {
+            return Some(Kind::Trailer);
+        }
+        let other = self.others.iter().any(|o| o.matches(record));
+        match &self.own {
+            Some(own) if own.matches(record) => Some(Kind::Own),
+            _ if other => Some(Kind::Other),
+            Some(_) => None,
+            None => Some(Kind::Own),
+        }
+    }
+
+    /// The message for a record whose type code nobody declared.
+    pub fn unknown(&self, table: &Table, record: &[u8], at: RecordAt) -> FlatError {
+        let own = self
+            .own
+            .as_ref()
+            .expect("only typed tables meet unknown records");
+        let found = record
+            .get(own.start..(own.start + own.bytes.len()).min(record.len()))
+            .unwrap_or_default();
+        let known: Vec<String> = std::iter::once(own)
+            .chain(&self.others)
+            .chain(&self.header)
+            .chain(self.trailer.as_ref().map(|t| &t.code))
+            .map(|c| format!("`{}`", c.text))
+            .collect();
+        FlatError::Record {
+            file: table.file_name.clone(),
+            record: at.number,
+            offset: at.offset,
+            message: format!(
+                "record type `{}` (bytes {}-{}) is not one the mapping declares ({}); give it a table with `record_type`, list it under `other_record_types`, or check `record_type.start`",
+                decode(found, table.encoding, DecodeErrors::Replace).unwrap_or_default(),
+                own.start + 1,
+                own.start + own.bytes.len(),
+                known.join(", ")
+            ),
+        }
+    }
+}
+
+/// Counts and sums gathered while a version of the file is read whole, then compared with
+/// what its header and trailer promise.
+pub struct Audit<'t> {
+    table: &'t Table,
+    records: u64,
+    data: u64,
+    own: u64,
+    sums: Vec<Decimal>,
+    trailer: Option<(RecordAt, Vec<Value>)>,
+}
+
+impl<'t> Audit<'t> {
+    pub fn new(table: &'t Table) -> Self {
+        let sums = table.records.trailer.as_ref().map_or(0, |t| t.sums.len());
+        Audit {
+            table,
+            records: 0,
+            data: 0,
+            own: 0,
+            sums: vec![Decimal::ZERO; sums],
+            trailer: None,
+        }
+    }
+
+    /// Take one record into the counts; its position is checked against header and trailer.
+    pub fn see(&mut self, kind: Kind, line: &Line<'_>, at: RecordAt) -> Result<(), FlatError> {
+        let t = self.table;
+        let records = &t.records;
+        self.records += 1;
+        if let Some((trailer_at, _)) = &self.trailer {
+            return Err(t.problem(
+                at,
+                format!(
+                    "a record after the trailer record (record {}): the file holds more than one export, or the trailer is misplaced",
+                    trailer_at.number
+                ),
+            ));
+        }
+        if let Some(h) = &records.header
+            && (self.records == 1) != (kind == Kind::Header)
+        {
+            return Err(if self.records == 1 {
+                t.incomplete(format!(
+                    "it does not start with its header record ({})",
+                    h.describe()
+                ))
+            } else {
+                t.problem(
+                    at,
+                    "a second header record: the file holds more than one export".into(),
+                )
+            });
+        }
+        match kind {
+            Kind::Header => {}
+            Kind::Trailer => self.trailer = Some((at, self.read_trailer(line, at)?)),
+            Kind::Own | Kind::Other => {
+                self.data += 1;
+                self.add_sums(line, at)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_trailer(&self, line: &Line<'_>, at: RecordAt) -> Result<Vec<Value>, FlatError> {
+        let t = self.table;
+        let trailer = t
+            .records
+            .trailer
+            .as_ref()
+            .expect("a trailer record needs a trailer");
+        if let Line::Fixed(bytes) = line
+            && bytes.len() < trailer.record_len
+        {
+            return Err(t.problem(
+                at,
+                format!(
+                    "the trailer record is {} bytes long but its layout needs {}",
+                    bytes.len(),
+                    trailer.record_len
+                ),
+            ));
+        }
+        (0..trailer.fields.len())
+            .map(|fi| t.decode_with(&trailer.fields[fi], line, None, at))
+            .collect()
+    }
+
+    fn add_sums(&mut self, line: &Line<'_>, at: RecordAt) -> Result<(), FlatError> {
+        let (Some(trailer), Line::Fixed(record)) = (&self.table.records.trailer, line) else {
+            return Ok(());
+        };
+        if !trailer.counts_as_table(record) {
+            return Ok(());
+        }
+        self.own += 1;
+        for (total, sum) in self.sums.iter_mut().zip(&trailer.sums) {
+            let value = self.table.decode_with(&sum.field, line, None, at)?;
+            *total += amount(&value).unwrap_or(Decimal::ZERO);
+        }
+        Ok(())
+    }
+
+    /// After the last record: the trailer must be there and agree with what was read.
+    pub fn finish(self) -> Result<(), FlatError> {
+        let t = self.table;
+        let Some(trailer) = &t.records.trailer else {
+            if t.records.header.is_some() && self.records == 0 {
+                return Err(t.incomplete("it is empty: not even its header record".into()));
+            }
+            return Ok(());
+        };
+        let Some((_, values)) = self.trailer else {
+            return Err(t.incomplete(format!(
+                "it has no trailer record ({}) after its {} records: the export was cut off or is still being written",
+                trailer.code.describe(),
+                self.records
+            )));
+        };
+        if let Some(ci) = trailer.count {
+            let (have, what) = match trailer.counts {
+                CountRule::DataRecords => (self.data, "data records"),
+                CountRule::AllRecords => (self.records, "records in all"),
+                CountRule::TableRecords => (self.own, "records of the counted type"),
+            };
+            let said = amount(&values[ci]);
+            if said != Some(Decimal::from(have)) {
+                return Err(t.incomplete(format!(
+                    "its trailer's `{}` says {} but the file holds {have} {what}",
+                    trailer.fields[ci].name,
+                    values[ci].to_text()
+                )));
+            }
+        }
+        for (sum, total) in trailer.sums.iter().zip(&self.sums) {
+            let ti = sum.trailer_field;
+            if amount(&values[ti]) != Some(*total) {
+                return Err(t.incomplete(format!(
+                    "its trailer's `{}` says {} but `{}` of its {} records sums to {total}",
+                    trailer.fields[ti].name,
+                    values[ti].to_text(),
+                    sum.field.name,
+                    self.own
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A number as an exact decimal (scale-insensitive in comparisons).
+fn amount(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(i) => Some(Decimal::from(*i)),
+        Value::Dec(d) => Some(d.normalize()),
+        _ => None,
+    }
+}
+
+/// The type code of `text` in `encoding`, padded with spaces to `length`.
+pub fn type_code(
+    text: &str,
+    start: usize,
+    length: usize,
+    encoding: Encoding,
+) -> Result<TypeCode, String> {
+    let mut bytes = super::codec::encode(text, encoding).map_err(|c| {
+        format!(
+            "`{c}` cannot be written in {}",
+            super::table::encoding_name(encoding)
+        )
+    })?;
+    if bytes.len() > length {
+        return Err(format!(
+            "`{text}` is {} bytes in {} but `length` is {length}",
+            bytes.len(),
+            super::table::encoding_name(encoding)
+        ));
+    }
+    let space = super::codec::encode(" ", encoding).unwrap_or_else(|_| vec![b' ']);
+    while bytes.len() < length {
+        bytes.extend_from_slice(&space);
+    }
+    Ok(TypeCode {
+        start,
+        bytes,
+        text: text.to_string(),
+    })
+}
