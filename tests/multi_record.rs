@@ -46,6 +46,13 @@ async fn error(p: &Pipeline, tool: &str, args: Value) -> String {
     }
 }
 
+/// `get_invoice` through the pipeline, with its notice.
+async fn get_invoice(p: &Pipeline, no: &str) -> legacy_mcp::pipeline::ToolOutput {
+    p.call_tool("get_invoice", support::args(json!({"invoice_no": no})))
+        .await
+        .unwrap()
+}
+
 /// Replace the export the way an ERP does: a new file under the same name.
 fn replace(dir: &Path, data: &[u8]) {
     let tmp = dir.join("INVOICES.DAT.tmp");
@@ -166,13 +173,7 @@ async fn a_record_of_an_undeclared_type_names_its_bytes() {
 async fn last_complete_answers_from_the_verified_version_with_a_notice() {
     let d = batch_mapping(&batch(), "        when_incomplete: last_complete");
     let p = pipeline(d.path());
-    let fresh = p
-        .call_tool(
-            "get_invoice",
-            support::args(json!({"invoice_no": "00070002"})),
-        )
-        .await
-        .unwrap();
+    let fresh = get_invoice(&p, "00070002").await;
     assert_eq!(fresh.notice, None);
 
     // Tonight's batch arrives short: invoices still answer, from last night's copy, and say so.
@@ -180,13 +181,7 @@ async fn last_complete_answers_from_the_verified_version_with_a_notice() {
         std::fs::read(support::root().join("fixtures/legacy/corrupt/INVOICES_WRONG_COUNT.DAT"))
             .unwrap();
     replace(d.path(), &short);
-    let stale = p
-        .call_tool(
-            "get_invoice",
-            support::args(json!({"invoice_no": "00070002"})),
-        )
-        .await
-        .unwrap();
+    let stale = get_invoice(&p, "00070002").await;
     assert_eq!(stale.structured, fresh.structured);
     let notice = stale.notice.expect("a notice");
     assert!(
@@ -206,26 +201,14 @@ async fn last_complete_answers_from_the_verified_version_with_a_notice() {
 
     // The file gone altogether: still the last complete version.
     std::fs::remove_file(d.path().join("INVOICES.DAT")).unwrap();
-    let gone = p
-        .call_tool(
-            "get_invoice",
-            support::args(json!({"invoice_no": "00070001"})),
-        )
-        .await
-        .unwrap();
+    let gone = get_invoice(&p, "00070001").await;
     assert!(gone.notice.unwrap().contains("does not exist"));
 
     // A complete batch again: fresh answers, no notice.
     let mut next = batch();
     next[RECORD + 10..RECORD + 13].copy_from_slice(&[0xD5, 0xC5, 0xE6]); // "NEW" in cp037
     replace(d.path(), &next);
-    let back = p
-        .call_tool(
-            "get_invoice",
-            support::args(json!({"invoice_no": "00070001"})),
-        )
-        .await
-        .unwrap();
+    let back = get_invoice(&p, "00070001").await;
     assert_eq!(back.notice, None);
     assert_eq!(back.structured["customer"], "NEWLER GMBH");
 }
