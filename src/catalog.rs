@@ -50,6 +50,8 @@ pub struct Tool {
     pub limit: u32,
     pub max_result_bytes: u64,
     pub shape: Shape,
+    /// The read cache rule, if answers may be kept.
+    pub cache: Option<crate::mapping::model::CacheDef>,
     pub annotations: ToolHints,
     pub input_schema: Map<String, Json>,
     pub output_schema: Map<String, Json>,
@@ -463,6 +465,7 @@ fn compile_tool(
             .map(|s| s.0)
             .unwrap_or(DEFAULT_MAX_RESULT_BYTES),
         shape,
+        cache: d.cache,
         annotations: hints(&d.annotations),
         input_schema,
         output_schema,

@@ -3,7 +3,8 @@
 //! # Layout
 //! - `mapping`   the YAML mapping format: model, loading, parameters, result shaping, schema
 //! - `catalog`   mapping files merged and compiled into tools, resources and prompts
-//! - `pipeline`  one request in named phases (bind, plan, fetch, shape, respond, audit)
+//! - `pipeline`  one request in named phases (bind, cache, plan, fetch, shape, respond, audit)
+//! - `cache`     the read cache: per-tool ttl, single-flight, stale answers while a backend fails
 //! - `backend`   source kinds; `backend::flatfile` reads csv and fixed-width exports
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema
@@ -11,6 +12,7 @@
 //! - `uri`       resource URI templates and prompt placeholders
 
 pub mod backend;
+pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod mapping;

@@ -3,14 +3,16 @@
 //!
 //! 1. `find`      the tool (or the resource's tool); an unknown name is unroutable
 //! 2. `bind`      validate and coerce arguments to typed values; nothing touches a backend before
-//! 3. `plan`      turn the tool's filters, order and limit plus the cursor into a `Query`
-//! 4. `fetch`     the backend call, values bound (never spliced)
-//! 5. `shape`     rows into the tool's JSON
-//! 6. `respond`   structured result plus its text rendering, `truncated` and `next_cursor`
-//! 7. `audit`     one record per call, errors included
+//! 3. `cache`     tools with a `cache:` rule answer from the read cache (`cache.rs`); the
+//!    misses, and every other tool, go on:
+//! 4. `plan`      turn the tool's filters, order and limit plus the cursor into a `Query`
+//! 5. `fetch`     the backend call, values bound (never spliced)
+//! 6. `shape`     rows into the tool's JSON
+//! 7. `respond`   structured result plus its text rendering, `truncated` and `next_cursor`
+//! 8. `audit`     one record per call, errors included, with how the cache answered
 //!
-//! The governance phases (authenticate, authorize, cache lookup, mask) slot in between these
-//! without changing their signatures: each phase takes the `CallContext`.
+//! The other governance phases (authenticate, authorize, mask) slot in between these without
+//! changing their signatures: each phase takes the `CallContext`.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -20,8 +22,11 @@ use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 
+use futures_util::FutureExt;
+
 use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
+use crate::cache::{self, ReadCache};
 use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
@@ -55,6 +60,8 @@ pub struct ToolOutput {
     pub text: String,
     /// Said beside the result: it comes from an older version of the data, and why.
     pub notice: Option<String>,
+    /// The version of the data it was made from (a flat file's size and mtime; empty for SQL).
+    pub version: String,
 }
 
 /// A rendered prompt.
@@ -96,11 +103,20 @@ enum Request {
 #[derive(Clone)]
 pub struct Pipeline {
     catalog: Arc<Catalog>,
+    cache: Arc<ReadCache>,
 }
 
 impl Pipeline {
+    /// A pipeline with the cache's default bounds.
     pub fn new(catalog: Arc<Catalog>) -> Self {
-        Pipeline { catalog }
+        Self::with_cache(catalog, cache::Bounds::default())
+    }
+
+    pub fn with_cache(catalog: Arc<Catalog>, bounds: cache::Bounds) -> Self {
+        Pipeline {
+            catalog,
+            cache: Arc::new(ReadCache::new(bounds)),
+        }
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -114,18 +130,34 @@ impl Pipeline {
         args: Map<String, Json>,
     ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
-        let result = async {
-            let mut ctx = self.find(name, args)?;
+        let found = self.find(name, args).and_then(|mut ctx| {
             bind(&mut ctx)?;
-            let request = plan(&ctx)?;
-            let mut rows = fetch(&ctx, request).await?;
-            let notice = rows.notice.take();
-            let structured = shape(&ctx, rows)?;
-            Ok(respond(structured, notice))
-        }
-        .await;
-        audit(name, started, &result);
+            Ok(ctx)
+        });
+        let (result, status) = match found {
+            Ok(ctx) => self.answer_cached(ctx).await,
+            Err(e) => (Err(e), cache::Status::Off),
+        };
+        audit(name, started, status, &result);
         result
+    }
+
+    /// Phase 3: the read cache, in front of the phases that reach the backend.
+    async fn answer_cached(
+        &self,
+        ctx: CallContext,
+    ) -> (Result<ToolOutput, CallError>, cache::Status) {
+        let Some(rule) = ctx.tool.cache else {
+            return (answer(ctx).await.map_err(|f| f.error), cache::Status::Off);
+        };
+        let key = cache_key(&ctx);
+        let version = match &ctx.tool.plan {
+            Plan::Flat { table, .. } => Some(flatfile::reader::peek_version(table)),
+            Plan::Sql { .. } => None,
+        };
+        self.cache
+            .read_through(key, rule, version, move || answer(ctx).boxed())
+            .await
     }
 
     /// Read a resource: match its URI, then call its tool with the URI's variables.
@@ -230,6 +262,42 @@ impl Pipeline {
     }
 }
 
+/// Phases 4 to 7: plan, fetch, shape, respond. A failed fetch is the backend's failure (a
+/// cached answer may stand in for it); the other failures are the call's own.
+async fn answer(ctx: CallContext) -> Result<ToolOutput, cache::Failed> {
+    let own = |error| cache::Failed {
+        error,
+        backend: false,
+    };
+    let request = plan(&ctx).map_err(own)?;
+    let mut rows = fetch(request).await.map_err(|error| cache::Failed {
+        error,
+        backend: true,
+    })?;
+    check_cursor_version(&ctx, &rows).map_err(own)?;
+    let notice = rows.notice.take();
+    let version = rows.version.clone();
+    let structured = shape(&ctx, rows).map_err(own)?;
+    Ok(respond(structured, notice, version))
+}
+
+/// The cache key: the tool, its bound (typed, so `"5"` and `5` agree) values and the cursor.
+/// Never the rendered request.
+fn cache_key(ctx: &CallContext) -> String {
+    let mut key = ctx.tool.name.clone();
+    for (k, v) in &ctx.bound {
+        key.push('\0');
+        key.push_str(k);
+        key.push('=');
+        key.push_str(&v.to_json().to_string());
+    }
+    if let Some(c) = ctx.args.get(CURSOR_ARG).filter(|c| !c.is_null()) {
+        key.push_str("\0cursor=");
+        key.push_str(&c.to_string());
+    }
+    key
+}
+
 /// Phase 2: validate and coerce arguments; read the cursor.
 fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
     ctx.bound = params::bind(&ctx.tool.params, &ctx.args).map_err(CallError::Caller)?;
@@ -268,7 +336,7 @@ fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
     Ok(())
 }
 
-/// Phase 3: the backend request, with every value bound from typed arguments.
+/// Phase 4: the backend request, with every value bound from typed arguments.
 fn plan(ctx: &CallContext) -> Result<Request, CallError> {
     let limit = if ctx.tool.shape.one {
         2
@@ -336,8 +404,8 @@ fn plan(ctx: &CallContext) -> Result<Request, CallError> {
     }
 }
 
-/// Phase 4: the backend call.
-async fn fetch(ctx: &CallContext, request: Request) -> Result<RowSet, CallError> {
+/// Phase 5: the backend call.
+async fn fetch(request: Request) -> Result<RowSet, CallError> {
     let rows = match request {
         Request::Flat(table, query) => flatfile::run(table, query)
             .await
@@ -347,15 +415,18 @@ async fn fetch(ctx: &CallContext, request: Request) -> Result<RowSet, CallError>
             .await
             .map_err(|e| CallError::Caller(e.to_string()))?,
     };
-    if let Some(v) = &ctx.cursor_version
-        && *v != rows.version
-    {
-        return Err(CallError::Caller("the data changed since this cursor was issued (the export was replaced); call again without `cursor` to start over".into()));
-    }
     Ok(rows)
 }
 
-/// Phase 5: rows into JSON, one record or a page with `truncated` and `next_cursor`.
+/// A cursor continues only the version of the data it was issued on.
+fn check_cursor_version(ctx: &CallContext, rows: &RowSet) -> Result<(), CallError> {
+    match &ctx.cursor_version {
+        Some(v) if *v != rows.version => Err(CallError::Caller("the data changed since this cursor was issued (the export was replaced); call again without `cursor` to start over".into())),
+        _ => Ok(()),
+    }
+}
+
+/// Phase 6: rows into JSON, one record or a page with `truncated` and `next_cursor`.
 fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
     let tool = &ctx.tool;
     let render = |r: &Vec<Value>| tool.shape.render(r).map_err(CallError::Caller);
@@ -429,25 +500,32 @@ fn describe_args(ctx: &CallContext) -> String {
         .join(", ")
 }
 
-/// Phase 6: structured content and its text rendering.
-fn respond(structured: Json, notice: Option<String>) -> ToolOutput {
+/// Phase 7: structured content and its text rendering.
+fn respond(structured: Json, notice: Option<String>, version: String) -> ToolOutput {
     let text = serde_json::to_string(&structured).unwrap_or_default();
     ToolOutput {
         structured,
         text,
         notice,
+        version,
     }
 }
 
-/// Phase 7: one audit record per call. Arguments are not logged: they may hold personal data.
-fn audit(tool: &str, started: Instant, result: &Result<ToolOutput, CallError>) {
+/// Phase 8: one audit record per call. Arguments are not logged: they may hold personal data.
+fn audit(
+    tool: &str,
+    started: Instant,
+    cache: cache::Status,
+    result: &Result<ToolOutput, CallError>,
+) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let cache = cache.name();
     match result {
         Ok(out) => {
-            tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), stale = out.notice.is_some(), ms, "tool call")
+            tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), cache, stale = out.notice.is_some(), ms, "tool call")
         }
         Err(CallError::Caller(e)) => {
-            tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, ms, "tool call")
+            tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, cache, ms, "tool call")
         }
         Err(CallError::Unroutable(e)) => {
             tracing::info!(target: "audit", tool, outcome = "rejected", error = %e, ms, "tool call")

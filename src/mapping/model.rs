@@ -742,8 +742,23 @@ pub struct ToolDef {
     pub max_result_size: Option<SizeText>,
     #[serde(default)]
     pub result: Option<ResultDef>,
+    /// Keep answers for a while, so repeated identical calls do not reach the ERP again.
+    #[serde(default)]
+    pub cache: Option<CacheDef>,
     #[serde(default)]
     pub annotations: Annotations,
+}
+
+/// A tool's read cache rule.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheDef {
+    /// How long an answer is served from the cache (e.g. `30s`, `5m`).
+    pub ttl: DurationText,
+    /// How much longer an answer may still be served, marked stale with its age, when the
+    /// backend fails (e.g. `1h`). Default: never.
+    #[serde(default)]
+    pub stale_if_error: Option<DurationText>,
 }
 
 /// How rows become the tool's JSON.

@@ -75,6 +75,23 @@ pub fn fingerprint(handle: &File, file: &str) -> Result<Fingerprint, FlatError> 
     })
 }
 
+/// The version of the file as it is now (size and mtime), without opening it: what the read
+/// cache compares a kept answer with. A file that is gone or unreadable is a version of its own.
+pub fn peek_version(table: &Table) -> String {
+    let now = std::fs::metadata(&table.path).ok().and_then(|meta| {
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?;
+        Some(Fingerprint {
+            len: meta.len(),
+            modified_ns: modified.as_nanos(),
+        })
+    });
+    now.map_or_else(|| "unavailable".to_string(), |fp| fp.as_version())
+}
+
 fn check_settled(table: &Table, fp: Fingerprint) -> Result<(), FlatError> {
     if table.stable_for.is_zero() {
         return Ok(());
