@@ -160,6 +160,9 @@ impl ReadCache {
         let keep_for = rule.ttl.0 + rule.stale_if_error.map_or(Duration::ZERO, |d| d.0);
         let call = answer();
         let flight = async move {
+            // However the flight ends (an answer, an error, a panic, every caller gone), it
+            // leaves the table, so a later call starts afresh instead of joining a dead one.
+            let _leave = Leave(all, k.clone());
             let result = call.await.map(|output| {
                 Arc::new(Entry {
                     output,
@@ -169,15 +172,26 @@ impl ReadCache {
             });
             // Stored before the flight ends, so a call arriving now finds the answer.
             if let Ok(entry) = &result {
-                entries.insert(k.clone(), entry.clone());
+                entries.insert(k, entry.clone());
             }
-            all.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
             result
         }
         .boxed()
         .shared();
         flights.insert(key, flight.clone());
         (flight, true)
+    }
+}
+
+/// Takes a flight off the table when dropped.
+struct Leave(Arc<Mutex<HashMap<String, Flight>>>, String);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.1);
     }
 }
 
