@@ -48,21 +48,21 @@ pub struct Current {
 }
 
 impl Current {
+    /// The live file (`when_incomplete: fail`) or the view's private copy (`last_complete`).
     pub fn file(&self) -> &File {
-        match (&self.view.snapshot, &self.live) {
-            (Some(copy), _) => copy,
-            (None, Some((live, _))) => live,
-            (None, None) => unreachable!("a view without a snapshot is read from the live file"),
+        match (&self.live, &self.view.snapshot) {
+            (Some((live, _)), _) => live,
+            (None, Some(copy)) => copy,
+            (None, None) => unreachable!("views read without the live file hold a copy"),
         }
     }
 
-    /// After a read: rows from a live file that changed mid-read are never presented whole.
+    /// After a read: rows from a live file that changed mid-read are never presented whole
+    /// (a private copy cannot change).
     pub fn confirm(&self, table: &Table) -> Result<(), FlatError> {
         match &self.live {
-            Some((handle, fp)) if self.view.snapshot.is_none() => {
-                reader::confirm_unchanged(table, handle, *fp)
-            }
-            _ => Ok(()),
+            Some((handle, fp)) => reader::confirm_unchanged(table, handle, *fp),
+            None => Ok(()),
         }
     }
 }

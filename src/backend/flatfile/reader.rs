@@ -63,33 +63,31 @@ pub fn fingerprint(handle: &File, file: &str) -> Result<Fingerprint, FlatError> 
         file: file.to_string(),
         message: e.to_string(),
     })?;
-    let modified_ns = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    Ok(Fingerprint {
-        len: meta.len(),
-        modified_ns,
-    })
+    Ok(Fingerprint::of(&meta))
+}
+
+impl Fingerprint {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        let modified_ns = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        Fingerprint {
+            len: meta.len(),
+            modified_ns,
+        }
+    }
 }
 
 /// The version of the file as it is now (size and mtime), without opening it: what the read
 /// cache compares a kept answer with. A file that is gone or unreadable is a version of its own.
 pub fn peek_version(table: &Table) -> String {
-    let now = std::fs::metadata(&table.path).ok().and_then(|meta| {
-        let modified = meta
-            .modified()
-            .ok()?
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .ok()?;
-        Some(Fingerprint {
-            len: meta.len(),
-            modified_ns: modified.as_nanos(),
-        })
-    });
-    now.map_or_else(|| "unavailable".to_string(), |fp| fp.as_version())
+    std::fs::metadata(&table.path).map_or_else(
+        |_| "unavailable".to_string(),
+        |meta| Fingerprint::of(&meta).as_version(),
+    )
 }
 
 fn check_settled(table: &Table, fp: Fingerprint) -> Result<(), FlatError> {
