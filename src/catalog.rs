@@ -19,8 +19,9 @@ use crate::mapping::model::{
     Role, SourceDef, SourceKind, ToolDef,
 };
 use crate::mapping::params::{self, Param};
-use crate::mapping::shape::Fields;
 use crate::mapping::shape::{self, Shape};
+use crate::mapping::shape::{Fields, SourceField};
+use crate::mask::Policies;
 use crate::uri::UriTemplate;
 use crate::value::Value;
 
@@ -32,6 +33,8 @@ pub const MAX_LIMIT: u32 = 10_000;
 pub const DEFAULT_MAX_RESULT_BYTES: u64 = 1_000_000;
 
 pub struct Catalog {
+    /// Masking policies by name (`masking:` of every file).
+    pub masking: crate::mask::Policies,
     pub sources: IndexMap<String, Arc<Source>>,
     pub tools: IndexMap<String, Arc<Tool>>,
     pub resources: Vec<Resource>,
@@ -201,18 +204,32 @@ fn singular(section: &str) -> &str {
 fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
     let mut seen = Seen::default();
     let mut cat = Catalog {
+        masking: IndexMap::new(),
         sources: IndexMap::new(),
         tools: IndexMap::new(),
         resources: Vec::new(),
         prompts: IndexMap::new(),
     };
-    // Sources first: tools in any file may name a source from any other file.
+    // Masking policies first: fields in any file may name a policy from any other file.
     for f in files {
         let mut p = FileProblems {
             file: f.path.clone(),
             out: problems,
         };
         check_version(&f.mapping, &mut p);
+        for (name, def) in &f.mapping.masking {
+            if seen.first("masking", name, &f.path, &def.referenced, &mut p) {
+                crate::mask::compile(name, def, &f.dir, &mut cat.masking, &mut p);
+            }
+        }
+    }
+    // Then sources: tools in any file may name a source from any other file.
+    for f in files {
+        let mut p = FileProblems {
+            file: f.path.clone(),
+            out: problems,
+        };
+        check_table_masks(&f.mapping, &cat.masking, &mut p);
         for (name, def) in &f.mapping.sources {
             if seen.first("sources", name, &f.path, &def.referenced, &mut p)
                 && let Some(src) = compile_source(name, def, &f.dir, &mut p)
@@ -228,7 +245,7 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         };
         for (name, def) in &f.mapping.tools {
             if seen.first("tools", name, &f.path, &def.referenced, &mut p)
-                && let Some(tool) = compile_tool(name, def, &cat.sources, &mut p)
+                && let Some(tool) = compile_tool(name, def, &cat.sources, &cat.masking, &mut p)
             {
                 cat.tools.insert(name.clone(), Arc::new(tool));
             }
@@ -382,6 +399,7 @@ fn compile_tool(
     name: &str,
     def: &Spanned<ToolDef>,
     sources: &IndexMap<String, Arc<Source>>,
+    policies: &Policies,
     p: &mut FileProblems<'_>,
 ) -> Option<Tool> {
     let here = format!("tools.{name}");
@@ -416,7 +434,7 @@ fn compile_tool(
             let table = find_table(d, ff, &here, p)?;
             let filters = compile_filters(d, &table, &params, &here, p);
             let order = compile_order(d, &table, &here, p);
-            let fields = table_fields(&table);
+            let fields = table_fields(&table, policies);
             let subject = format!("`{}`", table.name);
             let plan = Plan::Flat {
                 table,
@@ -428,7 +446,7 @@ fn compile_tool(
         Source::Odbc(_) | Source::Mssql(_) => {
             let max_rows = src.sql_max_rows().unwrap_or(MAX_LIMIT);
             let plan = compile_sql(d, src, &params, &here, p)?;
-            let fields = sql_fields(&plan);
+            let fields = sql_fields(&plan, d, policies, &here, p);
             (
                 plan,
                 fields,
@@ -449,7 +467,9 @@ fn compile_tool(
         Some(l) => l.value,
         None => DEFAULT_LIMIT.min(max_rows),
     };
-    let shape = shape::compile(d.result.as_ref(), &fields, &here, p);
+    let shape = shape::compile(d.result.as_ref(), &fields, policies, &here, p);
+    let mut plan = plan;
+    withhold_masked(&mut plan, &shape);
     let input_schema = params::input_schema(&params, !shape.one);
     let output_schema = output_schema(&shape);
     Some(Tool {
@@ -561,18 +581,30 @@ fn find_table(
     }
 }
 
-fn table_fields(t: &Table) -> Fields {
+fn table_fields(t: &Table, policies: &Policies) -> Fields {
     Fields {
         owner: format!("table `{}`", t.name),
         list: t
             .fields
             .iter()
-            .map(|f| (f.name.clone(), f.kind(), f.description.clone()))
+            .map(|f| SourceField {
+                name: f.name.clone(),
+                kind: f.kind(),
+                description: f.description.clone(),
+                // Unknown names were reported by `check_table_masks`.
+                mask: f.mask.as_ref().and_then(|m| policies.get(m).cloned()),
+            })
             .collect(),
     }
 }
 
-fn sql_fields(plan: &Plan) -> Fields {
+fn sql_fields(
+    plan: &Plan,
+    d: &ToolDef,
+    policies: &Policies,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Fields {
     let Plan::Sql { columns, .. } = plan else {
         unreachable!("called for SQL plans")
     };
@@ -580,8 +612,59 @@ fn sql_fields(plan: &Plan) -> Fields {
         owner: "the `columns` of this tool".into(),
         list: columns
             .iter()
-            .map(|c| (c.name.clone(), c.kind, c.description.clone()))
+            .map(|c| SourceField {
+                name: c.name.clone(),
+                kind: c.kind,
+                description: c.description.clone(),
+                mask: d
+                    .columns
+                    .get(&c.name)
+                    .and_then(|def| def.value.mask.as_ref())
+                    .and_then(|m| {
+                        shape::policy(
+                            policies,
+                            &m.value,
+                            &m.referenced,
+                            &format!("{here}.columns.{}.mask", c.name),
+                            p,
+                        )
+                    }),
+            })
             .collect(),
+    }
+}
+
+/// Every `mask:` on a flat-file table field must name a policy. (A field no tool returns is
+/// still checked: the mistake would surface the day a tool starts returning it.)
+fn check_table_masks(m: &MappingFile, policies: &Policies, p: &mut FileProblems<'_>) {
+    for (source, def) in &m.sources {
+        for (table, t) in &def.value.tables {
+            for (field, f) in &t.value.fields {
+                if let Some(mask) = &f.value.mask {
+                    let path = format!("sources.{source}.tables.{table}.fields.{field}.mask");
+                    shape::policy(policies, &mask.value, &mask.referenced, &path, p);
+                }
+            }
+        }
+    }
+}
+
+/// Values of masked fields are never quoted in backend errors (a value that does not parse).
+fn withhold_masked(plan: &mut Plan, shape: &Shape) {
+    let masked = shape.masked_fields();
+    match plan {
+        Plan::Flat { table, .. } => {
+            for i in masked {
+                table.fields[i].withhold();
+            }
+        }
+        Plan::Sql { columns, .. } => {
+            let mut cols = columns.to_vec();
+            for i in masked {
+                cols[i].withheld = true;
+            }
+            *columns = cols.into();
+        }
     }
 }
 
@@ -678,6 +761,7 @@ fn compile_sql(
             name: name.clone(),
             kind: c.value.kind.as_ref().map_or(FieldType::String, |k| k.value),
             description: c.value.description.clone(),
+            withheld: false,
         })
         .collect();
     let mut key = Vec::new();

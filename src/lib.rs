@@ -1,21 +1,25 @@
 //! legacy-mcp: a standard MCP endpoint in front of an old ERP, driven by YAML mappings.
 //!
 //! # Layout
+//! - `auth`      the calling principal and its roles
 //! - `mapping`   the YAML mapping format: model, loading, parameters, result shaping, schema
 //! - `catalog`   mapping files merged and compiled into tools, resources and prompts
 //! - `pipeline`  one request in named phases (bind, cache, plan, fetch, shape, respond, audit)
 //! - `cache`     the read cache: per-tool ttl, single-flight, stale answers while a backend fails
+//! - `mask`      field masking policies and the caller's masking profile
 //! - `backend`   source kinds; `backend::flatfile` reads csv and fixed-width exports
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema
 //! - `value`     typed values (exact decimals, dates) and their JSON form
 //! - `uri`       resource URI templates and prompt placeholders
 
+pub mod auth;
 pub mod backend;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod mapping;
+pub mod mask;
 pub mod mcp;
 pub mod pipeline;
 pub mod uri;

@@ -24,12 +24,14 @@ use serde_json::{Map, Value as Json, json};
 
 use futures_util::FutureExt;
 
+use crate::auth::Principal;
 use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
 use crate::cache::{self, ReadCache};
 use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
+use crate::mask::Profile;
 use crate::uri;
 use crate::value::Value;
 
@@ -86,6 +88,8 @@ pub struct EmbeddedResource {
 /// What one call carries from phase to phase.
 struct CallContext {
     tool: Arc<Tool>,
+    /// Which masking policies the caller's roles lift.
+    profile: Profile,
     args: Map<String, Json>,
     bound: IndexMap<String, Value>,
     offset: u64,
@@ -126,11 +130,12 @@ impl Pipeline {
     /// Run a tool through every phase.
     pub async fn call_tool(
         &self,
+        who: &Principal,
         name: &str,
         args: Map<String, Json>,
     ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
-        let found = self.find(name, args).and_then(|mut ctx| {
+        let found = self.find(who, name, args).and_then(|mut ctx| {
             bind(&mut ctx)?;
             Ok(ctx)
         });
@@ -161,14 +166,18 @@ impl Pipeline {
     }
 
     /// Read a resource: match its URI, then call its tool with the URI's variables.
-    pub async fn read_resource(&self, uri: &str) -> Result<(&Resource, ToolOutput), CallError> {
+    pub async fn read_resource(
+        &self,
+        who: &Principal,
+        uri: &str,
+    ) -> Result<(&Resource, ToolOutput), CallError> {
         let (resource, mut args) = self
             .match_resource(uri)
             .ok_or_else(|| CallError::Unroutable(format!("no resource matches `{uri}`")))?;
         for (k, v) in &resource.arguments {
             args.entry(k.clone()).or_insert_with(|| v.clone());
         }
-        let out = self.call_tool(&resource.tool, args).await?;
+        let out = self.call_tool(who, &resource.tool, args).await?;
         Ok((resource, out))
     }
 
@@ -189,6 +198,7 @@ impl Pipeline {
     /// Render a prompt: fill placeholders, read embedded resources through the pipeline.
     pub async fn get_prompt(
         &self,
+        who: &Principal,
         name: &str,
         args: &Map<String, Json>,
     ) -> Result<PromptOutput, CallError> {
@@ -217,12 +227,15 @@ impl Pipeline {
                 Some(template) => {
                     let target =
                         uri::fill(template, |k| text_of(k).map(|v| uri::percent_encode(&v)));
-                    let (res, out) = self.read_resource(&target).await.map_err(|e| match e {
-                        CallError::Caller(m) => {
-                            CallError::Caller(format!("resource {target}: {m}"))
-                        }
-                        other => other,
-                    })?;
+                    let (res, out) =
+                        self.read_resource(who, &target)
+                            .await
+                            .map_err(|e| match e {
+                                CallError::Caller(m) => {
+                                    CallError::Caller(format!("resource {target}: {m}"))
+                                }
+                                other => other,
+                            })?;
                     Some(EmbeddedResource {
                         uri: target,
                         mime_type: res.mime_type.clone(),
@@ -244,7 +257,12 @@ impl Pipeline {
     }
 
     /// Phase 1: find the tool.
-    fn find(&self, name: &str, args: Map<String, Json>) -> Result<CallContext, CallError> {
+    fn find(
+        &self,
+        who: &Principal,
+        name: &str,
+        args: Map<String, Json>,
+    ) -> Result<CallContext, CallError> {
         let tool = self
             .catalog
             .tools
@@ -253,6 +271,7 @@ impl Pipeline {
             .ok_or_else(|| CallError::Unroutable(format!("unknown tool `{name}`")))?;
         Ok(CallContext {
             tool,
+            profile: Profile::for_roles(&self.catalog.masking, &who.roles),
             args,
             bound: IndexMap::new(),
             offset: 0,
@@ -281,10 +300,13 @@ async fn answer(ctx: CallContext) -> Result<ToolOutput, cache::Failed> {
     Ok(respond(structured, notice, version))
 }
 
-/// The cache key: the tool, its bound (typed, so `"5"` and `5` agree) values and the cursor.
+/// The cache key: the tool, the caller's masking profile (answers are cached masked, so each
+/// profile has its own), its bound (typed, so `"5"` and `5` agree) values and the cursor.
 /// Never the rendered request.
 fn cache_key(ctx: &CallContext) -> String {
     let mut key = ctx.tool.name.clone();
+    key.push_str("\0profile=");
+    key.push_str(&ctx.profile.key());
     for (k, v) in &ctx.bound {
         key.push('\0');
         key.push_str(k);
@@ -429,7 +451,11 @@ fn check_cursor_version(ctx: &CallContext, rows: &RowSet) -> Result<(), CallErro
 /// Phase 6: rows into JSON, one record or a page with `truncated` and `next_cursor`.
 fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
     let tool = &ctx.tool;
-    let render = |r: &Vec<Value>| tool.shape.render(r).map_err(CallError::Caller);
+    let render = |r: &Vec<Value>| {
+        tool.shape
+            .render(r, &ctx.profile)
+            .map_err(CallError::Caller)
+    };
     if tool.shape.one {
         return match rows.rows.as_slice() {
             [] => Err(CallError::Caller(not_found(ctx))),

@@ -64,9 +64,13 @@ fn setup(mapping: &str, files: &[(&str, &[u8])]) -> (tempfile::TempDir, Pipeline
 }
 
 async fn call(p: &Pipeline, tool: &str, args: Value) -> Result<Value, CallError> {
-    p.call_tool(tool, args.as_object().unwrap().clone())
-        .await
-        .map(|o| o.structured)
+    p.call_tool(
+        &legacy_mcp::auth::Principal::local(),
+        tool,
+        args.as_object().unwrap().clone(),
+    )
+    .await
+    .map(|o| o.structured)
 }
 
 fn caller(r: Result<Value, CallError>) -> String {

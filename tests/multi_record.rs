@@ -48,9 +48,13 @@ async fn error(p: &Pipeline, tool: &str, args: Value) -> String {
 
 /// `get_invoice` through the pipeline, with its notice.
 async fn get_invoice(p: &Pipeline, no: &str) -> legacy_mcp::pipeline::ToolOutput {
-    p.call_tool("get_invoice", support::args(json!({"invoice_no": no})))
-        .await
-        .unwrap()
+    p.call_tool(
+        &legacy_mcp::auth::Principal::local(),
+        "get_invoice",
+        support::args(json!({"invoice_no": no})),
+    )
+    .await
+    .unwrap()
 }
 
 /// Replace the export the way an ERP does: a new file under the same name.

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use serde_json::{Map, Value as Json};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::Principal;
 use crate::catalog::{self, Catalog};
 use crate::mcp::http::HttpOptions;
 use crate::mcp::{self, Server};
@@ -40,12 +41,42 @@ pub struct MappingsArg {
     pub mappings: PathBuf,
 }
 
+/// Who the caller is when no credentials say so: `call`, `read`, and `serve` on stdio (or on
+/// HTTP without authentication). Roles pick masking profiles and what may be called.
+#[derive(clap::Args, Clone)]
+pub struct CallerArg {
+    /// The principal's name, as the audit log records it.
+    #[arg(
+        long = "as",
+        value_name = "NAME",
+        env = "LEGACY_MCP_PRINCIPAL",
+        default_value = "local"
+    )]
+    pub principal: String,
+    /// A role of the principal (repeatable), e.g. --role finance.
+    #[arg(
+        long = "role",
+        value_name = "ROLE",
+        env = "LEGACY_MCP_ROLES",
+        value_delimiter = ','
+    )]
+    pub roles: Vec<String>,
+}
+
+impl CallerArg {
+    pub fn principal(&self) -> Principal {
+        Principal::new(self.principal.clone(), self.roles.clone())
+    }
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve MCP over stdio, or over streamable HTTP with --http.
     Serve {
         #[command(flatten)]
         mappings: MappingsArg,
+        #[command(flatten)]
+        caller: CallerArg,
         /// Serve streamable HTTP at /mcp on this address instead of stdio
         /// (default 127.0.0.1:8080 when given without a value).
         #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -104,6 +135,8 @@ pub enum Command {
         tool: String,
         #[command(flatten)]
         mappings: MappingsArg,
+        #[command(flatten)]
+        caller: CallerArg,
         /// Arguments as a JSON object.
         #[arg(long, default_value = "{}")]
         args: String,
@@ -114,6 +147,8 @@ pub enum Command {
         uri: String,
         #[command(flatten)]
         mappings: MappingsArg,
+        #[command(flatten)]
+        caller: CallerArg,
     },
     /// Print the JSON Schema (draft 2020-12) of the mapping format.
     Schema,
@@ -145,11 +180,17 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Call {
             tool,
             mappings,
+            caller,
             args,
-        } => call(&mappings.mappings, &tool, &args).await,
-        Command::Read { uri, mappings } => read(&mappings.mappings, &uri).await,
+        } => call(&mappings.mappings, &caller.principal(), &tool, &args).await,
+        Command::Read {
+            uri,
+            mappings,
+            caller,
+        } => read(&mappings.mappings, &caller.principal(), &uri).await,
         Command::Serve {
             mappings,
+            caller,
             http,
             allowed_hosts,
             allowed_origins,
@@ -160,7 +201,8 @@ pub async fn run(cli: Cli) -> ExitCode {
                 return ExitCode::FAILURE;
             };
             tracing::info!(mappings = %mappings.mappings.display(), "{}", catalog.summary());
-            let server = Server::new(Arc::new(catalog), page_size);
+            let server =
+                Server::new(Arc::new(catalog), page_size).with_principal(caller.principal());
             let result = match http {
                 None => mcp::stdio::serve(server, max_request_bytes).await,
                 Some(listen) => {
@@ -284,7 +326,7 @@ fn check(dir: &Path) -> ExitCode {
     }
 }
 
-async fn call(dir: &Path, tool: &str, args: &str) -> ExitCode {
+async fn call(dir: &Path, who: &Principal, tool: &str, args: &str) -> ExitCode {
     let args: Map<String, Json> = match serde_json::from_str(args) {
         Ok(Json::Object(m)) => m,
         Ok(_) => return fail("--args must be a JSON object, e.g. '{\"customer_no\": \"C10000\"}'"),
@@ -294,15 +336,15 @@ async fn call(dir: &Path, tool: &str, args: &str) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let pipeline = Pipeline::new(Arc::new(catalog));
-    print_result(pipeline.call_tool(tool, args).await)
+    print_result(pipeline.call_tool(who, tool, args).await)
 }
 
-async fn read(dir: &Path, uri: &str) -> ExitCode {
+async fn read(dir: &Path, who: &Principal, uri: &str) -> ExitCode {
     let Some(catalog) = load_or_report(dir) else {
         return ExitCode::FAILURE;
     };
     let pipeline = Pipeline::new(Arc::new(catalog));
-    print_result(pipeline.read_resource(uri).await.map(|(_, o)| o))
+    print_result(pipeline.read_resource(who, uri).await.map(|(_, o)| o))
 }
 
 fn print_result(result: Result<ToolOutput, CallError>) -> ExitCode {

@@ -10,26 +10,40 @@ use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value as Json, json};
 use serde_saphyr::Spanned;
 
+use std::sync::Arc;
+
+use serde_saphyr::Location;
+
 use super::load::FileProblems;
-use super::model::{FieldSpec, FieldType, ResultDef};
+use super::model::{FieldSpec, FieldType, MaskStrategy, ResultDef};
+use crate::mask::{Policies, Policy, Profile};
 use crate::value::Value;
 
 /// The fields a tool's rows carry, in row order: a flat file's fields or a query's columns.
 pub struct Fields {
     /// How problems name them: "table `CUSTOMERS`", "the `columns` of this tool".
     pub owner: String,
-    pub list: Vec<(String, FieldType, Option<String>)>,
+    pub list: Vec<SourceField>,
+}
+
+/// One field of a row as its source declares it.
+pub struct SourceField {
+    pub name: String,
+    pub kind: FieldType,
+    pub description: Option<String>,
+    /// The masking policy the source puts on it; a result field may name another.
+    pub mask: Option<Arc<Policy>>,
 }
 
 impl Fields {
     pub fn index(&self, name: &str) -> Option<usize> {
-        self.list.iter().position(|f| f.0 == name)
+        self.list.iter().position(|f| f.name == name)
     }
 
     pub fn names(&self) -> String {
         self.list
             .iter()
-            .map(|f| f.0.as_str())
+            .map(|f| f.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -43,6 +57,8 @@ pub enum OutField {
         kind: FieldType,
         convert: bool,
         description: Option<String>,
+        /// Masked unless the caller's profile lifts the policy.
+        mask: Option<Arc<Policy>>,
     },
     Nested {
         name: String,
@@ -60,22 +76,24 @@ pub struct Shape {
 pub fn compile(
     result: Option<&ResultDef>,
     table: &Fields,
+    policies: &Policies,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Shape {
     let one = result.is_some_and(|r| r.one);
     let fields = match result.and_then(|r| r.fields.as_ref()) {
-        Some(spec) => compile_fields(spec, table, &format!("{here}.result.fields"), p),
+        Some(spec) => compile_fields(spec, table, policies, &format!("{here}.result.fields"), p),
         None => table
             .list
             .iter()
             .enumerate()
             .map(|(i, f)| OutField::Leaf {
-                name: f.0.clone(),
+                name: f.name.clone(),
                 field: i,
-                kind: f.1,
+                kind: f.kind,
                 convert: false,
-                description: f.2.clone(),
+                description: f.description.clone(),
+                mask: f.mask.clone(),
             })
             .collect(),
     };
@@ -85,6 +103,7 @@ pub fn compile(
 fn compile_fields(
     spec: &IndexMap<String, Spanned<FieldSpec>>,
     table: &Fields,
+    policies: &Policies,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Vec<OutField> {
@@ -102,7 +121,7 @@ fn compile_fields(
             }
             out.push(OutField::Nested {
                 name: name.clone(),
-                fields: compile_fields(nested, table, &format!("{path}.fields"), p),
+                fields: compile_fields(nested, table, policies, &format!("{path}.fields"), p),
                 description: form.description.clone(),
             });
             continue;
@@ -110,16 +129,22 @@ fn compile_fields(
         let from = form.from.as_deref().unwrap_or(name);
         match table.index(from) {
             Some(fi) => {
-                let (_, source_kind, source_description) = &table.list[fi];
+                let source = &table.list[fi];
+                // A result field may name a policy; otherwise the source's own applies.
+                let mask = match &form.mask {
+                    Some(m) => policy(policies, m, &s.referenced, &format!("{path}.mask"), p),
+                    None => source.mask.clone(),
+                };
                 out.push(OutField::Leaf {
                     name: name.clone(),
                     field: fi,
-                    kind: form.kind.unwrap_or(*source_kind),
-                    convert: form.kind.is_some_and(|k| k != *source_kind),
+                    kind: form.kind.unwrap_or(source.kind),
+                    convert: form.kind.is_some_and(|k| k != source.kind),
                     description: form
                         .description
                         .clone()
-                        .or_else(|| source_description.clone()),
+                        .or_else(|| source.description.clone()),
+                    mask,
                 })
             }
             None => p.at(
@@ -136,10 +161,57 @@ fn compile_fields(
     out
 }
 
+/// Look up a masking policy by name; an unknown name is a problem listing the known ones.
+pub fn policy(
+    policies: &Policies,
+    name: &str,
+    at: &Location,
+    path: &str,
+    p: &mut FileProblems<'_>,
+) -> Option<Arc<Policy>> {
+    let found = policies.get(name).cloned();
+    if found.is_none() {
+        let known: Vec<&str> = policies.keys().map(|k| k.as_str()).collect();
+        p.at(
+            at,
+            path,
+            format!(
+                "unknown masking policy `{name}`; defined under `masking:`: {}",
+                if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    }
+    found
+}
+
 impl Shape {
-    /// One row as a JSON object.
-    pub fn render(&self, row: &[Value]) -> Result<Json, String> {
-        render_fields(&self.fields, row)
+    /// One row as a JSON object, masked for the caller's profile.
+    pub fn render(&self, row: &[Value], profile: &Profile) -> Result<Json, String> {
+        render_fields(&self.fields, row, profile)
+    }
+
+    /// The row fields (indexes) some masking policy covers.
+    pub fn masked_fields(&self) -> Vec<usize> {
+        fn walk(fields: &[OutField], out: &mut Vec<usize>) {
+            for f in fields {
+                match f {
+                    OutField::Leaf {
+                        field,
+                        mask: Some(_),
+                        ..
+                    } => out.push(*field),
+                    OutField::Leaf { .. } => {}
+                    OutField::Nested { fields, .. } => walk(fields, out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.fields, &mut out);
+        out
     }
 
     /// JSON Schema of one rendered row.
@@ -148,7 +220,7 @@ impl Shape {
     }
 }
 
-fn render_fields(fields: &[OutField], row: &[Value]) -> Result<Json, String> {
+fn render_fields(fields: &[OutField], row: &[Value], profile: &Profile) -> Result<Json, String> {
     let mut obj = Map::new();
     for f in fields {
         match f {
@@ -157,18 +229,36 @@ fn render_fields(fields: &[OutField], row: &[Value]) -> Result<Json, String> {
                 field,
                 kind,
                 convert,
+                mask,
                 ..
             } => {
                 let v = &row[*field];
+                let masked = mask.as_ref().filter(|m| !profile.lifts(m));
                 let v = if *convert {
-                    convert_value(v, *kind).map_err(|e| format!("field `{name}`: {e}"))?
+                    convert_value(v, *kind).map_err(|e| match masked {
+                        // The message would quote the value.
+                        Some(_) => format!(
+                            "field `{name}`: the value cannot be converted to {} (not quoted: the field is masked)",
+                            kind.name()
+                        ),
+                        None => format!("field `{name}`: {e}"),
+                    })?
                 } else {
                     v.clone()
                 };
-                obj.insert(name.clone(), v.to_json());
+                match masked {
+                    None => {
+                        obj.insert(name.clone(), v.to_json());
+                    }
+                    Some(policy) => {
+                        if let Some(j) = policy.apply(&v) {
+                            obj.insert(name.clone(), j);
+                        }
+                    }
+                }
             }
             OutField::Nested { name, fields, .. } => {
-                obj.insert(name.clone(), render_fields(fields, row)?);
+                obj.insert(name.clone(), render_fields(fields, row, profile)?);
             }
         }
     }
@@ -177,14 +267,27 @@ fn render_fields(fields: &[OutField], row: &[Value]) -> Result<Json, String> {
 
 fn fields_schema(fields: &[OutField], description: Option<&str>) -> Json {
     let mut props = Map::new();
+    // Fields a `drop` policy may leave out.
+    let mut optional = Vec::new();
     for f in fields {
         let (name, schema) = match f {
             OutField::Leaf {
                 name,
                 kind,
                 description,
+                mask,
                 ..
-            } => (name, leaf_schema(*kind, description.as_deref())),
+            } => {
+                let schema = leaf_schema(*kind, description.as_deref());
+                match mask {
+                    Some(m) if m.strategy == MaskStrategy::Drop => {
+                        optional.push(name.clone());
+                        (name, schema)
+                    }
+                    Some(m) => (name, masked_schema(schema, m)),
+                    None => (name, schema),
+                }
+            }
             OutField::Nested {
                 name,
                 fields,
@@ -193,11 +296,41 @@ fn fields_schema(fields: &[OutField], description: Option<&str>) -> Json {
         };
         props.insert(name.clone(), schema);
     }
-    let names: Vec<&String> = props.keys().collect();
+    let names: Vec<&String> = props.keys().filter(|k| !optional.contains(k)).collect();
     let mut s = json!({"type": "object", "properties": props, "required": names});
     if let Some(d) = description {
         s["description"] = json!(d);
     }
+    s
+}
+
+/// A masked leaf: the masked text (or null), or the value itself for roles the policy lifts.
+fn masked_schema(plain: Json, policy: &Policy) -> Json {
+    let how = format!("masked by policy `{}`", policy.name);
+    let description = match plain.get("description").and_then(|d| d.as_str()) {
+        Some(d) => format!("{d} ({how})"),
+        None => how,
+    };
+    let mut s = match policy.strategy {
+        MaskStrategy::Null if policy.unmasked_for.is_empty() => json!({"type": "null"}),
+        MaskStrategy::Null => plain,
+        _ if policy.unmasked_for.is_empty() => json!({"type": ["string", "null"]}),
+        _ => {
+            let mut s = plain;
+            if let Some(Json::Array(types)) = s.get_mut("type")
+                && !types.contains(&json!("string"))
+            {
+                types.insert(0, json!("string"));
+            }
+            // The unmasked form's pattern or format does not hold for the masked text.
+            if let Some(o) = s.as_object_mut() {
+                o.remove("pattern");
+                o.remove("format");
+            }
+            s
+        }
+    };
+    s["description"] = json!(description);
     s
 }
 

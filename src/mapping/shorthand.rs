@@ -177,6 +177,9 @@ pub struct FieldSpecForm {
     /// Shown to agents in the output schema.
     #[serde(default)]
     pub description: Option<String>,
+    /// A masking policy (from `masking:`) for this output field.
+    #[serde(default)]
+    pub mask: Option<String>,
 }
 
 /// An output field: `name: source_field` or the long form.
@@ -189,7 +192,9 @@ impl<'de> Deserialize<'de> for FieldSpec {
         impl<'de> Visitor<'de> for V {
             type Value = FieldSpec;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a source field name or a map with from, type, fields, description")
+                f.write_str(
+                    "a source field name or a map with from, type, fields, description, mask",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FieldSpec, E> {
                 Ok(FieldSpec(FieldSpecForm {
@@ -212,7 +217,7 @@ impl JsonSchema for FieldSpec {
     fn json_schema(g: &mut SchemaGenerator) -> Schema {
         let long = g.subschema_for::<FieldSpecForm>();
         json_schema!({
-            "description": "A source field name, or { from, type, fields, description }.",
+            "description": "A source field name, or { from, type, fields, description, mask }.",
             "oneOf": [ { "type": "string" }, long ]
         })
     }

@@ -25,6 +25,7 @@ use rmcp::{RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
+use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::mapping::model::Role;
 use crate::pipeline::{CallError, Pipeline};
@@ -58,6 +59,8 @@ pub struct Server {
     page_size: usize,
     /// The client's `logging/setLevel`, as an index into `LEVELS`; per session.
     log_level: Arc<AtomicU8>,
+    /// The caller when the transport names none (stdio; HTTP without authentication).
+    principal: Arc<Principal>,
 }
 
 const LEVELS: [&str; 8] = [
@@ -79,7 +82,23 @@ impl Server {
             lists,
             page_size: page_size.max(1),
             log_level: Arc::new(AtomicU8::new(3)),
+            principal: Arc::new(Principal::local()),
         }
+    }
+
+    /// Serve callers the transport does not identify as this principal.
+    pub fn with_principal(mut self, who: Principal) -> Self {
+        self.principal = Arc::new(who);
+        self
+    }
+
+    /// The caller of one request: what the HTTP layer authenticated, else the default.
+    fn caller(&self, ctx: &RequestContext<RoleServer>) -> Principal {
+        ctx.extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Principal>())
+            .unwrap_or(&self.principal)
+            .clone()
     }
 
     /// A handler for a new session: same catalogue, its own log level.
@@ -311,7 +330,8 @@ impl ServerHandler for Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
-        let result = match self.pipeline.call_tool(&request.name, args).await {
+        let who = self.caller(&ctx);
+        let result = match self.pipeline.call_tool(&who, &request.name, args).await {
             Ok(out) => {
                 let mut content = vec![json!({"type": "text", "text": out.text})];
                 let mut result = json!({"structuredContent": out.structured, "isError": false});
@@ -340,18 +360,19 @@ impl ServerHandler for Server {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        let (resource, out) =
-            self.pipeline
-                .read_resource(&request.uri)
-                .await
-                .map_err(|e| match e {
-                    CallError::Unroutable(m) => {
-                        ErrorData::resource_not_found(m, Some(json!({"uri": request.uri})))
-                    }
-                    other => to_error_data(other),
-                })?;
+        let who = self.caller(&ctx);
+        let (resource, out) = self
+            .pipeline
+            .read_resource(&who, &request.uri)
+            .await
+            .map_err(|e| match e {
+                CallError::Unroutable(m) => {
+                    ErrorData::resource_not_found(m, Some(json!({"uri": request.uri})))
+                }
+                other => to_error_data(other),
+            })?;
         let mut result = json!({"contents": [{"uri": request.uri, "mimeType": resource.mime_type, "text": out.text}]});
         if let Some(notice) = out.notice {
             result["_meta"] = json!({ NOTICE_META: notice });
@@ -364,12 +385,13 @@ impl ServerHandler for Server {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
+        let who = self.caller(&ctx);
         let out = self
             .pipeline
-            .get_prompt(&request.name, &args)
+            .get_prompt(&who, &request.name, &args)
             .await
             .map_err(to_error_data)?;
         let mut messages = Vec::new();

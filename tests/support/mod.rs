@@ -201,9 +201,13 @@ pub async fn call(
     tool: &str,
     args: Value,
 ) -> Result<Value, legacy_mcp::pipeline::CallError> {
-    p.call_tool(tool, self::args(args))
-        .await
-        .map(|o| o.structured)
+    p.call_tool(
+        &legacy_mcp::auth::Principal::local(),
+        tool,
+        self::args(args),
+    )
+    .await
+    .map(|o| o.structured)
 }
 
 /// A finished command's stdout, after checking it succeeded (its stderr is the failure text).

@@ -365,6 +365,8 @@ pub(super) fn compile_field(
             signed: def.signed.unwrap_or(true),
         },
         description: def.description.clone(),
+        mask: def.mask.as_ref().map(|m| m.value.clone()),
+        withheld: Default::default(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! typed values. Reading whole files lives in `reader.rs`; the key index in `index.rs`.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::mapping::model::{DecodeErrors, Encoding, FieldType, Storage, WhenIncomplete};
@@ -32,11 +33,20 @@ pub struct Field {
     pub place: Place,
     pub codec: FieldCodec,
     pub description: Option<String>,
+    /// The masking policy named on the field in the table, if any.
+    pub mask: Option<String>,
+    /// Set when any tool masks this field: its value is then never quoted in an error.
+    pub withheld: Arc<AtomicBool>,
 }
 
 impl Field {
     pub fn kind(&self) -> FieldType {
         self.codec.kind
+    }
+
+    /// Never quote this field's value in an error from now on (a tool masks it).
+    pub fn withhold(&self) {
+        self.withheld.store(true, Ordering::Relaxed);
     }
 }
 
@@ -167,7 +177,7 @@ impl Table {
                 .parse_stored(bytes, self.encoding)
                 .map_err(|bad| {
                     let byte = self.body_offset(at) + field_offset + bad.at as u64;
-                    self.record_error(at, field, format!("{} (byte {byte})", bad.message))
+                    self.value_error(at, field, format!("{} (byte {byte})", bad.message))
                 });
         }
         let text = decode(bytes, self.encoding, self.decode_errors).map_err(|bad| {
@@ -184,7 +194,7 @@ impl Table {
         field
             .codec
             .parse(&text)
-            .map_err(|m| self.record_error(at, field, m))
+            .map_err(|m| self.value_error(at, field, m))
     }
 
     /// Where a record's fields begin in the file: past the RDW of a variable-length record.
@@ -196,6 +206,20 @@ impl Table {
             } => at.offset + 4,
             _ => at.offset,
         }
+    }
+
+    /// A value that does not read as its type. The message quotes the value, unless the field
+    /// is masked somewhere: then it says only what kind of value was expected.
+    fn value_error(&self, at: RecordAt, field: &Field, message: String) -> FlatError {
+        if field.withheld.load(Ordering::Relaxed) {
+            let kind = field.kind().name();
+            return self.record_error(
+                at,
+                field,
+                format!("the value is not a valid {kind} (not quoted: the field is masked)"),
+            );
+        }
+        self.record_error(at, field, message)
     }
 
     pub fn record_error(&self, at: RecordAt, field: &Field, message: String) -> FlatError {

@@ -72,6 +72,7 @@ fn query(sql: &str, columns: &[(&str, FieldType)], params: &HashMap<String, Valu
         columns: columns
             .iter()
             .map(|(n, k)| Column {
+                withheld: false,
                 name: n.to_string(),
                 kind: *k,
                 description: None,

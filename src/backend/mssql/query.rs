@@ -237,6 +237,6 @@ fn cell(
         } else {
             "; fix the column's `type` in the mapping or CAST it in the SQL"
         };
-        Failure::Data(format!("column `{}`: {m}{hint}", c.name))
+        Failure::Data(format!("{}{hint}", c.value_error(m)))
     })
 }

@@ -331,7 +331,7 @@ fn cell_value(
     let c = &q.columns[k];
     let bad = |m: String| Failure {
         state: "22018".into(),
-        message: format!("column `{}`: {m}", c.name),
+        message: c.value_error(m),
     };
     match cell {
         None => Ok(Value::Null),

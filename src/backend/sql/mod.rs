@@ -26,6 +26,23 @@ pub struct Column {
     pub name: String,
     pub kind: FieldType,
     pub description: Option<String>,
+    /// A tool masks this column: its values are never quoted in errors.
+    pub withheld: bool,
+}
+
+impl Column {
+    /// "column `x`: <problem>", without the value when the column is masked.
+    pub fn value_error(&self, problem: String) -> String {
+        if self.withheld {
+            format!(
+                "column `{}`: the value is not a valid {} (not quoted: the column is masked)",
+                self.name,
+                self.kind.name()
+            )
+        } else {
+            format!("column `{}`: {problem}", self.name)
+        }
+    }
 }
 
 /// A tool call's SQL with every value bound.
@@ -437,11 +454,13 @@ mod tests {
                     name: "a".into(),
                     kind: FieldType::String,
                     description: None,
+                    withheld: false,
                 },
                 Column {
                     name: "b".into(),
                     kind: FieldType::Integer,
                     description: None,
+                    withheld: false,
                 },
             ]
             .into(),
