@@ -56,6 +56,8 @@ pub struct Tool {
     /// The read cache rule, if answers may be kept.
     pub cache: Option<crate::mapping::model::CacheDef>,
     pub annotations: ToolHints,
+    /// Roles that may list and call it (`None`: the server's default).
+    pub allow: Option<Vec<String>>,
     pub input_schema: Map<String, Json>,
     pub output_schema: Map<String, Json>,
 }
@@ -110,6 +112,7 @@ pub struct Resource {
     pub mime_type: String,
     pub tool: String,
     pub arguments: Map<String, Json>,
+    pub allow: Option<Vec<String>>,
 }
 
 pub struct Prompt {
@@ -119,6 +122,7 @@ pub struct Prompt {
     /// (name, description, required)
     pub arguments: Vec<(String, Option<String>, bool)>,
     pub messages: Vec<PromptMessage>,
+    pub allow: Option<Vec<String>>,
 }
 
 pub struct PromptMessage {
@@ -487,6 +491,7 @@ fn compile_tool(
         shape,
         cache: d.cache,
         annotations: hints(&d.annotations),
+        allow: d.allow.clone(),
         input_schema,
         output_schema,
     })
@@ -1031,6 +1036,7 @@ fn compile_resource(
             .unwrap_or_else(|| "application/json".into()),
         tool: tool.name.clone(),
         arguments: d.arguments.clone(),
+        allow: d.allow.clone(),
     })
 }
 
@@ -1101,5 +1107,6 @@ fn compile_prompt(
         description: d.description.clone(),
         arguments: args,
         messages,
+        allow: d.allow.clone(),
     }
 }

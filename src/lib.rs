@@ -9,6 +9,7 @@
 //! - `mask`      field masking policies and the caller's masking profile
 //! - `backend`   source kinds; `backend::flatfile` reads csv and fixed-width exports
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
+//! - `settings`  the operator's settings file and LEGACY_MCP__ environment overrides
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema
 //! - `value`     typed values (exact decimals, dates) and their JSON form
 //! - `uri`       resource URI templates and prompt placeholders
@@ -22,5 +23,6 @@ pub mod mapping;
 pub mod mask;
 pub mod mcp;
 pub mod pipeline;
+pub mod settings;
 pub mod uri;
 pub mod value;

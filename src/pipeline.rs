@@ -24,7 +24,7 @@ use serde_json::{Map, Value as Json, json};
 
 use futures_util::FutureExt;
 
-use crate::auth::Principal;
+use crate::auth::{Access, Principal};
 use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
 use crate::cache::{self, ReadCache};
@@ -108,6 +108,7 @@ enum Request {
 pub struct Pipeline {
     catalog: Arc<Catalog>,
     cache: Arc<ReadCache>,
+    access: Access,
 }
 
 impl Pipeline {
@@ -120,11 +121,23 @@ impl Pipeline {
         Pipeline {
             catalog,
             cache: Arc::new(ReadCache::new(bounds)),
+            access: Access::default(),
         }
+    }
+
+    /// Decide what callers may use when an entry names no `allow:` roles.
+    pub fn with_access(mut self, access: Access) -> Self {
+        self.access = access;
+        self
     }
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// Whether `who` may see and use an entry with these `allow:` roles.
+    pub fn permits(&self, who: &Principal, allow: Option<&Vec<String>>) -> bool {
+        self.access.permits(who, allow)
     }
 
     /// Run a tool through every phase.
@@ -135,6 +148,13 @@ impl Pipeline {
         args: Map<String, Json>,
     ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
+        if let Some(tool) = self.catalog.tools.get(name)
+            && !self.permits(who, tool.allow.as_ref())
+        {
+            // Recorded for the operator; the caller learns no more than for a missing tool.
+            tracing::info!(target: "audit", principal = %who.name, tool = name, outcome = "denied", "tool call");
+            return Err(unknown_tool(name));
+        }
         let found = self.find(who, name, args).and_then(|mut ctx| {
             bind(&mut ctx)?;
             Ok(ctx)
@@ -173,6 +193,7 @@ impl Pipeline {
     ) -> Result<(&Resource, ToolOutput), CallError> {
         let (resource, mut args) = self
             .match_resource(uri)
+            .filter(|(r, _)| self.permits(who, r.allow.as_ref()))
             .ok_or_else(|| CallError::Unroutable(format!("no resource matches `{uri}`")))?;
         for (k, v) in &resource.arguments {
             args.entry(k.clone()).or_insert_with(|| v.clone());
@@ -206,6 +227,7 @@ impl Pipeline {
             .catalog
             .prompts
             .get(name)
+            .filter(|p| self.permits(who, p.allow.as_ref()))
             .ok_or_else(|| CallError::Unroutable(format!("unknown prompt `{name}`")))?;
         let text_of = |k: &str| -> Option<String> {
             args.get(k).map(|v| match v {
@@ -268,7 +290,7 @@ impl Pipeline {
             .tools
             .get(name)
             .cloned()
-            .ok_or_else(|| CallError::Unroutable(format!("unknown tool `{name}`")))?;
+            .ok_or_else(|| unknown_tool(name))?;
         Ok(CallContext {
             tool,
             profile: Profile::for_roles(&self.catalog.masking, &who.roles),
@@ -279,6 +301,11 @@ impl Pipeline {
             cursor_version: None,
         })
     }
+}
+
+/// The same answer for a tool that does not exist and one the caller may not use.
+fn unknown_tool(name: &str) -> CallError {
+    CallError::Unroutable(format!("unknown tool `{name}`"))
 }
 
 /// Phases 4 to 7: plan, fetch, shape, respond. A failed fetch is the backend's failure (a

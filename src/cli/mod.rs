@@ -5,6 +5,7 @@
 //! - `call`    run one tool through the pipeline and print its JSON
 //! - `read`    read one resource through the pipeline and print it
 //! - `schema`  print the JSON Schema of the mapping format
+//! - `hash-key` print the SHA-256 of an API key for the settings
 //! - `introspect` print a mapping skeleton for a table of an ODBC or SQL Server source
 //! - `import-copybook` print a flat-file mapping from a COBOL copybook
 
@@ -17,11 +18,13 @@ use clap::{Parser, Subcommand};
 use serde_json::{Map, Value as Json};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::Principal;
+use crate::auth::http::Authenticator;
+use crate::auth::{Access, Principal};
 use crate::catalog::{self, Catalog};
 use crate::mcp::http::HttpOptions;
 use crate::mcp::{self, Server};
 use crate::pipeline::{CallError, Pipeline, ToolOutput};
+use crate::settings::{DefaultAccess, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -36,24 +39,41 @@ pub struct Cli {
 
 #[derive(clap::Args, Clone)]
 pub struct MappingsArg {
-    /// Directory of mapping files (*.yaml), or one file.
-    #[arg(long, env = "LEGACY_MCP_MAPPINGS", default_value = "mappings/demo")]
-    pub mappings: PathBuf,
+    /// Directory of mapping files (*.yaml), or one file [default: the settings' `mappings`,
+    /// else mappings/demo].
+    #[arg(long, env = "LEGACY_MCP_MAPPINGS")]
+    pub mappings: Option<PathBuf>,
+}
+
+impl MappingsArg {
+    /// The flag, else the settings file's `mappings` (relative to that file), else the demo.
+    pub fn dir(&self, settings: Option<&Settings>) -> PathBuf {
+        self.mappings
+            .clone()
+            .or_else(|| settings.and_then(|s| s.mappings.as_ref().map(|m| s.path(m))))
+            .unwrap_or_else(|| PathBuf::from("mappings/demo"))
+    }
+}
+
+/// The operator's settings file.
+#[derive(clap::Args, Clone)]
+pub struct ConfigArg {
+    /// Settings file (TOML or YAML): listen address, authentication, audit, limits, cache.
+    /// `LEGACY_MCP__SECTION__KEY` environment variables override it.
+    #[arg(long, env = "LEGACY_MCP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Who the caller is when no credentials say so: `call`, `read`, and `serve` on stdio (or on
 /// HTTP without authentication). Roles pick masking profiles and what may be called.
 #[derive(clap::Args, Clone)]
 pub struct CallerArg {
-    /// The principal's name, as the audit log records it.
-    #[arg(
-        long = "as",
-        value_name = "NAME",
-        env = "LEGACY_MCP_PRINCIPAL",
-        default_value = "local"
-    )]
-    pub principal: String,
-    /// A role of the principal (repeatable), e.g. --role finance.
+    /// The principal's name, as the audit log records it [default: the settings'
+    /// `auth.principal`, else local].
+    #[arg(long = "as", value_name = "NAME", env = "LEGACY_MCP_PRINCIPAL")]
+    pub principal: Option<String>,
+    /// A role of the principal (repeatable), e.g. --role finance [default: the settings'
+    /// `auth.roles`].
     #[arg(
         long = "role",
         value_name = "ROLE",
@@ -64,8 +84,19 @@ pub struct CallerArg {
 }
 
 impl CallerArg {
-    pub fn principal(&self) -> Principal {
-        Principal::new(self.principal.clone(), self.roles.clone())
+    /// The flags, else the settings.
+    pub fn principal(&self, s: &Settings) -> Principal {
+        let name = self
+            .principal
+            .clone()
+            .or_else(|| s.auth.principal.clone())
+            .unwrap_or_else(|| "local".into());
+        let roles = if self.roles.is_empty() {
+            s.auth.roles.clone()
+        } else {
+            self.roles.clone()
+        };
+        Principal::new(name, roles)
     }
 }
 
@@ -73,6 +104,8 @@ impl CallerArg {
 pub enum Command {
     /// Serve MCP over stdio, or over streamable HTTP with --http.
     Serve {
+        #[command(flatten)]
+        config: ConfigArg,
         #[command(flatten)]
         mappings: MappingsArg,
         #[command(flatten)]
@@ -90,9 +123,10 @@ pub enum Command {
         /// Items per page of tools/list, resources/list, prompts/list.
         #[arg(long, default_value_t = mcp::handler::DEFAULT_PAGE_SIZE)]
         page_size: usize,
-        /// Largest accepted request in bytes.
-        #[arg(long, default_value_t = mcp::DEFAULT_MAX_REQUEST_BYTES)]
-        max_request_bytes: usize,
+        /// Largest accepted request in bytes [default: the settings' http.max_request_size,
+        /// else 1MiB].
+        #[arg(long)]
+        max_request_bytes: Option<usize>,
     },
     /// Print a mapping skeleton (lookup and list tools with typed columns) for a table of an
     /// odbc or mssql source, from the database's catalogue.
@@ -134,6 +168,8 @@ pub enum Command {
         /// The tool's name.
         tool: String,
         #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
         mappings: MappingsArg,
         #[command(flatten)]
         caller: CallerArg,
@@ -146,10 +182,14 @@ pub enum Command {
         /// The resource URI, e.g. erp://customers/C10000.
         uri: String,
         #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
         mappings: MappingsArg,
         #[command(flatten)]
         caller: CallerArg,
     },
+    /// Print the SHA-256 of an API key read from stdin, for `auth.api_keys[].sha256`.
+    HashKey,
     /// Print the JSON Schema (draft 2020-12) of the mapping format.
     Schema,
 }
@@ -164,7 +204,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Check { mappings } => check(&mappings.mappings),
+        Command::Check { mappings } => check(&mappings.dir(None)),
+        Command::HashKey => hash_key(),
         Command::ImportCopybook {
             copybook,
             encoding,
@@ -176,19 +217,32 @@ pub async fn run(cli: Cli) -> ExitCode {
             mappings,
             source,
             table,
-        } => introspect(&mappings.mappings, &source, &table).await,
+        } => introspect(&mappings.dir(None), &source, &table).await,
         Command::Call {
             tool,
+            config,
             mappings,
             caller,
             args,
-        } => call(&mappings.mappings, &caller.principal(), &tool, &args).await,
+        } => {
+            let Some(run) = Run::new(&config, &mappings, &caller) else {
+                return ExitCode::FAILURE;
+            };
+            call(&run, &tool, &args).await
+        }
         Command::Read {
             uri,
+            config,
             mappings,
             caller,
-        } => read(&mappings.mappings, &caller.principal(), &uri).await,
+        } => {
+            let Some(run) = Run::new(&config, &mappings, &caller) else {
+                return ExitCode::FAILURE;
+            };
+            read(&run, &uri).await
+        }
         Command::Serve {
+            config,
             mappings,
             caller,
             http,
@@ -197,15 +251,27 @@ pub async fn run(cli: Cli) -> ExitCode {
             page_size,
             max_request_bytes,
         } => {
-            let Some(catalog) = load_or_report(&mappings.mappings) else {
+            let Some(run) = Run::new(&config, &mappings, &caller) else {
                 return ExitCode::FAILURE;
             };
-            tracing::info!(mappings = %mappings.mappings.display(), "{}", catalog.summary());
-            let server =
-                Server::new(Arc::new(catalog), page_size).with_principal(caller.principal());
-            let result = match http {
+            let s = &run.settings;
+            let max_request_bytes = max_request_bytes
+                .or(s.http.max_request_size.map(|m| m.0 as usize))
+                .unwrap_or(mcp::DEFAULT_MAX_REQUEST_BYTES);
+            let Some(pipeline) = run.pipeline() else {
+                return ExitCode::FAILURE;
+            };
+            let server = Server::new(pipeline, page_size).with_principal(run.principal.clone());
+            let result = match http.or(s.http.listen) {
                 None => mcp::stdio::serve(server, max_request_bytes).await,
                 Some(listen) => {
+                    let auth = match Authenticator::from_settings(s) {
+                        Ok(a) => a,
+                        Err(e) => return fail(&e),
+                    };
+                    if auth.is_none() && !listen.ip().is_loopback() {
+                        tracing::warn!(%listen, "serving HTTP beyond this machine without authentication; configure auth.api_keys or auth.jwt");
+                    }
                     let cancel = CancellationToken::new();
                     let on_signal = cancel.clone();
                     tokio::spawn(async move {
@@ -214,9 +280,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                     });
                     let opts = HttpOptions {
                         listen,
-                        allowed_hosts,
-                        allowed_origins,
+                        allowed_hosts: [allowed_hosts, s.http.allowed_hosts.clone()].concat(),
+                        allowed_origins: [allowed_origins, s.http.allowed_origins.clone()].concat(),
                         max_request_bytes,
+                        auth,
                     };
                     mcp::http::serve(server, opts, cancel).await
                 }
@@ -230,6 +297,56 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
         }
     }
+}
+
+/// What `serve`, `call` and `read` share: settings, mappings and the default caller.
+struct Run {
+    settings: Settings,
+    mappings: PathBuf,
+    principal: Principal,
+}
+
+impl Run {
+    /// Read settings; on a problem print it and return None.
+    fn new(config: &ConfigArg, mappings: &MappingsArg, caller: &CallerArg) -> Option<Run> {
+        let settings = match Settings::load(config.config.as_deref()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        };
+        Some(Run {
+            mappings: mappings.dir(Some(&settings)),
+            principal: caller.principal(&settings),
+            settings,
+        })
+    }
+
+    /// Load the mappings and build the pipeline the settings describe.
+    fn pipeline(&self) -> Option<Pipeline> {
+        let catalog = load_or_report(&self.mappings)?;
+        tracing::info!(mappings = %self.mappings.display(), "{}", catalog.summary());
+        let s = &self.settings;
+        let defaults = crate::cache::Bounds::default();
+        let bounds = crate::cache::Bounds {
+            max_entries: s.cache.max_entries.unwrap_or(defaults.max_entries),
+            max_bytes: s.cache.max_size.map_or(defaults.max_bytes, |m| m.0),
+        };
+        let access = Access {
+            default_deny: s.auth.default_access == DefaultAccess::Deny,
+        };
+        Some(Pipeline::with_cache(Arc::new(catalog), bounds).with_access(access))
+    }
+}
+
+fn hash_key() -> ExitCode {
+    let mut key = String::new();
+    if std::io::stdin().read_line(&mut key).is_err() || key.trim().is_empty() {
+        return fail("give the API key on stdin, e.g. `echo -n \"$KEY\" | legacy-mcp hash-key`");
+    }
+    println!("{}", crate::auth::http::hash_key(&key));
+    ExitCode::SUCCESS
 }
 
 /// Load mappings; on problems print each as file:line:col and return None.
@@ -326,25 +443,28 @@ fn check(dir: &Path) -> ExitCode {
     }
 }
 
-async fn call(dir: &Path, who: &Principal, tool: &str, args: &str) -> ExitCode {
+async fn call(run: &Run, tool: &str, args: &str) -> ExitCode {
     let args: Map<String, Json> = match serde_json::from_str(args) {
         Ok(Json::Object(m)) => m,
         Ok(_) => return fail("--args must be a JSON object, e.g. '{\"customer_no\": \"C10000\"}'"),
         Err(e) => return fail(&format!("--args is not valid JSON: {e}")),
     };
-    let Some(catalog) = load_or_report(dir) else {
+    let Some(pipeline) = run.pipeline() else {
         return ExitCode::FAILURE;
     };
-    let pipeline = Pipeline::new(Arc::new(catalog));
-    print_result(pipeline.call_tool(who, tool, args).await)
+    print_result(pipeline.call_tool(&run.principal, tool, args).await)
 }
 
-async fn read(dir: &Path, who: &Principal, uri: &str) -> ExitCode {
-    let Some(catalog) = load_or_report(dir) else {
+async fn read(run: &Run, uri: &str) -> ExitCode {
+    let Some(pipeline) = run.pipeline() else {
         return ExitCode::FAILURE;
     };
-    let pipeline = Pipeline::new(Arc::new(catalog));
-    print_result(pipeline.read_resource(who, uri).await.map(|(_, o)| o))
+    print_result(
+        pipeline
+            .read_resource(&run.principal, uri)
+            .await
+            .map(|(_, o)| o),
+    )
 }
 
 fn print_result(result: Result<ToolOutput, CallError>) -> ExitCode {

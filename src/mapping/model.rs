@@ -807,6 +807,10 @@ pub struct ToolDef {
     pub cache: Option<CacheDef>,
     #[serde(default)]
     pub annotations: Annotations,
+    /// Roles that may list and call this tool; others neither see nor call it. Default: everyone, unless
+    /// the server denies by default.
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
 }
 
 /// A tool's read cache rule.
@@ -856,6 +860,10 @@ pub struct ResourceDef {
     /// Fixed arguments passed to the tool in addition to the URI's variables.
     #[serde(default)]
     pub arguments: serde_json::Map<String, serde_json::Value>,
+    /// Roles that may list and read this resource (they must also be allowed its tool); others neither see nor read it. Default: everyone, unless
+    /// the server denies by default.
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
 }
 
 /// One prompt argument.
@@ -901,4 +909,8 @@ pub struct PromptDef {
     pub arguments: IndexMap<String, PromptArgDef>,
     #[schemars(with = "Vec<MessageDef>")]
     pub messages: Spanned<Vec<MessageDef>>,
+    /// Roles that may list and get this prompt (embedded resources are checked as reads); others neither see nor get it. Default: everyone, unless
+    /// the server denies by default.
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
 }

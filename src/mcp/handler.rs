@@ -44,12 +44,18 @@ pub const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
     ProtocolVersion::V_2026_07_28,
 ];
 
-/// The lists, rendered once per catalogue.
+/// The lists, rendered once per catalogue; each entry with the roles allowed to see it.
 struct Lists {
-    tools: Vec<Json>,
-    resources: Vec<Json>,
-    templates: Vec<Json>,
-    prompts: Vec<Json>,
+    tools: Vec<Listed>,
+    resources: Vec<Listed>,
+    templates: Vec<Listed>,
+    prompts: Vec<Listed>,
+}
+
+/// One list entry and its `allow:` roles.
+struct Listed {
+    json: Json,
+    allow: Option<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -75,14 +81,22 @@ const LEVELS: [&str; 8] = [
 ];
 
 impl Server {
-    pub fn new(catalog: Arc<Catalog>, page_size: usize) -> Self {
-        let lists = Arc::new(render_lists(&catalog));
+    pub fn new(pipeline: Pipeline, page_size: usize) -> Self {
+        let lists = Arc::new(render_lists(pipeline.catalog()));
         Server {
-            pipeline: Pipeline::new(catalog),
+            pipeline,
             lists,
             page_size: page_size.max(1),
             log_level: Arc::new(AtomicU8::new(3)),
             principal: Arc::new(Principal::local()),
+        }
+    }
+
+    /// A handler for a new session: same catalogue, its own log level.
+    pub fn for_session(&self) -> Self {
+        Server {
+            log_level: Arc::new(AtomicU8::new(3)),
+            ..self.clone()
         }
     }
 
@@ -92,6 +106,22 @@ impl Server {
         self
     }
 
+    /// One page of the entries of a list `who` may see.
+    fn visible_page(
+        &self,
+        list: &[Listed],
+        key: &str,
+        who: &Principal,
+        request: Option<PaginatedRequestParams>,
+    ) -> Result<Json, ErrorData> {
+        let visible: Vec<&Json> = list
+            .iter()
+            .filter(|l| self.pipeline.permits(who, l.allow.as_ref()))
+            .map(|l| &l.json)
+            .collect();
+        page(&visible, key, request, self.page_size)
+    }
+
     /// The caller of one request: what the HTTP layer authenticated, else the default.
     fn caller(&self, ctx: &RequestContext<RoleServer>) -> Principal {
         ctx.extensions
@@ -99,14 +129,6 @@ impl Server {
             .and_then(|parts| parts.extensions.get::<Principal>())
             .unwrap_or(&self.principal)
             .clone()
-    }
-
-    /// A handler for a new session: same catalogue, its own log level.
-    pub fn for_session(&self) -> Self {
-        Server {
-            log_level: Arc::new(AtomicU8::new(3)),
-            ..self.clone()
-        }
     }
 
     /// Send a log notification when the client asked for this level or lower.
@@ -143,7 +165,10 @@ fn render_lists(cat: &Catalog) -> Lists {
                 tool["title"] = json!(title);
                 tool["annotations"]["title"] = json!(title);
             }
-            tool
+            Listed {
+                json: tool,
+                allow: t.allow.clone(),
+            }
         })
         .collect();
     let entry = |r: &crate::catalog::Resource, key: &str| {
@@ -154,7 +179,16 @@ fn render_lists(cat: &Catalog) -> Lists {
         if let Some(d) = &r.description {
             v["description"] = json!(d);
         }
-        v
+        // Listed only to callers who may also call the tool that answers it.
+        let tool_allow = cat.tools.get(&r.tool).and_then(|t| t.allow.clone());
+        let allow = match (r.allow.clone(), tool_allow) {
+            (Some(mut a), Some(b)) => {
+                a.retain(|role| b.contains(role) || b.iter().any(|x| x == crate::auth::ANY_ROLE));
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
+        Listed { json: v, allow }
     };
     let resources = cat
         .resources
@@ -190,7 +224,10 @@ fn render_lists(cat: &Catalog) -> Lists {
             if let Some(d) = &p.description {
                 v["description"] = json!(d);
             }
-            v
+            Listed {
+                json: v,
+                allow: p.allow.clone(),
+            }
         })
         .collect();
     Lists {
@@ -208,7 +245,7 @@ fn from_json<T: DeserializeOwned>(v: Json) -> Result<T, ErrorData> {
 
 /// One page of `items` as `{key: [...], nextCursor}`. Cursors are opaque base64 offsets.
 fn page(
-    items: &[Json],
+    items: &[&Json],
     key: &str,
     request: Option<PaginatedRequestParams>,
     size: usize,
@@ -280,48 +317,37 @@ impl ServerHandler for Server {
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
-        _: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        from_json(page(&self.lists.tools, "tools", request, self.page_size)?)
+        let who = self.caller(&ctx);
+        from_json(self.visible_page(&self.lists.tools, "tools", &who, request)?)
     }
 
     async fn list_resources(
         &self,
         request: Option<PaginatedRequestParams>,
-        _: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        from_json(page(
-            &self.lists.resources,
-            "resources",
-            request,
-            self.page_size,
-        )?)
+        let who = self.caller(&ctx);
+        from_json(self.visible_page(&self.lists.resources, "resources", &who, request)?)
     }
 
     async fn list_resource_templates(
         &self,
         request: Option<PaginatedRequestParams>,
-        _: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        from_json(page(
-            &self.lists.templates,
-            "resourceTemplates",
-            request,
-            self.page_size,
-        )?)
+        let who = self.caller(&ctx);
+        from_json(self.visible_page(&self.lists.templates, "resourceTemplates", &who, request)?)
     }
 
     async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,
-        _: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        from_json(page(
-            &self.lists.prompts,
-            "prompts",
-            request,
-            self.page_size,
-        )?)
+        let who = self.caller(&ctx);
+        from_json(self.visible_page(&self.lists.prompts, "prompts", &who, request)?)
     }
 
     async fn call_tool(

@@ -1,4 +1,5 @@
-//! MCP over streamable HTTP (rmcp) mounted at `/mcp` under axum. Sessions for the 2025
+//! MCP over streamable HTTP (rmcp) mounted at `/mcp` under axum, behind authentication when
+//! the settings configure it (`auth::http`). Sessions for the 2025
 //! protocol versions, stateless for 2026-07-28 (rmcp decides per request). DNS-rebinding
 //! protection: the Host header must name this server (loopback names plus the operator's
 //! allow-list) and a browser Origin must be on the allow-list.
@@ -16,9 +17,11 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 
 use super::Server;
+use crate::auth;
+use crate::auth::http::{Authenticator, METADATA_PATH};
 
 /// What the operator can set about the HTTP listener.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpOptions {
     pub listen: SocketAddr,
     /// Extra Host names (or host:port) accepted besides localhost, 127.0.0.1 and ::1.
@@ -26,6 +29,8 @@ pub struct HttpOptions {
     /// Browser origins allowed to call (scheme://host[:port|:*]); others are rejected.
     pub allowed_origins: Vec<String>,
     pub max_request_bytes: usize,
+    /// Who may call, when the settings configure API keys or JWTs; `None`: anyone.
+    pub auth: Option<Arc<Authenticator>>,
 }
 
 pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> axum::Router {
@@ -45,8 +50,25 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         config,
     );
     let limit = opts.max_request_bytes;
-    axum::Router::new()
-        .nest_service("/mcp", service)
+    let mut mcp = axum::Router::new().nest_service("/mcp", service);
+    let mut app = axum::Router::new();
+    if let Some(auth) = &opts.auth {
+        let check = auth.clone();
+        mcp = mcp.layer(axum::middleware::from_fn(move |req, next| {
+            auth::http::require(check.clone(), req, next)
+        }));
+        // RFC 9728: at the well-known path, and with the resource's path appended.
+        for path in [METADATA_PATH.to_string(), format!("{METADATA_PATH}/mcp")] {
+            let a = auth.clone();
+            app = app.route(
+                &path,
+                axum::routing::get(move |req| auth::http::metadata(a.clone(), req)),
+            );
+        }
+    }
+    // The size and JSON guard runs first, so an unauthenticated caller cannot make the
+    // server read an unbounded body either.
+    app.merge(mcp)
         .layer(axum::middleware::from_fn(move |req, next| {
             json_rpc_guard(req, next, limit)
         }))
