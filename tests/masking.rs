@@ -20,11 +20,16 @@ const STREET: &str = "Mühlenweg 15";
 const CREDIT: &str = "5000.00";
 
 /// The governance example with its hash key in a file (the example reads it from the
-/// environment, which an in-process test cannot set safely).
+/// environment, which an in-process test cannot set safely), and without its `allow:` lists,
+/// so callers without roles can be shown their masked view (tests/auth.rs covers `allow:`).
 fn example() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("mappings/examples/governance/customers.yaml"))
         .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("allow:"))
+        .collect::<Vec<_>>()
+        .join("\n")
         .replace("${env:LEGACY_MCP_MASK_KEY}", "${file:mask.key}")
         .replace(
             "../../../fixtures/demo-erp",

@@ -69,12 +69,21 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub async fn start(mappings: &Path, extra: &[&str]) -> HttpServer {
+        Self::start_with_env(mappings, extra, &[]).await
+    }
+
+    pub async fn start_with_env(
+        mappings: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> HttpServer {
         let mut child = Command::new(bin())
             .arg("serve")
             .arg("--mappings")
             .arg(mappings)
             .args(["--http", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -99,6 +108,17 @@ impl HttpServer {
 
     pub fn url(&self) -> String {
         format!("http://{}/mcp", self.addr)
+    }
+
+    /// A client (protocol 2025-11-25) sending `Authorization: Bearer <token>`.
+    pub async fn client_with_token(&self, token: &str) -> Result<Client, String> {
+        use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+        let config = StreamableHttpClientTransportConfig::with_uri(self.url()).auth_header(token);
+        let transport = StreamableHttpClientTransport::from_config(config);
+        client_config(ProtocolVersion::V_2025_11_25)
+            .serve(transport)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// A client speaking `version`: the 2025 versions start with `initialize` (sessions);

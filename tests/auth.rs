@@ -1,0 +1,304 @@
+//! Authentication and authorization over HTTP, through the real binary with a settings file:
+//! API keys and OAuth bearer JWTs (signed with the test-only keys of fixtures/auth), 401 with a
+//! `WWW-Authenticate` challenge and RFC 9728 metadata, tokens for another audience, expired or
+//! from another issuer refused, and roles that neither see nor call what they are not allowed.
+
+mod support;
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use rmcp::model::CallToolRequestParams;
+use serde_json::{Value, json};
+use support::{HttpServer, root};
+
+const ISSUER: &str = "https://idp.example.test/";
+const PUBLIC_URL: &str = "https://erp-mcp.example.test/mcp";
+const SUPPORT_KEY: &str = "support-key-0123456789abcdef";
+const MASK_KEY: (&str, &str) = ("LEGACY_MCP_MASK_KEY", "an example key, 32 bytes long..");
+
+fn settings(dir: &Path, default_access: &str) -> std::path::PathBuf {
+    let hash = legacy_mcp::auth::http::hash_key(SUPPORT_KEY);
+    let jwks = root().join("fixtures/auth/jwks.json");
+    let text = format!(
+        r#"
+[http]
+public_url = "{PUBLIC_URL}"
+
+[auth]
+default_access = "{default_access}"
+
+[[auth.api_keys]]
+principal = "support-bot"
+roles = ["support"]
+sha256 = "{hash}"
+
+[auth.jwt]
+issuer = "{ISSUER}"
+jwks_file = "{jwks}"
+leeway = "30s"
+"#,
+        jwks = jwks.display()
+    );
+    let path = dir.join("settings.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A token signed with `key` (a PEM under fixtures/auth) carrying `claims`.
+fn token(key: &str, claims: Value) -> String {
+    let pem = std::fs::read(root().join("fixtures/auth").join(key)).unwrap();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("test-1".into());
+    encode(&header, &claims, &EncodingKey::from_ec_pem(&pem).unwrap()).unwrap()
+}
+
+fn claims(roles: &[&str]) -> Value {
+    json!({"iss": ISSUER, "aud": PUBLIC_URL, "sub": "agent-7", "exp": now() + 300, "roles": roles})
+}
+
+async fn start(default_access: &str, mappings: &Path) -> (tempfile::TempDir, HttpServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = settings(dir.path(), default_access);
+    let server = HttpServer::start_with_env(
+        mappings,
+        &["--config", config.to_str().unwrap()],
+        &[MASK_KEY],
+    )
+    .await;
+    (dir, server)
+}
+
+fn governance() -> std::path::PathBuf {
+    root().join("mappings/examples/governance")
+}
+
+/// A raw POST of `initialize` with these headers: status, WWW-Authenticate, body.
+async fn post(server: &HttpServer, auth: Option<&str>) -> (u16, String, String) {
+    let mut req = reqwest::Client::new()
+        .post(server.url())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"}}})
+            .to_string(),
+        );
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let resp = req.send().await.unwrap();
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        resp.status().as_u16(),
+        challenge,
+        resp.text().await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn no_or_bad_credentials_get_401_with_a_challenge_and_metadata() {
+    let (_dir, server) = start("allow", &governance()).await;
+    let metadata_url = "https://erp-mcp.example.test/.well-known/oauth-protected-resource";
+
+    let (status, challenge, body) = post(&server, None).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        challenge,
+        format!("Bearer resource_metadata=\"{metadata_url}\"")
+    );
+    assert!(body.contains("authentication required"), "{body}");
+
+    let (status, challenge, body) = post(&server, Some("Bearer not-a-known-key")).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert!(body.contains("unknown API key"), "{body}");
+
+    let refused = [
+        (
+            token(
+                "test-idp-key.pem",
+                json!({"iss": ISSUER, "aud": "https://other-server.test/mcp", "sub": "a", "exp": now() + 300}),
+            ),
+            "another audience",
+        ),
+        (
+            token(
+                "test-idp-key.pem",
+                json!({"iss": ISSUER, "aud": PUBLIC_URL, "sub": "a", "exp": now() - 120}),
+            ),
+            "expired",
+        ),
+        (
+            token(
+                "test-idp-key.pem",
+                json!({"iss": "https://evil.test/", "aud": PUBLIC_URL, "sub": "a", "exp": now() + 300}),
+            ),
+            "issuer this server does not trust",
+        ),
+        (
+            token("other-idp-key.pem", claims(&["finance"])),
+            "signature does not verify",
+        ),
+        (
+            token(
+                "test-idp-key.pem",
+                json!({"iss": ISSUER, "aud": PUBLIC_URL, "sub": "a"}),
+            ),
+            "no `exp` claim",
+        ),
+    ];
+    for (jwt, why) in refused {
+        let (status, challenge, body) = post(&server, Some(&format!("Bearer {jwt}"))).await;
+        assert_eq!(status, 401, "{why}: {body}");
+        assert!(body.contains(why), "{why}: {body}");
+        assert!(challenge.contains("invalid_token"), "{challenge}");
+    }
+    // Within the leeway an expired token still passes; that is what the leeway is for.
+    let (status, _, body) = post(
+        &server,
+        Some(&format!(
+            "Bearer {}",
+            token(
+                "test-idp-key.pem",
+                json!({"iss": ISSUER, "aud": PUBLIC_URL, "sub": "a", "exp": now() - 5})
+            )
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let meta: Value = reqwest::get(format!("http://{}{path}", server.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(meta["resource"], PUBLIC_URL);
+        assert_eq!(meta["authorization_servers"], json!([ISSUER]));
+    }
+}
+
+async fn tool_names(client: &support::Client) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn call(client: &support::Client, tool: &str, args: Value) -> Result<Value, String> {
+    let req = CallToolRequestParams::new(tool.to_string()).with_arguments(support::args(args));
+    client
+        .call_tool(req)
+        .await
+        .map(|r| serde_json::to_value(r).unwrap())
+        .map_err(|e| e.to_string())
+}
+
+/// Same tool, two roles: the support agent (API key) and the finance agent (JWT) see different
+/// fields and different tools; what a role may not use is invisible and uncallable, and the
+/// refusal reads exactly like a tool that does not exist.
+#[tokio::test]
+async fn roles_see_only_what_they_may_use() {
+    let (_dir, server) = start("deny", &governance()).await;
+    let support = server.client_with_token(SUPPORT_KEY).await.unwrap();
+    let finance = server
+        .client_with_token(&token("test-idp-key.pem", claims(&["finance"])))
+        .await
+        .unwrap();
+    let nobody = server
+        .client_with_token(&token("test-idp-key.pem", claims(&["warehouse"])))
+        .await
+        .unwrap();
+
+    assert_eq!(tool_names(&support).await, ["get_customer"]);
+    assert_eq!(
+        tool_names(&finance).await,
+        ["customer_activity", "get_customer"]
+    );
+    assert!(tool_names(&nobody).await.is_empty());
+    assert!(
+        nobody
+            .list_all_resource_templates()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(nobody.list_all_prompts().await.unwrap().is_empty());
+
+    let c = json!({"customer_no": "C10000"});
+    let s = call(&support, "get_customer", c.clone()).await.unwrap();
+    assert_eq!(s["structuredContent"]["phone"], "+49 609 7542858");
+    assert_eq!(s["structuredContent"]["credit_limit"], "[redacted]");
+    let f = call(&finance, "get_customer", c.clone()).await.unwrap();
+    assert_eq!(f["structuredContent"]["credit_limit"], "5000.00");
+    assert_eq!(f["structuredContent"]["phone"], "***2858");
+
+    let denied = call(&support, "customer_activity", json!({"country": "DE"}))
+        .await
+        .unwrap_err();
+    let missing = call(&support, "no_such_tool", json!({})).await.unwrap_err();
+    assert_eq!(
+        denied.replace("customer_activity", "X"),
+        missing.replace("no_such_tool", "X"),
+        "a refusal must not reveal that the tool exists"
+    );
+    let read = nobody
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "erp://customers/C10000",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(read.contains("no resource matches"), "{read}");
+    for c in [support, finance, nobody] {
+        c.cancel().await.unwrap();
+    }
+}
+
+/// `default_access: deny` closes every entry without `allow:`; `allow` opens them.
+#[tokio::test]
+async fn default_access_decides_for_entries_without_allow() {
+    let demo = support::demo();
+    let (_d1, closed) = start("deny", &demo).await;
+    let client = closed.client_with_token(SUPPORT_KEY).await.unwrap();
+    assert!(tool_names(&client).await.is_empty());
+    assert!(
+        call(&client, "get_item", json!({"item_no": "SCH-01000"}))
+            .await
+            .is_err()
+    );
+    client.cancel().await.unwrap();
+
+    let (_d2, open) = start("allow", &demo).await;
+    let client = open.client_with_token(SUPPORT_KEY).await.unwrap();
+    assert!(tool_names(&client).await.contains(&"get_item".to_string()));
+    assert!(
+        call(&client, "get_item", json!({"item_no": "SCH-01000"}))
+            .await
+            .is_ok()
+    );
+    client.cancel().await.unwrap();
+}
