@@ -48,6 +48,8 @@ pub struct Tool {
     pub params: Vec<Param>,
     /// What the tool asks its backend.
     pub plan: Plan,
+    /// The source's name (for the audit log).
+    pub source: String,
     /// What "not found" names: "`CUSTOMERS`", "source `erp`".
     pub subject: String,
     pub limit: u32,
@@ -482,6 +484,7 @@ fn compile_tool(
         description: d.description.value.clone(),
         params,
         plan,
+        source: d.source.value.clone(),
         subject,
         limit,
         max_result_bytes: d

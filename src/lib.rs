@@ -1,6 +1,7 @@
 //! legacy-mcp: a standard MCP endpoint in front of an old ERP, driven by YAML mappings.
 //!
 //! # Layout
+//! - `audit`     one JSON line per call, arguments pseudonymised, rotating file
 //! - `auth`      the calling principal and its roles
 //! - `mapping`   the YAML mapping format: model, loading, parameters, result shaping, schema
 //! - `catalog`   mapping files merged and compiled into tools, resources and prompts
@@ -14,6 +15,7 @@
 //! - `value`     typed values (exact decimals, dates) and their JSON form
 //! - `uri`       resource URI templates and prompt placeholders
 
+pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod cache;

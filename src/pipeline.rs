@@ -24,6 +24,7 @@ use serde_json::{Map, Value as Json, json};
 
 use futures_util::FutureExt;
 
+use crate::audit::{self, Auditor, Outcome};
 use crate::auth::{Access, Principal};
 use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
@@ -109,6 +110,7 @@ pub struct Pipeline {
     catalog: Arc<Catalog>,
     cache: Arc<ReadCache>,
     access: Access,
+    audit: Arc<Auditor>,
 }
 
 impl Pipeline {
@@ -122,7 +124,14 @@ impl Pipeline {
             catalog,
             cache: Arc::new(ReadCache::new(bounds)),
             access: Access::default(),
+            audit: Arc::new(Auditor::disabled()),
         }
+    }
+
+    /// Write an audit line per call through this auditor.
+    pub fn with_audit(mut self, audit: Auditor) -> Self {
+        self.audit = Arc::new(audit);
+        self
     }
 
     /// Decide what callers may use when an entry names no `allow:` roles.
@@ -148,14 +157,37 @@ impl Pipeline {
         args: Map<String, Json>,
     ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
-        if let Some(tool) = self.catalog.tools.get(name)
-            && !self.permits(who, tool.allow.as_ref())
+        let tool = self.catalog.tools.get(name);
+        let record = |outcome, status: cache::Status, result: &Result<ToolOutput, CallError>| {
+            self.audit.write(&audit::Record {
+                principal: &who.name,
+                tool: name,
+                source: tool.map(|t| t.source.as_str()),
+                outcome,
+                duration: started.elapsed(),
+                rows: result.as_ref().ok().map(|o| {
+                    o.structured
+                        .get("count")
+                        .and_then(|c| c.as_u64())
+                        .unwrap_or(1)
+                }),
+                cache: status.name(),
+                stale: result.as_ref().is_ok_and(|o| o.notice.is_some()),
+                args: &args,
+                error: result.as_ref().err().map(|e| match e {
+                    CallError::Caller(m) | CallError::Unroutable(m) => m.as_str(),
+                }),
+            })
+        };
+        if let Some(t) = tool
+            && !self.permits(who, t.allow.as_ref())
         {
             // Recorded for the operator; the caller learns no more than for a missing tool.
-            tracing::info!(target: "audit", principal = %who.name, tool = name, outcome = "denied", "tool call");
-            return Err(unknown_tool(name));
+            let refused = Err(unknown_tool(name));
+            record(Outcome::Denied, cache::Status::Off, &refused);
+            return refused;
         }
-        let found = self.find(who, name, args).and_then(|mut ctx| {
+        let found = self.find(who, name, args.clone()).and_then(|mut ctx| {
             bind(&mut ctx)?;
             Ok(ctx)
         });
@@ -163,7 +195,12 @@ impl Pipeline {
             Ok(ctx) => self.answer_cached(ctx).await,
             Err(e) => (Err(e), cache::Status::Off),
         };
-        audit(name, started, status, &result);
+        let outcome = match &result {
+            Ok(_) => Outcome::Ok,
+            Err(CallError::Caller(_)) => Outcome::ToolError,
+            Err(CallError::Unroutable(_)) => Outcome::Rejected,
+        };
+        record(outcome, status, &result);
         result
     }
 
@@ -561,28 +598,6 @@ fn respond(structured: Json, notice: Option<String>, version: String) -> ToolOut
         text,
         notice,
         version,
-    }
-}
-
-/// Phase 8: one audit record per call. Arguments are not logged: they may hold personal data.
-fn audit(
-    tool: &str,
-    started: Instant,
-    cache: cache::Status,
-    result: &Result<ToolOutput, CallError>,
-) {
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let cache = cache.name();
-    match result {
-        Ok(out) => {
-            tracing::info!(target: "audit", tool, outcome = "ok", rows = out.structured.get("count").and_then(|c| c.as_u64()).unwrap_or(1), cache, stale = out.notice.is_some(), ms, "tool call")
-        }
-        Err(CallError::Caller(e)) => {
-            tracing::info!(target: "audit", tool, outcome = "tool_error", error = %e, cache, ms, "tool call")
-        }
-        Err(CallError::Unroutable(e)) => {
-            tracing::info!(target: "audit", tool, outcome = "rejected", error = %e, ms, "tool call")
-        }
     }
 }
 

@@ -120,12 +120,12 @@ pub struct JwtSettings {
     pub authorization_servers: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSettings {
-    /// One JSON line per call on stderr (default true).
-    #[serde(default = "yes")]
-    pub stderr: bool,
+    /// One JSON line per call on stderr (default: true for `serve`, false for `call`/`read`).
+    #[serde(default)]
+    pub stderr: Option<bool>,
     /// And/or to this file, rotated by size.
     #[serde(default)]
     pub file: Option<PathBuf>,
@@ -139,22 +139,6 @@ pub struct AuditSettings {
     /// process is used, so pseudonyms only match within one run.
     #[serde(default)]
     pub key: Option<String>,
-}
-
-impl Default for AuditSettings {
-    fn default() -> Self {
-        AuditSettings {
-            stderr: true,
-            file: None,
-            max_file_size: None,
-            keep_files: None,
-            key: None,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Default, Deserialize)]

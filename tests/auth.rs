@@ -38,11 +38,16 @@ sha256 = "{hash}"
 issuer = "{ISSUER}"
 jwks_file = "{jwks}"
 leeway = "30s"
+
+[audit]
+file = "logs/audit.jsonl"
+key = "${{file:audit.key}}"
 "#,
         jwks = jwks.display()
     );
     let path = dir.join("settings.toml");
     std::fs::write(&path, text).unwrap();
+    std::fs::write(dir.join("audit.key"), "audit pseudonym key, test only").unwrap();
     path
 }
 
@@ -301,4 +306,86 @@ async fn default_access_decides_for_entries_without_allow() {
             .is_ok()
     );
     client.cancel().await.unwrap();
+}
+
+/// The audit file reconstructs who asked what, how it ended and how the cache answered, and
+/// holds neither argument values nor data: customer numbers are pseudonyms, equal for equal
+/// values, also inside error messages.
+#[tokio::test]
+async fn the_audit_log_says_who_asked_what_without_the_data() {
+    let (dir, server) = start("deny", &governance()).await;
+    let support = server.client_with_token(SUPPORT_KEY).await.unwrap();
+    let finance = server
+        .client_with_token(&token("test-idp-key.pem", claims(&["finance"])))
+        .await
+        .unwrap();
+    let c = json!({"customer_no": "C10000"});
+    call(&support, "get_customer", c.clone()).await.unwrap();
+    call(&finance, "get_customer", c.clone()).await.unwrap();
+    call(&support, "get_customer", c.clone()).await.unwrap();
+    let missing = call(&support, "get_customer", json!({"customer_no": "C99999"}))
+        .await
+        .unwrap();
+    assert_eq!(missing["isError"], true);
+    call(&support, "customer_activity", json!({"country": "DE"}))
+        .await
+        .unwrap_err();
+    for c in [support, finance] {
+        c.cancel().await.unwrap();
+    }
+
+    let text = std::fs::read_to_string(dir.path().join("logs/audit.jsonl")).unwrap();
+    for secret in [
+        "C10000",
+        "C99999",
+        "piotr",
+        "7542858",
+        "5000.00",
+        "Peña",
+        "Mühlenweg",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "`{secret}` in the audit log:\n{text}"
+        );
+    }
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(&str, &str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["principal"].as_str().unwrap(),
+                l["tool"].as_str().unwrap(),
+                l["outcome"].as_str().unwrap(),
+                l["cache"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("support-bot", "get_customer", "ok", "miss"),
+            ("agent-7", "get_customer", "ok", "miss"),
+            ("support-bot", "get_customer", "ok", "hit"),
+            ("support-bot", "get_customer", "tool_error", "miss"),
+            ("support-bot", "customer_activity", "denied", "off"),
+        ]
+    );
+    let pseudonym = &lines[0]["args"]["customer_no"];
+    assert!(pseudonym.as_str().unwrap().starts_with("h:"));
+    assert_eq!(
+        &lines[1]["args"]["customer_no"], pseudonym,
+        "equal values, equal pseudonyms"
+    );
+    assert_ne!(&lines[3]["args"]["customer_no"], pseudonym);
+    let error = lines[3]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("not found") && error.contains("h:"),
+        "{error}"
+    );
+    assert_eq!(lines[0]["source"], "exports");
+    assert_eq!(lines[0]["rows"], 1);
 }

@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use serde_json::{Map, Value as Json};
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::{self, Auditor};
 use crate::auth::http::Authenticator;
 use crate::auth::{Access, Principal};
 use crate::catalog::{self, Catalog};
@@ -258,7 +259,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             let max_request_bytes = max_request_bytes
                 .or(s.http.max_request_size.map(|m| m.0 as usize))
                 .unwrap_or(mcp::DEFAULT_MAX_REQUEST_BYTES);
-            let Some(pipeline) = run.pipeline() else {
+            let Some(pipeline) = run.pipeline(true) else {
                 return ExitCode::FAILURE;
             };
             let server = Server::new(pipeline, page_size).with_principal(run.principal.clone());
@@ -323,8 +324,16 @@ impl Run {
         })
     }
 
-    /// Load the mappings and build the pipeline the settings describe.
-    fn pipeline(&self) -> Option<Pipeline> {
+    /// Load the mappings and build the pipeline the settings describe. `serving`: the audit
+    /// goes to stderr unless the settings say otherwise (one-off commands keep stderr quiet).
+    fn pipeline(&self, serving: bool) -> Option<Pipeline> {
+        let audit = match self.auditor(serving) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return None;
+            }
+        };
         let catalog = load_or_report(&self.mappings)?;
         tracing::info!(mappings = %self.mappings.display(), "{}", catalog.summary());
         let s = &self.settings;
@@ -336,7 +345,37 @@ impl Run {
         let access = Access {
             default_deny: s.auth.default_access == DefaultAccess::Deny,
         };
-        Some(Pipeline::with_cache(Arc::new(catalog), bounds).with_access(access))
+        Some(
+            Pipeline::with_cache(Arc::new(catalog), bounds)
+                .with_access(access)
+                .with_audit(audit),
+        )
+    }
+
+    fn auditor(&self, serving: bool) -> Result<Auditor, String> {
+        let a = &self.settings.audit;
+        let file = a.file.as_ref().map(|f| {
+            (
+                self.settings.path(f),
+                a.max_file_size
+                    .map_or(audit::DEFAULT_MAX_FILE_BYTES, |m| m.0),
+                a.keep_files.unwrap_or(audit::DEFAULT_KEEP_FILES),
+            )
+        });
+        let key = match &a.key {
+            Some(k) => Some(self.settings.secret(k, "audit.key")?.into_bytes()),
+            None => None,
+        };
+        if key
+            .as_ref()
+            .is_some_and(|k| k.len() < crate::mask::MIN_KEY_BYTES)
+        {
+            return Err(format!(
+                "settings audit.key: use at least {} random bytes",
+                crate::mask::MIN_KEY_BYTES
+            ));
+        }
+        Auditor::new(a.stderr.unwrap_or(serving), file, key)
     }
 }
 
@@ -449,14 +488,14 @@ async fn call(run: &Run, tool: &str, args: &str) -> ExitCode {
         Ok(_) => return fail("--args must be a JSON object, e.g. '{\"customer_no\": \"C10000\"}'"),
         Err(e) => return fail(&format!("--args is not valid JSON: {e}")),
     };
-    let Some(pipeline) = run.pipeline() else {
+    let Some(pipeline) = run.pipeline(false) else {
         return ExitCode::FAILURE;
     };
     print_result(pipeline.call_tool(&run.principal, tool, args).await)
 }
 
 async fn read(run: &Run, uri: &str) -> ExitCode {
-    let Some(pipeline) = run.pipeline() else {
+    let Some(pipeline) = run.pipeline(false) else {
         return ExitCode::FAILURE;
     };
     print_result(
