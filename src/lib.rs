@@ -7,6 +7,7 @@
 //! - `catalog`   mapping files merged and compiled into tools, resources and prompts
 //! - `pipeline`  one request in named phases (bind, cache, plan, fetch, shape, respond, audit)
 //! - `cache`     the read cache: per-tool ttl, single-flight, stale answers while a backend fails
+//! - `limits`    per-principal rate and per-call timeout
 //! - `mask`      field masking policies and the caller's masking profile
 //! - `backend`   source kinds; `backend::flatfile` reads csv and fixed-width exports
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
@@ -21,6 +22,7 @@ pub mod backend;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod limits;
 pub mod mapping;
 pub mod mask;
 pub mod mcp;

@@ -30,6 +30,7 @@ use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
 use crate::cache::{self, ReadCache};
 use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
+use crate::limits::{self, Limits, RateLimiter};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
 use crate::mask::Profile;
@@ -111,6 +112,8 @@ pub struct Pipeline {
     cache: Arc<ReadCache>,
     access: Access,
     audit: Arc<Auditor>,
+    limits: Limits,
+    rate: Option<Arc<RateLimiter>>,
 }
 
 impl Pipeline {
@@ -125,7 +128,18 @@ impl Pipeline {
             cache: Arc::new(ReadCache::new(bounds)),
             access: Access::default(),
             audit: Arc::new(Auditor::disabled()),
+            limits: Limits::default(),
+            rate: None,
         }
+    }
+
+    /// Apply these limits (timeout per call, rate per principal).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.rate = limits
+            .rate
+            .map(|(per_minute, burst)| Arc::new(RateLimiter::new(per_minute, burst)));
+        self.limits = limits;
+        self
     }
 
     /// Write an audit line per call through this auditor.
@@ -187,15 +201,34 @@ impl Pipeline {
             record(Outcome::Denied, cache::Status::Off, &refused);
             return refused;
         }
+        if let Some(rate) = &self.rate
+            && let Err(wait) = rate.take(&who.name)
+        {
+            let limited = Err(CallError::Caller(rate.message(wait)));
+            record(Outcome::Limited, cache::Status::Off, &limited);
+            return limited;
+        }
         let found = self.find(who, name, args.clone()).and_then(|mut ctx| {
             bind(&mut ctx)?;
             Ok(ctx)
         });
+        let limit = self.limits.call_timeout;
+        let mut timed_out = false;
         let (result, status) = match found {
-            Ok(ctx) => self.answer_cached(ctx).await,
+            // Dropping the answer cancels this caller's wait; a backend call other callers
+            // share (a cache flight) goes on for them.
+            Ok(ctx) => match tokio::time::timeout(limit, self.answer_cached(ctx)).await {
+                Ok(answered) => answered,
+                Err(_) => {
+                    timed_out = true;
+                    let e = CallError::Caller(limits::timeout_message(limit));
+                    (Err(e), cache::Status::Off)
+                }
+            },
             Err(e) => (Err(e), cache::Status::Off),
         };
         let outcome = match &result {
+            _ if timed_out => Outcome::Limited,
             Ok(_) => Outcome::Ok,
             Err(CallError::Caller(_)) => Outcome::ToolError,
             Err(CallError::Unroutable(_)) => Outcome::Rejected,

@@ -22,6 +22,7 @@ use crate::audit::{self, Auditor};
 use crate::auth::http::Authenticator;
 use crate::auth::{Access, Principal};
 use crate::catalog::{self, Catalog};
+use crate::limits::Limits;
 use crate::mcp::http::HttpOptions;
 use crate::mcp::{self, Server};
 use crate::pipeline::{CallError, Pipeline, ToolOutput};
@@ -345,10 +346,20 @@ impl Run {
         let access = Access {
             default_deny: s.auth.default_access == DefaultAccess::Deny,
         };
+        let l = &s.limits;
+        let limits = Limits {
+            call_timeout: l
+                .call_timeout
+                .map_or(crate::limits::DEFAULT_CALL_TIMEOUT, |t| t.0),
+            rate: l
+                .rate_per_minute
+                .map(|r| (r, l.burst.unwrap_or((r / 6).max(1)))),
+        };
         Some(
             Pipeline::with_cache(Arc::new(catalog), bounds)
                 .with_access(access)
-                .with_audit(audit),
+                .with_audit(audit)
+                .with_limits(limits),
         )
     }
 

@@ -1,0 +1,150 @@
+//! Limits: the per-principal rate holds under concurrent load, and a call past the per-call
+//! timeout is abandoned with a clear error while the server keeps answering. (Per-source
+//! concurrency is a SQL source's `pool_size`: tests/sql_odbc.rs and tests/sql_mssql.rs show a
+//! full pool answering "busy" after `pool_timeout`.)
+//!
+//! The slow backend is the TDS TEST DOUBLE of tests/support/tds.rs (no SQL Server runs here).
+
+#[path = "support/tds.rs"]
+mod tds;
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use legacy_mcp::auth::Principal;
+use legacy_mcp::limits::Limits;
+use legacy_mcp::pipeline::{CallError, Pipeline};
+use serde_json::json;
+use support::{demo, pipeline};
+use tds::{ColType, Reply, Request, TdsDouble, Val, col};
+
+async fn call_as(
+    p: &Pipeline,
+    who: &str,
+    tool: &str,
+    args: serde_json::Value,
+) -> Result<(), String> {
+    p.call_tool(&Principal::new(who, vec![]), tool, support::args(args))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rate_per_principal_holds_under_concurrent_load() {
+    // 6 a minute (one per 10 s), 3 at once: of 20 simultaneous calls exactly 3 pass.
+    let p = pipeline(&demo()).with_limits(Limits {
+        rate: Some((6, 3)),
+        ..Limits::default()
+    });
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let p = p.clone();
+            tokio::spawn(async move {
+                call_as(
+                    &p,
+                    "busy-agent",
+                    "get_item",
+                    json!({"item_no": "SCH-01000"}),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut passed = 0;
+    for c in calls {
+        match c.await.unwrap() {
+            Ok(()) => passed += 1,
+            Err(m) => assert!(
+                m.starts_with(
+                    "rate limit: this caller may make 6 calls per minute (3 at once); try again in"
+                ),
+                "{m}"
+            ),
+        }
+    }
+    assert_eq!(passed, 3);
+    // Another principal has its own allowance.
+    call_as(
+        &p,
+        "other-agent",
+        "get_item",
+        json!({"item_no": "SCH-01000"}),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_past_the_timeout_is_abandoned_and_the_next_one_answers() {
+    let d = TdsDouble::start(&[("mcp", "Limits-Test-1")], "ERP", |req: &Request| {
+        let rows = Reply::Rows {
+            columns: vec![col("no", ColType::NVarChar(20))],
+            rows: vec![vec![req.param(1).clone()]],
+        };
+        match req.param(1) {
+            Val::Str(s) if s == "SLOW" => Reply::Slow(Duration::from_secs(5), Box::new(rows)),
+            _ => rows,
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("erp.yaml"),
+        format!(
+            r#"
+sources:
+  erp:
+    kind: mssql
+    host: 127.0.0.1
+    port: {port}
+    user: mcp
+    password: Limits-Test-1
+    encryption: off
+    pool_size: 2
+tools:
+  customer:
+    description: One customer by number.
+    source: erp
+    sql: SELECT no FROM customers WHERE no = :no
+    parameters: {{ no: {{ type: string }} }}
+    columns: {{ no: {{ type: string }} }}
+    result: {{ one: true }}
+"#,
+            port = d.port
+        ),
+    )
+    .unwrap();
+    let p = pipeline(dir.path()).with_limits(Limits {
+        call_timeout: Duration::from_millis(400),
+        rate: None,
+    });
+    let started = Instant::now();
+    let err = p
+        .call_tool(
+            &Principal::local(),
+            "customer",
+            support::args(json!({"no": "SLOW"})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        err,
+        CallError::Caller("the call took longer than 0.4 s (limits.call_timeout) and was abandoned; the ERP may be slow or busy: try again later, or narrow the request".into())
+    );
+    let ok = p
+        .call_tool(
+            &Principal::local(),
+            "customer",
+            support::args(json!({"no": "C1"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.structured["no"], "C1");
+}
