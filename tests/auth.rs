@@ -389,3 +389,58 @@ async fn the_audit_log_says_who_asked_what_without_the_data() {
     assert_eq!(lines[0]["source"], "exports");
     assert_eq!(lines[0]["rows"], 1);
 }
+
+/// The example settings file parses, its paths resolve against its own directory (not the
+/// working directory), and `LEGACY_MCP__...` variables override it.
+#[test]
+fn settings_file_and_environment_overrides() {
+    let config = root().join("mappings/examples/governance/settings.example.toml");
+    let logs = tempfile::tempdir().unwrap();
+    let audit_file = logs.path().join("audit.jsonl");
+    let base = [
+        MASK_KEY,
+        ("LEGACY_MCP_AUDIT_KEY", "audit pseudonym key, test only"),
+        // Not into the source tree.
+        ("LEGACY_MCP__AUDIT__FILE", audit_file.to_str().unwrap()),
+    ];
+    let command = || {
+        let mut c = std::process::Command::new(support::bin());
+        c.args(["call", "get_customer", "--config"])
+            .arg(&config)
+            .current_dir(std::env::temp_dir())
+            .envs(base.iter().copied());
+        c
+    };
+    let run = |env: &[(&str, &str)]| {
+        command()
+            .args(["--role", "support", "--args", r#"{"customer_no": "C10000"}"#])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let out = support::succeeded(run(&[]));
+    assert!(out.contains("+49 609 7542858"), "{out}");
+    let refused = run(&[("LEGACY_MCP__AUTH__ROLES", "warehouse")]);
+    // --role wins over the settings; the override of default_access closes the tool anyway.
+    assert!(refused.status.success());
+    let closed = command()
+        .args(["--args", r#"{"customer_no": "C10000"}"#])
+        .env("LEGACY_MCP__AUTH__ROLES", "warehouse")
+        .output()
+        .unwrap();
+    assert!(!closed.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&closed.stderr),
+        "error: unknown tool `get_customer`\n"
+    );
+    let bad = command()
+        .env("LEGACY_MCP__LIMITS__CALL_TIMEOUT", "soon")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(text.contains("`soon` is not a duration"), "{text}");
+    // The calls were audited to the file the environment named, without the customer number.
+    let audit = std::fs::read_to_string(&audit_file).unwrap();
+    assert_eq!(audit.lines().count(), 3, "{audit}");
+    assert!(!audit.contains("C10000"));
+}

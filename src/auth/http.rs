@@ -47,7 +47,8 @@ impl Authenticator {
         }
         let mut keys = Vec::new();
         for (i, k) in a.api_keys.iter().enumerate() {
-            let hash = parse_hash(&k.sha256).ok_or_else(|| {
+            let text = s.secret(&k.sha256, &format!("auth.api_keys[{i}].sha256"))?;
+            let hash = parse_hash(&text).ok_or_else(|| {
                 format!("auth.api_keys[{i}].sha256 is not 64 hex digits; `legacy-mcp hash-key` prints one")
             })?;
             keys.push((hash, Principal::new(k.principal.clone(), k.roles.clone())));
