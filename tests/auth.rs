@@ -413,7 +413,12 @@ fn settings_file_and_environment_overrides() {
     };
     let run = |env: &[(&str, &str)]| {
         command()
-            .args(["--role", "support", "--args", r#"{"customer_no": "C10000"}"#])
+            .args([
+                "--role",
+                "support",
+                "--args",
+                r#"{"customer_no": "C10000"}"#,
+            ])
             .envs(env.iter().copied())
             .output()
             .unwrap()
