@@ -102,11 +102,22 @@ impl ReadCache {
                 bytes.max(floor).min(u32::MAX as u64) as u32
             })
             .expire_after(PerEntry)
+            .support_invalidation_closures()
             .build();
         ReadCache {
             entries,
             flights: Arc::default(),
         }
+    }
+
+    /// Drop every kept answer of `tool` (all arguments, all profiles): a call that changed the
+    /// data it reads has just succeeded (`invalidates:`).
+    pub fn invalidate_tool(&self, tool: &str) {
+        let prefix = format!("{tool}\0");
+        // Fails only when closures are not enabled, which `new` does.
+        let _ = self
+            .entries
+            .invalidate_entries_if(move |k, _| k.starts_with(&prefix));
     }
 
     /// Answer from the cache, or through `answer` (once for all identical concurrent calls).

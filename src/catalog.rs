@@ -57,6 +57,8 @@ pub struct Tool {
     pub shape: Shape,
     /// The read cache rule, if answers may be kept.
     pub cache: Option<crate::mapping::model::CacheDef>,
+    /// Tools whose cached answers this one's success makes stale.
+    pub invalidates: Vec<String>,
     pub annotations: ToolHints,
     /// Roles that may list and call it (`None`: the server's default).
     pub allow: Option<Vec<String>>,
@@ -254,6 +256,24 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
                 && let Some(tool) = compile_tool(name, def, &cat.sources, &cat.masking, &mut p)
             {
                 cat.tools.insert(name.clone(), Arc::new(tool));
+            }
+        }
+    }
+    // `invalidates:` may name a tool of any file.
+    for f in files {
+        let mut p = FileProblems {
+            file: f.path.clone(),
+            out: problems,
+        };
+        for (name, def) in &f.mapping.tools {
+            for t in &def.value.invalidates {
+                if !f.mapping.tools.contains_key(&t.value) && !cat.tools.contains_key(&t.value) {
+                    p.at(
+                        &t.referenced,
+                        format!("tools.{name}.invalidates"),
+                        format!("`{}` is not a tool in these mappings", t.value),
+                    );
+                }
             }
         }
     }
@@ -493,6 +513,7 @@ fn compile_tool(
             .unwrap_or(DEFAULT_MAX_RESULT_BYTES),
         shape,
         cache: d.cache,
+        invalidates: d.invalidates.iter().map(|t| t.value.clone()).collect(),
         annotations: hints(&d.annotations),
         allow: d.allow.clone(),
         input_schema,

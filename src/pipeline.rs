@@ -227,6 +227,13 @@ impl Pipeline {
             },
             Err(e) => (Err(e), cache::Status::Off),
         };
+        if result.is_ok()
+            && let Some(t) = tool
+        {
+            for other in &t.invalidates {
+                self.cache.invalidate_tool(other);
+            }
+        }
         let outcome = match &result {
             _ if timed_out => Outcome::Limited,
             Ok(_) => Outcome::Ok,

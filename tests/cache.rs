@@ -227,3 +227,38 @@ tools:
     let new = call(&p, "item", json!({"item_no": "A1"})).await.unwrap();
     assert_eq!(new["name"], "New and longer name");
 }
+
+/// A tool that changes what another reads declares `invalidates:`; after it succeeds the other
+/// tool's kept answers (every argument, every profile) are asked for again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tool_that_invalidates_drops_the_kept_answers() {
+    let d = erp(Duration::ZERO, Arc::default()).await;
+    let dir = mapping(&d, "cache: {ttl: 5m}");
+    std::fs::write(
+        dir.path().join("write.yaml"),
+        r#"
+tools:
+  block_customer:
+    description: Blocks a customer (changes what `customer` returns).
+    source: erp
+    sql: SELECT no, name FROM blocked WHERE no = :no
+    parameters: { no: { type: string } }
+    columns: { no: { type: string }, name: { type: string } }
+    result: { one: true }
+    invalidates: [customer]
+    annotations: { read_only: false, idempotent: true }
+"#,
+    )
+    .unwrap();
+    let p = pipeline(dir.path());
+    call(&p, "customer", json!({"no": "C1"})).await.unwrap();
+    call(&p, "customer", json!({"no": "C2"})).await.unwrap();
+    call(&p, "customer", json!({"no": "C1"})).await.unwrap();
+    assert_eq!(requests(&d), 2);
+    call(&p, "block_customer", json!({"no": "C1"}))
+        .await
+        .unwrap();
+    call(&p, "customer", json!({"no": "C1"})).await.unwrap();
+    call(&p, "customer", json!({"no": "C2"})).await.unwrap();
+    assert_eq!(requests(&d), 4, "both kept answers were dropped");
+}

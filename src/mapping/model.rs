@@ -805,6 +805,11 @@ pub struct ToolDef {
     /// Keep answers for a while, so repeated identical calls do not reach the ERP again.
     #[serde(default)]
     pub cache: Option<CacheDef>,
+    /// Tools whose cached answers are dropped after this tool succeeds (a tool that changes
+    /// what they read).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub invalidates: Vec<Spanned<String>>,
     #[serde(default)]
     pub annotations: Annotations,
     /// Roles that may list and call this tool; others neither see nor call it. Default: everyone, unless
