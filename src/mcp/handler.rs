@@ -52,10 +52,11 @@ struct Lists {
     prompts: Vec<Listed>,
 }
 
-/// One list entry and its `allow:` roles.
+/// One list entry and the `allow:` roles it is subject to (a resource: its own and its
+/// tool's); a caller sees it when every one of them permits.
 struct Listed {
     json: Json,
-    allow: Option<Vec<String>>,
+    allow: Vec<Option<Vec<String>>>,
 }
 
 #[derive(Clone)]
@@ -116,7 +117,11 @@ impl Server {
     ) -> Result<Json, ErrorData> {
         let visible: Vec<&Json> = list
             .iter()
-            .filter(|l| self.pipeline.permits(who, l.allow.as_ref()))
+            .filter(|l| {
+                l.allow
+                    .iter()
+                    .all(|a| self.pipeline.permits(who, a.as_ref()))
+            })
             .map(|l| &l.json)
             .collect();
         page(&visible, key, request, self.page_size)
@@ -167,7 +172,7 @@ fn render_lists(cat: &Catalog) -> Lists {
             }
             Listed {
                 json: tool,
-                allow: t.allow.clone(),
+                allow: vec![t.allow.clone()],
             }
         })
         .collect();
@@ -181,14 +186,10 @@ fn render_lists(cat: &Catalog) -> Lists {
         }
         // Listed only to callers who may also call the tool that answers it.
         let tool_allow = cat.tools.get(&r.tool).and_then(|t| t.allow.clone());
-        let allow = match (r.allow.clone(), tool_allow) {
-            (Some(mut a), Some(b)) => {
-                a.retain(|role| b.contains(role) || b.iter().any(|x| x == crate::auth::ANY_ROLE));
-                Some(a)
-            }
-            (a, b) => a.or(b),
-        };
-        Listed { json: v, allow }
+        Listed {
+            json: v,
+            allow: vec![r.allow.clone(), tool_allow],
+        }
     };
     let resources = cat
         .resources
@@ -226,7 +227,7 @@ fn render_lists(cat: &Catalog) -> Lists {
             }
             Listed {
                 json: v,
-                allow: p.allow.clone(),
+                allow: vec![p.allow.clone()],
             }
         })
         .collect();
