@@ -100,11 +100,12 @@ pub fn pseudonym(key: &[u8], text: &str) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key");
     mac.update(text.as_bytes());
     let digest = mac.finalize().into_bytes();
-    let mut out = String::from("h:");
-    for b in &digest[..8] {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("h:{}", hex(&digest[..8]))
+}
+
+/// Lower-case hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Keep `first` and `last` characters around `***`, as long as at least half the value stays
@@ -126,65 +127,63 @@ pub fn compile(
     out: &mut Policies,
     p: &mut FileProblems<'_>,
 ) {
-    {
-        let here = format!("masking.{name}");
-        let d = &def.value;
-        let strategy = d.strategy.value;
-        let mut key = Vec::new();
-        let only = |present: bool, k: &str, s: MaskStrategy, p: &mut FileProblems<'_>| {
-            if present && strategy != s {
-                p.at(
-                    &d.strategy.referenced,
-                    format!("{here}.{k}"),
-                    format!("`{k}` applies to strategy `{}` only; remove it", name_of(s)),
-                );
-            }
-        };
-        only(
-            d.keep_first.is_some(),
-            "keep_first",
-            MaskStrategy::Partial,
-            p,
-        );
-        only(d.keep_last.is_some(), "keep_last", MaskStrategy::Partial, p);
-        only(
-            d.replacement.is_some(),
-            "replacement",
-            MaskStrategy::Redact,
-            p,
-        );
-        only(d.key.is_some(), "key", MaskStrategy::Hash, p);
-        if strategy == MaskStrategy::Hash {
-            match &d.key {
-                None => p.at(
-                    &d.strategy.referenced,
-                    &here,
-                    "strategy `hash` needs `key:`, e.g. key: \"${env:LEGACY_MCP_MASK_KEY}\" (at least 16 bytes)",
-                ),
-                Some(k) => match interpolate(&k.value, dir) {
-                    Err(m) => p.at(&k.referenced, format!("{here}.key"), m),
-                    Ok(v) if v.len() < MIN_KEY_BYTES => p.at(
-                        &k.referenced,
-                        format!("{here}.key"),
-                        format!("the key is {} bytes; use at least {MIN_KEY_BYTES} random bytes so pseudonyms cannot be guessed back", v.len()),
-                    ),
-                    Ok(v) => key = v.into_bytes(),
-                },
-            }
+    let here = format!("masking.{name}");
+    let d = &def.value;
+    let strategy = d.strategy.value;
+    let mut key = Vec::new();
+    let only = |present: bool, k: &str, s: MaskStrategy, p: &mut FileProblems<'_>| {
+        if present && strategy != s {
+            p.at(
+                &d.strategy.referenced,
+                format!("{here}.{k}"),
+                format!("`{k}` applies to strategy `{}` only; remove it", name_of(s)),
+            );
         }
-        out.insert(
-            name.to_string(),
-            Arc::new(Policy {
-                name: name.to_string(),
-                strategy,
-                keep_first: d.keep_first.unwrap_or(1) as usize,
-                keep_last: d.keep_last.unwrap_or(0) as usize,
-                replacement: d.replacement.clone().unwrap_or_else(|| "[redacted]".into()),
-                key,
-                unmasked_for: d.unmasked_for.clone(),
-            }),
-        );
+    };
+    only(
+        d.keep_first.is_some(),
+        "keep_first",
+        MaskStrategy::Partial,
+        p,
+    );
+    only(d.keep_last.is_some(), "keep_last", MaskStrategy::Partial, p);
+    only(
+        d.replacement.is_some(),
+        "replacement",
+        MaskStrategy::Redact,
+        p,
+    );
+    only(d.key.is_some(), "key", MaskStrategy::Hash, p);
+    if strategy == MaskStrategy::Hash {
+        match &d.key {
+            None => p.at(
+                &d.strategy.referenced,
+                &here,
+                "strategy `hash` needs `key:`, e.g. key: \"${env:LEGACY_MCP_MASK_KEY}\" (at least 16 bytes)",
+            ),
+            Some(k) => match interpolate(&k.value, dir) {
+                Err(m) => p.at(&k.referenced, format!("{here}.key"), m),
+                Ok(v) if v.len() < MIN_KEY_BYTES => p.at(
+                    &k.referenced,
+                    format!("{here}.key"),
+                    format!("the key is {} bytes; use at least {MIN_KEY_BYTES} random bytes so pseudonyms cannot be guessed back", v.len()),
+                ),
+                Ok(v) => key = v.into_bytes(),
+            },
+        }
     }
+    out.insert(
+        name.to_string(),
+        Arc::new(Policy {
+            name: name.to_string(),
+            strategy,
+            keep_first: d.keep_first.unwrap_or(1) as usize,
+            keep_last: d.keep_last.unwrap_or(0) as usize,
+            replacement: d.replacement.clone().unwrap_or_else(|| "[redacted]".into()),
+            key,
+            unmasked_for: d.unmasked_for.clone(),
+        }),
+    );
 }
 
 pub fn name_of(s: MaskStrategy) -> &'static str {

@@ -193,31 +193,42 @@ impl Pipeline {
                 }),
             })
         };
-        if let Some(t) = tool
-            && !self.permits(who, t.allow.as_ref())
-        {
-            // Recorded for the operator; the caller learns no more than for a missing tool.
-            let refused = Err(unknown_tool(name));
-            record(Outcome::Denied, cache::Status::Off, &refused);
-            return refused;
-        }
-        if let Some(rate) = &self.rate
-            && let Err(wait) = rate.take(&who.name)
-        {
-            let limited = Err(CallError::Caller(rate.message(wait)));
-            record(Outcome::Limited, cache::Status::Off, &limited);
-            return limited;
-        }
-        let found = self.find(who, name, args.clone()).and_then(|mut ctx| {
-            bind(&mut ctx)?;
-            Ok(ctx)
-        });
+        // Phase 1: find; a tool the caller may not use answers like a missing one (the
+        // audit record tells the operator which it was).
+        let refused = match tool {
+            None => Some((Outcome::Rejected, unknown_tool(name))),
+            Some(t) if !self.permits(who, t.allow.as_ref()) => {
+                Some((Outcome::Denied, unknown_tool(name)))
+            }
+            Some(_) => self.rate.as_ref().and_then(|rate| {
+                let wait = rate.take(&who.name).err()?;
+                Some((Outcome::Limited, CallError::Caller(rate.message(wait))))
+            }),
+        };
+        let tool = match (tool, refused) {
+            (Some(t), None) => t,
+            (_, refused) => {
+                let (outcome, e) = refused.unwrap_or((Outcome::Rejected, unknown_tool(name)));
+                let result = Err(e);
+                record(outcome, cache::Status::Off, &result);
+                return result;
+            }
+        };
+        let mut ctx = CallContext {
+            tool: tool.clone(),
+            profile: Profile::for_roles(&self.catalog.masking, &who.roles),
+            args: args.clone(),
+            bound: IndexMap::new(),
+            offset: 0,
+            after: None,
+            cursor_version: None,
+        };
         let limit = self.limits.call_timeout;
         let mut timed_out = false;
-        let (result, status) = match found {
+        let (result, status) = match bind(&mut ctx) {
             // Dropping the answer cancels this caller's wait; a backend call other callers
             // share (a cache flight) goes on for them.
-            Ok(ctx) => match tokio::time::timeout(limit, self.answer_cached(ctx)).await {
+            Ok(()) => match tokio::time::timeout(limit, self.answer_cached(ctx)).await {
                 Ok(answered) => answered,
                 Err(_) => {
                     timed_out = true;
@@ -227,10 +238,8 @@ impl Pipeline {
             },
             Err(e) => (Err(e), cache::Status::Off),
         };
-        if result.is_ok()
-            && let Some(t) = tool
-        {
-            for other in &t.invalidates {
+        if result.is_ok() {
+            for other in &tool.invalidates {
                 self.cache.invalidate_tool(other);
             }
         }
@@ -352,30 +361,6 @@ impl Pipeline {
         Ok(PromptOutput {
             description: prompt.description.clone(),
             messages,
-        })
-    }
-
-    /// Phase 1: find the tool.
-    fn find(
-        &self,
-        who: &Principal,
-        name: &str,
-        args: Map<String, Json>,
-    ) -> Result<CallContext, CallError> {
-        let tool = self
-            .catalog
-            .tools
-            .get(name)
-            .cloned()
-            .ok_or_else(|| unknown_tool(name))?;
-        Ok(CallContext {
-            tool,
-            profile: Profile::for_roles(&self.catalog.masking, &who.roles),
-            args,
-            bound: IndexMap::new(),
-            offset: 0,
-            after: None,
-            cursor_version: None,
         })
     }
 }

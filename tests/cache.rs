@@ -124,23 +124,13 @@ async fn a_failing_backend_is_answered_stale_with_its_age_then_not_at_all() {
     let d = erp(Duration::ZERO, down.clone()).await;
     let dir = mapping(&d, "cache: {ttl: 200ms, stale_if_error: 1s}");
     let p = pipeline(dir.path());
-    let fresh = p
-        .call_tool(
-            &legacy_mcp::auth::Principal::local(),
-            "customer",
-            support::args(json!({"no": "C1"})),
-        )
+    let fresh = support::call_output(&p, "customer", json!({"no": "C1"}))
         .await
         .unwrap();
     down.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Past the ttl, the backend is asked, fails, and the kept answer stands in, saying so.
-    let stale = p
-        .call_tool(
-            &legacy_mcp::auth::Principal::local(),
-            "customer",
-            support::args(json!({"no": "C1"})),
-        )
+    let stale = support::call_output(&p, "customer", json!({"no": "C1"}))
         .await
         .unwrap();
     assert_eq!(stale.structured, fresh.structured);
@@ -160,12 +150,7 @@ async fn a_failing_backend_is_answered_stale_with_its_age_then_not_at_all() {
     assert!(matches!(gone, Err(CallError::Caller(m)) if m.contains("Lock request")));
     // Back up: fresh answers again.
     down.store(false, Ordering::SeqCst);
-    let back = p
-        .call_tool(
-            &legacy_mcp::auth::Principal::local(),
-            "customer",
-            support::args(json!({"no": "C1"})),
-        )
+    let back = support::call_output(&p, "customer", json!({"no": "C1"}))
         .await
         .unwrap();
     assert_eq!(back.notice, None);

@@ -121,12 +121,7 @@ tools:
         rate: None,
     });
     let started = Instant::now();
-    let err = p
-        .call_tool(
-            &Principal::local(),
-            "customer",
-            support::args(json!({"no": "SLOW"})),
-        )
+    let err = support::call_output(&p, "customer", json!({"no": "SLOW"}))
         .await
         .unwrap_err();
     assert!(
@@ -138,12 +133,7 @@ tools:
         err,
         CallError::Caller("the call took longer than 0.4 s (limits.call_timeout) and was abandoned; the ERP may be slow or busy: try again later, or narrow the request".into())
     );
-    let ok = p
-        .call_tool(
-            &Principal::local(),
-            "customer",
-            support::args(json!({"no": "C1"})),
-        )
+    let ok = support::call_output(&p, "customer", json!({"no": "C1"}))
         .await
         .unwrap();
     assert_eq!(ok.structured["no"], "C1");

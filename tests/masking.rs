@@ -216,14 +216,7 @@ tools:
     let err = |tool: &'static str, no: &'static str| {
         let p = p.clone();
         async move {
-            match p
-                .call_tool(
-                    &Principal::local(),
-                    tool,
-                    support::args(json!({"acct": no})),
-                )
-                .await
-            {
+            match support::call_output(&p, tool, json!({"acct": no})).await {
                 Err(CallError::Caller(m)) => m,
                 other => panic!("{tool}: expected a tool error, got {other:?}"),
             }

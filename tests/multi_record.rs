@@ -48,13 +48,9 @@ async fn error(p: &Pipeline, tool: &str, args: Value) -> String {
 
 /// `get_invoice` through the pipeline, with its notice.
 async fn get_invoice(p: &Pipeline, no: &str) -> legacy_mcp::pipeline::ToolOutput {
-    p.call_tool(
-        &legacy_mcp::auth::Principal::local(),
-        "get_invoice",
-        support::args(json!({"invoice_no": no})),
-    )
-    .await
-    .unwrap()
+    support::call_output(p, "get_invoice", json!({"invoice_no": no}))
+        .await
+        .unwrap()
 }
 
 /// Replace the export the way an ERP does: a new file under the same name.

@@ -156,10 +156,7 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 /// The hex SHA-256 of an API key, as `auth.api_keys[].sha256` wants it.
 pub fn hash_key(key: &str) -> String {
-    Sha256::digest(key.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::mask::hex(&Sha256::digest(key.trim().as_bytes()))
 }
 
 fn host(req: &Request) -> Option<String> {

@@ -215,19 +215,27 @@ pub fn pipeline(dir: &Path) -> legacy_mcp::pipeline::Pipeline {
     legacy_mcp::pipeline::Pipeline::new(std::sync::Arc::new(catalog))
 }
 
-/// One tool call through the pipeline, its structured result.
-pub async fn call(
+/// One tool call through the pipeline as the local principal (no roles), its whole output.
+pub async fn call_output(
     p: &legacy_mcp::pipeline::Pipeline,
     tool: &str,
     args: Value,
-) -> Result<Value, legacy_mcp::pipeline::CallError> {
+) -> Result<legacy_mcp::pipeline::ToolOutput, legacy_mcp::pipeline::CallError> {
     p.call_tool(
         &legacy_mcp::auth::Principal::local(),
         tool,
         self::args(args),
     )
     .await
-    .map(|o| o.structured)
+}
+
+/// One tool call through the pipeline, its structured result.
+pub async fn call(
+    p: &legacy_mcp::pipeline::Pipeline,
+    tool: &str,
+    args: Value,
+) -> Result<Value, legacy_mcp::pipeline::CallError> {
+    call_output(p, tool, args).await.map(|o| o.structured)
 }
 
 /// A finished command's stdout, after checking it succeeded (its stderr is the failure text).
