@@ -12,7 +12,7 @@ use serde_saphyr::{Location, Spanned};
 
 use crate::backend::flatfile::{self, Table};
 use crate::backend::sql::{Column, Statement};
-use crate::backend::{Op, Source, mssql, odbc};
+use crate::backend::{Op, Source, mssql, odbc, soap};
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::{
     Annotations, Condition, FieldType, MappingFile, Operand, ParamType, PromptDef, ResourceDef,
@@ -60,6 +60,8 @@ pub struct Tool {
     /// Tools whose cached answers this one's success makes stale.
     pub invalidates: Vec<String>,
     pub annotations: ToolHints,
+    /// The tool changes data (a SOAP write with `allow_writes: true`).
+    pub writes: bool,
     /// Roles that may list and call it (`None`: the server's default).
     pub allow: Option<Vec<String>>,
     pub input_schema: Map<String, Json>,
@@ -81,6 +83,11 @@ pub enum Plan {
         table: Arc<Table>,
         filters: Vec<FilterSpec>,
         order: Vec<(usize, bool)>,
+    },
+    /// A declared SOAP operation and the projection of its answer.
+    Soap {
+        source: Arc<Source>,
+        op: Arc<soap::Operation>,
     },
     /// A SQL statement with named parameters and declared result columns.
     Sql {
@@ -253,7 +260,8 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         };
         for (name, def) in &f.mapping.tools {
             if seen.first("tools", name, &f.path, &def.referenced, &mut p)
-                && let Some(tool) = compile_tool(name, def, &cat.sources, &cat.masking, &mut p)
+                && let Some(tool) =
+                    compile_tool(name, def, &f.dir, &cat.sources, &cat.masking, &mut p)
             {
                 cat.tools.insert(name.clone(), Arc::new(tool));
             }
@@ -334,17 +342,9 @@ fn compile_source(
         SourceKind::Mssql => Some(Source::Mssql(mssql::config::compile(
             name, &def.value, dir, p,
         ))),
-        SourceKind::Soap => {
-            p.at(
-                &def.value.kind.referenced,
-                format!("sources.{name}.kind"),
-                format!(
-                    "source kind `{}` is not available in this build yet; available: flatfile, odbc, mssql",
-                    kind.name()
-                ),
-            );
-            None
-        }
+        SourceKind::Soap => Some(Source::Soap(soap::config::compile(
+            name, &def.value, dir, p,
+        ))),
     }
 }
 
@@ -354,7 +354,7 @@ fn check_source_keys(name: &str, d: &SourceDef, p: &mut FileProblems<'_>) {
     use SourceKind::*;
     let at = |l: Option<&Location>| *l.unwrap_or(&d.kind.referenced);
     #[rustfmt::skip]
-    let keys: [(&str, bool, Option<Location>, &[SourceKind]); 26] = [
+    let keys: [(&str, bool, Option<Location>, &[SourceKind]); 35] = [
         ("directory", d.directory.is_some(), d.directory.as_ref().map(|x| x.referenced), &[Flatfile]),
         ("stable_for", d.stable_for.is_some(), None, &[Flatfile]),
         ("tables", !d.tables.is_empty(), None, &[Flatfile]),
@@ -377,10 +377,19 @@ fn check_source_keys(name: &str, d: &SourceDef, p: &mut FileProblems<'_>) {
         ("user", d.user.is_some(), d.user.as_ref().map(|x| x.referenced), &[Mssql]),
         ("password", d.password.is_some(), d.password.as_ref().map(|x| x.referenced), &[Mssql]),
         ("encryption", d.encryption.is_some(), None, &[Mssql]),
-        ("trust_server_certificate", d.trust_server_certificate.is_some(), None, &[Mssql]),
-        ("ca_certificate", d.ca_certificate.is_some(), d.ca_certificate.as_ref().map(|x| x.referenced), &[Mssql]),
+        ("trust_server_certificate", d.trust_server_certificate.is_some(), None, &[Mssql, Soap]),
+        ("ca_certificate", d.ca_certificate.is_some(), d.ca_certificate.as_ref().map(|x| x.referenced), &[Mssql, Soap]),
         ("application_intent", d.application_intent.is_some(), None, &[Mssql]),
-        ("connect_timeout", d.connect_timeout.is_some(), None, &[Mssql]),
+        ("connect_timeout", d.connect_timeout.is_some(), None, &[Mssql, Soap]),
+        ("endpoint", d.endpoint.is_some(), d.endpoint.as_ref().map(|x| x.referenced), &[Soap]),
+        ("soap_version", d.soap_version.is_some(), None, &[Soap]),
+        ("namespace", d.namespace.is_some(), None, &[Soap]),
+        ("request_timeout", d.request_timeout.is_some(), None, &[Soap]),
+        ("proxy", d.proxy.is_some(), d.proxy.as_ref().map(|x| x.referenced), &[Soap]),
+        ("auth", d.auth.is_some(), d.auth.as_ref().map(|x| x.referenced), &[Soap]),
+        ("soap_headers", !d.soap_headers.is_empty(), d.soap_headers.first().map(|x| x.referenced), &[Soap]),
+        ("max_response_size", d.max_response_size.is_some(), None, &[Soap]),
+        ("max_xml_depth", d.max_xml_depth.is_some(), d.max_xml_depth.as_ref().map(|x| x.referenced), &[Soap]),
     ];
     let kind = d.kind.value;
     for (key, given, loc, kinds) in keys {
@@ -424,6 +433,7 @@ fn check_name(name: &str, loc: &Location, path: &str, p: &mut FileProblems<'_>) 
 fn compile_tool(
     name: &str,
     def: &Spanned<ToolDef>,
+    dir: &Path,
     sources: &IndexMap<String, Arc<Source>>,
     policies: &Policies,
     p: &mut FileProblems<'_>,
@@ -454,6 +464,9 @@ fn compile_tool(
                     ("sql", d.sql.is_some()),
                     ("columns", !d.columns.is_empty()),
                     ("key", !d.key.is_empty()),
+                    ("operation", d.operation.is_some()),
+                    ("response", d.response.is_some()),
+                    ("allow_writes", d.allow_writes.is_some()),
                 ],
                 p,
             );
@@ -468,6 +481,33 @@ fn compile_tool(
                 order,
             };
             (plan, fields, subject, MAX_LIMIT)
+        }
+        Source::Soap(ss) => {
+            reject_keys(
+                d,
+                &here,
+                "soap",
+                &[
+                    ("table", d.table.is_some()),
+                    ("sql", d.sql.is_some()),
+                    ("where", !d.filter.is_empty()),
+                    ("order_by", !d.order_by.is_empty()),
+                    ("key", !d.key.is_empty()),
+                ],
+                p,
+            );
+            let op = soap::config::operation(d, &ss.settings, &params, dir, &here, p)?;
+            let fields = soap_fields(&op, d, policies, &here, p);
+            let plan = Plan::Soap {
+                source: src.clone(),
+                op: Arc::new(op),
+            };
+            (
+                plan,
+                fields,
+                format!("source `{}`", d.source.value),
+                MAX_LIMIT,
+            )
         }
         Source::Odbc(_) | Source::Mssql(_) => {
             let max_rows = src.sql_max_rows().unwrap_or(MAX_LIMIT);
@@ -494,6 +534,7 @@ fn compile_tool(
         None => DEFAULT_LIMIT.min(max_rows),
     };
     let shape = shape::compile(d.result.as_ref(), &fields, policies, &here, p);
+    let writes = check_writes(d, &plan, &here, p);
     let mut plan = plan;
     withhold_masked(&mut plan, &shape);
     let input_schema = params::input_schema(&params, !shape.one);
@@ -514,20 +555,63 @@ fn compile_tool(
         shape,
         cache: d.cache,
         invalidates: d.invalidates.iter().map(|t| t.value.clone()).collect(),
-        annotations: hints(&d.annotations),
+        annotations: hints(&d.annotations, writes),
+        writes,
         allow: d.allow.clone(),
         input_schema,
         output_schema,
     })
 }
 
-fn hints(a: &Annotations) -> ToolHints {
+/// A write is annotated as such whatever the mapping's hints say: clients decide on them
+/// whether to ask the user first.
+fn hints(a: &Annotations, writes: bool) -> ToolHints {
     ToolHints {
-        read_only: a.read_only.unwrap_or(true),
-        destructive: a.destructive.unwrap_or(false),
-        idempotent: a.idempotent.unwrap_or(true),
+        read_only: !writes && a.read_only.unwrap_or(true),
+        destructive: writes && a.destructive.unwrap_or(true),
+        idempotent: if writes {
+            a.idempotent.unwrap_or(false)
+        } else {
+            a.idempotent.unwrap_or(true)
+        },
         open_world: a.open_world.unwrap_or(false),
     }
+}
+
+/// Whether a SOAP tool changes data: its operation's name says so (`CreateOrder`, NAV's
+/// `Update`), it is annotated `read_only: false`, or it says `allow_writes: true`. A write
+/// must say `allow_writes: true` and is never cached.
+fn check_writes(d: &ToolDef, plan: &Plan, here: &str, p: &mut FileProblems<'_>) -> bool {
+    let Plan::Soap { op, .. } = plan else {
+        return false;
+    };
+    let by_name =
+        d.annotations.read_only != Some(true) && soap::config::name_says_write(&op.element);
+    let writes = by_name || d.annotations.read_only == Some(false) || d.allow_writes == Some(true);
+    let at = d
+        .operation
+        .as_ref()
+        .map_or(d.source.referenced, |o| o.referenced);
+    if writes && d.allow_writes != Some(true) {
+        let why = if by_name {
+            format!("operation `{}` changes data by its name", op.element)
+        } else {
+            "the tool is annotated `read_only: false`".into()
+        };
+        p.at(
+            &at,
+            format!("{here}.allow_writes"),
+            format!("{why}: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried); if it only reads, annotate `read_only: true`"),
+        );
+    }
+    if writes && d.cache.is_some() {
+        p.at(
+            &at,
+            format!("{here}.cache"),
+            "a tool that writes is never cached; remove `cache:`",
+        );
+    }
+    writes
 }
 
 fn find_source<'a>(
@@ -637,6 +721,27 @@ fn sql_fields(
     let Plan::Sql { columns, .. } = plan else {
         unreachable!("called for SQL plans")
     };
+    column_fields(columns, d, policies, here, p)
+}
+
+fn soap_fields(
+    op: &soap::Operation,
+    d: &ToolDef,
+    policies: &Policies,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Fields {
+    column_fields(&op.columns, d, policies, here, p)
+}
+
+/// A tool's declared `columns:` as the fields its rows carry, with their masks.
+fn column_fields(
+    columns: &[Column],
+    d: &ToolDef,
+    policies: &Policies,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Fields {
     Fields {
         owner: "the `columns` of this tool".into(),
         list: columns
@@ -687,14 +792,20 @@ fn withhold_masked(plan: &mut Plan, shape: &Shape) {
                 table.fields[i].withhold();
             }
         }
-        Plan::Sql { columns, .. } => {
-            let mut cols = columns.to_vec();
-            for i in masked {
-                cols[i].withheld = true;
-            }
-            *columns = cols.into();
+        Plan::Sql { columns, .. } => *columns = withhold(columns, &masked),
+        Plan::Soap { op, .. } => {
+            let op = Arc::get_mut(op).expect("the plan is not shared while compiling");
+            op.columns = withhold(&op.columns, &masked);
         }
     }
+}
+
+fn withhold(columns: &[Column], masked: &[usize]) -> Arc<[Column]> {
+    let mut cols = columns.to_vec();
+    for &i in masked {
+        cols[i].withheld = true;
+    }
+    cols.into()
 }
 
 /// A SQL tool: the statement's parameters must be the tool's, identifier fragments must come
@@ -714,6 +825,9 @@ fn compile_sql(
             ("table", d.table.is_some()),
             ("where", !d.filter.is_empty()),
             ("order_by", !d.order_by.is_empty()),
+            ("operation", d.operation.is_some()),
+            ("response", d.response.is_some()),
+            ("allow_writes", d.allow_writes.is_some()),
         ],
         p,
     );

@@ -73,6 +73,11 @@ impl Policy {
         if v.is_null() || self.strategy == MaskStrategy::Null {
             return Some(Json::Null);
         }
+        if let Value::List(items) = v {
+            return Some(Json::Array(
+                items.iter().filter_map(|i| self.apply(i)).collect(),
+            ));
+        }
         let text = v.to_text();
         let chars: Vec<char> = text.chars().collect();
         let masked = match self.strategy {

@@ -26,6 +26,7 @@ use futures_util::FutureExt;
 
 use crate::audit::{self, Auditor, Outcome};
 use crate::auth::{Access, Principal};
+use crate::backend::soap::SoapQuery;
 use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
 use crate::cache::{self, ReadCache};
@@ -103,6 +104,7 @@ struct CallContext {
 /// A bound backend request.
 enum Request {
     Flat(Arc<crate::backend::flatfile::Table>, Query),
+    Soap(Arc<Source>, SoapQuery),
     Sql(Arc<Source>, SqlQuery),
 }
 
@@ -264,7 +266,7 @@ impl Pipeline {
         let key = cache_key(&ctx);
         let version = match &ctx.tool.plan {
             Plan::Flat { table, .. } => Some(flatfile::reader::peek_version(table)),
-            Plan::Sql { .. } => None,
+            Plan::Sql { .. } | Plan::Soap { .. } => None,
         };
         self.cache
             .read_through(key, rule, version, move || answer(ctx).boxed())
@@ -512,6 +514,20 @@ fn plan(ctx: &CallContext) -> Result<Request, CallError> {
             };
             Ok(Request::Sql(source.clone(), query))
         }
+        Plan::Soap { source, op } => {
+            let params = ctx
+                .bound
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let query = SoapQuery {
+                op: op.clone(),
+                params,
+                offset: ctx.offset,
+                limit,
+            };
+            Ok(Request::Soap(source.clone(), query))
+        }
     }
 }
 
@@ -525,6 +541,14 @@ async fn fetch(request: Request) -> Result<RowSet, CallError> {
             .run_sql(query)
             .await
             .map_err(|e| CallError::Caller(e.to_string()))?,
+        Request::Soap(source, query) => {
+            let Source::Soap(soap) = source.as_ref() else {
+                unreachable!("SOAP plans are compiled for SOAP sources only")
+            };
+            soap.run(query)
+                .await
+                .map_err(|e| CallError::Caller(e.to_string()))?
+        }
     };
     Ok(rows)
 }

@@ -28,6 +28,8 @@ pub enum Value {
     /// An exact decimal too wide for `Dec` (SQL `DECIMAL(38,20)` has 38 digits, `Decimal` 28),
     /// kept as validated canonical text so it round-trips digit for digit.
     DecText(String),
+    /// Every value a repeated SOAP element gave, in document order; an array in JSON.
+    List(Vec<Value>),
 }
 
 impl Value {
@@ -46,6 +48,7 @@ impl Value {
             Value::Time(t) => Json::String(t.format("%H:%M:%S%.f").to_string()),
             Value::Bytes(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
             Value::DecText(t) => Json::String(t.clone()),
+            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
         }
     }
 

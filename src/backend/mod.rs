@@ -3,11 +3,13 @@
 //! A closed enum of source kinds; each kind lives in its own folder. Flat files answer a
 //! `Query` (filters and order the adapter evaluates), SQL kinds a `sql::SqlQuery` (the mapping's
 //! statement with bound values); both give a `RowSet`, so shaping and (later) caching and
-//! masking are written once.
+//! masking are written once. SOAP sources answer a `soap::SoapQuery` (a declared operation
+//! with bound values) with the same `RowSet`.
 
 pub mod flatfile;
 pub mod mssql;
 pub mod odbc;
+pub mod soap;
 pub mod sql;
 
 use crate::value::Value;
@@ -17,6 +19,7 @@ pub enum Source {
     Flatfile(flatfile::FlatfileSource),
     Odbc(odbc::OdbcSource),
     Mssql(mssql::MssqlSource),
+    Soap(soap::SoapSource),
 }
 
 impl Source {
@@ -25,13 +28,14 @@ impl Source {
             Source::Flatfile(_) => "flatfile",
             Source::Odbc(_) => "odbc",
             Source::Mssql(_) => "mssql",
+            Source::Soap(_) => "soap",
         }
     }
 
-    /// A SQL source's `max_rows`; none for flat files.
+    /// A SQL source's `max_rows`; none for flat files and SOAP.
     pub fn sql_max_rows(&self) -> Option<u32> {
         match self {
-            Source::Flatfile(_) => None,
+            Source::Flatfile(_) | Source::Soap(_) => None,
             Source::Odbc(o) => Some(o.settings.max_rows),
             Source::Mssql(m) => Some(m.settings().max_rows),
         }
@@ -42,7 +46,9 @@ impl Source {
         match self {
             Source::Odbc(o) => o.run(q).await,
             Source::Mssql(m) => m.run(q).await,
-            Source::Flatfile(_) => unreachable!("SQL plans are compiled for SQL sources only"),
+            Source::Flatfile(_) | Source::Soap(_) => {
+                unreachable!("SQL plans are compiled for SQL sources only")
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - `load`         reading a directory; problems as `file:line:col: message`
 //! - `params`       tool parameters: validation, coercion, input schema
 //! - `shape`        result shaping and output schema
+//! - `soap`         SOAP source and tool keys (auth, headers, request body, response path)
 //! - `schema`       the JSON Schema of the mapping format itself
 
 pub mod interpolate;
@@ -16,4 +17,5 @@ pub mod params;
 pub mod schema;
 pub mod shape;
 pub mod shorthand;
+pub mod soap;
 pub mod units;

@@ -102,7 +102,7 @@ pub enum SourceKind {
     Odbc,
     /// Microsoft SQL Server over TDS (native, no driver to install).
     Mssql,
-    /// A SOAP service (not available in this build yet).
+    /// A SOAP 1.1 or 1.2 service (document/literal or rpc).
     Soap,
 }
 
@@ -231,9 +231,43 @@ pub struct SourceDef {
     /// mssql: `read_only` (default: may be routed to a readable secondary) or `read_write`.
     #[serde(default)]
     pub application_intent: Option<ApplicationIntent>,
-    /// mssql: how long opening a connection (TCP, TLS and login) may take (default 10s).
+    /// mssql, soap: how long opening a connection (TCP, TLS and, for mssql, login) may take
+    /// (default 10s).
     #[serde(default)]
     pub connect_timeout: Option<DurationText>,
+    /// soap: the service's URL. `${env:NAME}` allowed.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
+    /// soap: `"1.1"` (default) or `"1.2"`.
+    #[serde(default)]
+    pub soap_version: Option<super::soap::SoapVersion>,
+    /// soap: the default namespace URI of operation elements.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// soap: how long a whole request may take, answer included (default 30s).
+    #[serde(default)]
+    pub request_timeout: Option<DurationText>,
+    /// soap: an HTTP proxy URL (`http://proxy:3128`). Default: none (environment variables are
+    /// not consulted, so a service account behaves like the integrator's shell).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub proxy: Option<Spanned<String>>,
+    /// soap: how the source authenticates: `basic`, `ws_security` or `bearer`.
+    #[serde(default)]
+    #[schemars(with = "Option<super::soap::SoapAuthDef>")]
+    pub auth: Option<Spanned<super::soap::SoapAuthDef>>,
+    /// soap: extra SOAP header elements sent with every request.
+    #[serde(default)]
+    #[schemars(with = "Vec<super::soap::SoapHeaderDef>")]
+    pub soap_headers: Vec<Spanned<super::soap::SoapHeaderDef>>,
+    /// soap: the largest answer read (default 10MB); a larger one is an error, never cut.
+    #[serde(default)]
+    pub max_response_size: Option<SizeText>,
+    /// soap: the deepest element nesting accepted in an answer (default 64).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_xml_depth: Option<Spanned<u32>>,
 }
 
 /// How an mssql source logs in.
@@ -676,6 +710,15 @@ pub struct ColumnDef {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub mask: Option<Spanned<String>>,
+    /// soap: where the value is inside a result element: child element names separated by
+    /// `/`, `@name` for an attribute (`Address/@type`), `.` for the element's own text.
+    /// Default: the child element named like the column.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+    /// soap: every element the path reaches, as an array (default: the first one).
+    #[serde(default)]
+    pub repeated: bool,
 }
 
 /// A tool parameter's type.
@@ -774,7 +817,22 @@ pub struct ToolDef {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub sql: Option<Spanned<String>>,
-    /// odbc: the result columns, in order, with their types. `introspect` writes them.
+    /// soap: the request: the body element, its namespace, the SOAPAction and the body's
+    /// elements bound from parameters.
+    #[serde(default)]
+    #[schemars(with = "Option<super::soap::OperationDef>")]
+    pub operation: Option<Spanned<super::soap::OperationDef>>,
+    /// soap: where the rows are in the answer.
+    #[serde(default)]
+    #[schemars(with = "Option<super::soap::ResponseDef>")]
+    pub response: Option<Spanned<super::soap::ResponseDef>>,
+    /// soap: this tool changes data (creates, updates, deletes). Required for an operation
+    /// whose name says it writes or that is annotated `read_only: false`; such a tool is
+    /// annotated destructive, never cached and never retried.
+    #[serde(default)]
+    pub allow_writes: Option<bool>,
+    /// odbc, mssql, soap: the result columns, in order, with their types. `introspect` and
+    /// `import-wsdl` write them.
     #[serde(default)]
     #[schemars(with = "IndexMap<String, ColumnDef>")]
     pub columns: IndexMap<String, Spanned<ColumnDef>>,

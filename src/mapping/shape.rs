@@ -368,6 +368,13 @@ pub fn convert_value(v: &Value, kind: FieldType) -> Result<Value, String> {
     if v.is_null() {
         return Ok(Value::Null);
     }
+    if let Value::List(items) = v {
+        return items
+            .iter()
+            .map(|i| convert_value(i, kind))
+            .collect::<Result<_, _>>()
+            .map(Value::List);
+    }
     let text = v.to_text();
     let fail = || format!("cannot convert `{text}` to {}", kind.name());
     Ok(match kind {

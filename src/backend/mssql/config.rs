@@ -124,7 +124,13 @@ fn login(
     }
 }
 
-fn trust(def: &SourceDef, base_dir: &Path, here: &str, p: &mut FileProblems<'_>) -> Trust {
+/// `ca_certificate` / `trust_server_certificate` (shared with soap sources).
+pub(crate) fn trust(
+    def: &SourceDef,
+    base_dir: &Path,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Trust {
     match (&def.ca_certificate, def.trust_server_certificate) {
         (Some(ca), Some(true)) => {
             p.at(

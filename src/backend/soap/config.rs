@@ -1,0 +1,431 @@
+//! From the mapping's `kind: soap` source and a SOAP tool's `operation:`/`response:`/`columns:`
+//! to `SoapSettings` and `Operation`, every problem positioned. No connection is opened here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_saphyr::{Location, Spanned};
+
+use super::{Auth, Content, FieldPath, Node, Operation, RowPath, SoapSettings, SoapSource};
+use crate::backend::sql::Column;
+use crate::backend::sql::config::duration;
+use crate::mapping::interpolate::interpolate;
+use crate::mapping::load::FileProblems;
+use crate::mapping::model::{FieldType, SourceDef, ToolDef};
+use crate::mapping::params::Param;
+use crate::mapping::soap::{BodyNode, SoapAuthDef};
+
+/// Largest answer read when a source sets no `max_response_size`.
+pub const DEFAULT_MAX_RESPONSE: u64 = 10_000_000;
+pub const DEFAULT_MAX_DEPTH: u32 = 64;
+
+pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>) -> SoapSource {
+    let here = format!("sources.{name}");
+    let mut text = |v: &Spanned<String>, key: &str| -> String {
+        interpolate(&v.value, dir).unwrap_or_else(|e| {
+            p.at(&v.referenced, format!("{here}.{key}"), e);
+            String::new()
+        })
+    };
+    let endpoint = match &def.endpoint {
+        Some(e) => {
+            let url = text(e, "endpoint");
+            check_url(&url, &e.referenced, &format!("{here}.endpoint"), p);
+            url
+        }
+        None => {
+            p.at(
+                &def.kind.referenced,
+                &here,
+                "a soap source needs `endpoint:` (the service URL, e.g. https://nav01:7047/DynamicsNAV/WS/CRONUS/Page/Customer)",
+            );
+            String::new()
+        }
+    };
+    let proxy = def.proxy.as_ref().map(|x| {
+        let url = interpolate(&x.value, dir).unwrap_or_default();
+        check_url(&url, &x.referenced, &format!("{here}.proxy"), p);
+        url
+    });
+    let auth = match &def.auth {
+        Some(a) => auth(&a.value, &a.referenced, dir, &format!("{here}.auth"), p),
+        None => Auth::None,
+    };
+    let headers = def
+        .soap_headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let path = format!("{here}.soap_headers[{i}]");
+            let hd = &h.value;
+            check_xml_name(&hd.element.value, &hd.element.referenced, &path, p);
+            let content = match (&hd.value, hd.children.is_empty()) {
+                (Some(v), true) => Content::Value(interpolate(v, dir).unwrap_or_else(|e| {
+                    p.at(&h.referenced, format!("{path}.value"), e);
+                    String::new()
+                })),
+                (None, _) => Content::Children(nodes(&hd.children, &[], dir, &path, true, p)),
+                (Some(_), false) => {
+                    p.at(
+                        &h.referenced,
+                        &path,
+                        "give either `value` or `children`, not both",
+                    );
+                    Content::Children(vec![])
+                }
+            };
+            Node {
+                name: hd.element.value.clone(),
+                ns: hd.namespace.clone(),
+                content,
+                nil: false,
+            }
+        })
+        .collect();
+    let max_depth = match &def.max_xml_depth {
+        Some(d) if d.value < 4 || d.value > 1024 => {
+            p.at(
+                &d.referenced,
+                format!("{here}.max_xml_depth"),
+                "`max_xml_depth` must be between 4 and 1024",
+            );
+            DEFAULT_MAX_DEPTH
+        }
+        Some(d) => d.value,
+        None => DEFAULT_MAX_DEPTH,
+    };
+    SoapSource::new(SoapSettings {
+        name: name.to_string(),
+        endpoint,
+        version: def.soap_version.unwrap_or_default(),
+        namespace: def.namespace.clone(),
+        connect_timeout: duration(def.connect_timeout, 10),
+        request_timeout: duration(def.request_timeout, 30),
+        trust: crate::backend::mssql::config::trust(def, dir, &here, p),
+        proxy,
+        auth,
+        headers,
+        max_response_bytes: def.max_response_size.map_or(DEFAULT_MAX_RESPONSE, |s| s.0),
+        max_depth: max_depth as usize,
+    })
+}
+
+fn check_url(url: &str, at: &Location, path: &str, p: &mut FileProblems<'_>) {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ if url.is_empty() => {}
+        _ => p.at(
+            at,
+            path,
+            format!("`{url}` is not an http:// or https:// URL"),
+        ),
+    }
+}
+
+fn auth(a: &SoapAuthDef, at: &Location, dir: &Path, here: &str, p: &mut FileProblems<'_>) -> Auth {
+    let given = [
+        a.basic.is_some(),
+        a.ws_security.is_some(),
+        a.bearer.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        p.at(
+            at,
+            here,
+            "give exactly one of `basic`, `ws_security` or `bearer`",
+        );
+        return Auth::None;
+    }
+    let mut secret = |v: &Spanned<String>, key: &str| -> String {
+        interpolate(&v.value, dir).unwrap_or_else(|e| {
+            p.at(&v.referenced, format!("{here}.{key}"), e);
+            String::new()
+        })
+    };
+    if let Some(b) = &a.basic {
+        return Auth::Basic {
+            user: secret(&b.user, "basic.user"),
+            password: secret(&b.password, "basic.password"),
+        };
+    }
+    if let Some(w) = &a.ws_security {
+        return Auth::WsSecurity {
+            user: secret(&w.user, "ws_security.user"),
+            password: secret(&w.password, "ws_security.password"),
+            digest: w.password_type == crate::mapping::soap::PasswordType::Digest,
+        };
+    }
+    let b = a.bearer.as_ref().expect("one was given");
+    Auth::Bearer(secret(&b.token, "bearer.token"))
+}
+
+/// An XML element name (NCName): what the mapping writes goes into the envelope unescaped, so
+/// it must be a name and nothing else.
+fn check_xml_name(name: &str, at: &Location, path: &str, p: &mut FileProblems<'_>) {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !ok {
+        p.at(
+            at,
+            path,
+            format!(
+                "`{name}` is not an XML element name (letters, digits, `_`, `-`, `.`; no prefix)"
+            ),
+        );
+    }
+}
+
+/// Body (or header) elements. `params` empty means fixed values only (headers).
+fn nodes(
+    defs: &IndexMap<String, Spanned<BodyNode>>,
+    params: &[Param],
+    dir: &Path,
+    here: &str,
+    header: bool,
+    p: &mut FileProblems<'_>,
+) -> Vec<Node> {
+    defs.iter()
+        .map(|(name, d)| {
+            let path = format!("{here}.{name}");
+            check_xml_name(name, &d.referenced, &path, p);
+            let n = &d.value;
+            let content = if let Some(param) = &n.param {
+                if header {
+                    p.at(&d.referenced, &path, "SOAP headers take fixed values (`value:`), not parameters");
+                } else if !params.iter().any(|x| &x.name == param) {
+                    let known: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
+                    p.at(
+                        &d.referenced,
+                        &path,
+                        format!(
+                            "`{param}` is not a parameter of this tool (parameters: {}); write {{ value: {param} }} for a fixed text",
+                            if known.is_empty() { "none".into() } else { known.join(", ") }
+                        ),
+                    );
+                }
+                Content::Param(param.clone())
+            } else if let Some(v) = &n.value {
+                Content::Value(interpolate(v, dir).unwrap_or_else(|e| {
+                    p.at(&d.referenced, &path, e);
+                    String::new()
+                }))
+            } else {
+                Content::Children(nodes(&n.children, params, dir, &format!("{path}.children"), header, p))
+            };
+            Node {
+                name: name.clone(),
+                ns: n.namespace.clone(),
+                content,
+                nil: n.nil,
+            }
+        })
+        .collect()
+}
+
+/// A SOAP tool's operation, response path and columns.
+pub fn operation(
+    d: &ToolDef,
+    source: &SoapSettings,
+    params: &[Param],
+    dir: &Path,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> Option<Operation> {
+    let Some(op) = &d.operation else {
+        p.at(
+            &d.source.referenced,
+            here,
+            format!(
+                "a tool on soap source `{}` needs `operation:` (the body element and its children); `legacy-mcp import-wsdl` writes it",
+                d.source.value
+            ),
+        );
+        return None;
+    };
+    let Some(resp) = &d.response else {
+        p.at(
+            &op.referenced,
+            here,
+            "a soap tool needs `response: { path: ... }`: the elements inside Body that are the rows",
+        );
+        return None;
+    };
+    let o = &op.value;
+    check_xml_name(
+        &o.element.value,
+        &o.element.referenced,
+        &format!("{here}.operation.element"),
+        p,
+    );
+    let body = nodes(
+        &o.body,
+        params,
+        dir,
+        &format!("{here}.operation.body"),
+        false,
+        p,
+    );
+    for x in params {
+        if !uses(&body, &x.name) {
+            p.at(
+                &op.referenced,
+                format!("{here}.parameters.{}", x.name),
+                format!("parameter `{}` is not used by the operation's body; bind it to an element or remove it", x.name),
+            );
+        }
+    }
+    let steps = path_steps(&resp.value.path.value);
+    if steps.is_empty() {
+        p.at(
+            &resp.value.path.referenced,
+            format!("{here}.response.path"),
+            "the path names the row elements inside Body, e.g. GetCustomerResponse/GetCustomerResult",
+        );
+    }
+    let embedded = resp
+        .value
+        .embedded
+        .as_ref()
+        .map(|e| (e.format, path_steps(&e.path.value)));
+    if d.columns.is_empty() {
+        p.at(
+            &resp.referenced,
+            format!("{here}.columns"),
+            "list the result `columns:` with their types and paths (`legacy-mcp import-wsdl` writes them)",
+        );
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut fields = Vec::new();
+    for (name, c) in &d.columns {
+        let raw = c
+            .value
+            .path
+            .as_ref()
+            .map_or(name.as_str(), |x| x.value.as_str());
+        let mut steps = path_steps(raw);
+        let attr = match steps.last().and_then(|s| s.strip_prefix('@')) {
+            Some(a) => {
+                let a = a.to_string();
+                steps.pop();
+                Some(a)
+            }
+            None => None,
+        };
+        if steps.iter().any(|s| s.starts_with('@')) {
+            p.at(
+                &c.referenced,
+                format!("{here}.columns.{name}.path"),
+                "an `@attribute` can only be the last step of a path",
+            );
+        }
+        columns.push(Column {
+            name: name.clone(),
+            kind: c.value.kind.as_ref().map_or(FieldType::String, |k| k.value),
+            description: c.value.description.clone(),
+            withheld: false,
+        });
+        fields.push(FieldPath {
+            steps,
+            attr,
+            repeated: c.value.repeated,
+        });
+    }
+    Some(Operation {
+        element: o.element.value.clone(),
+        ns: o.namespace.clone().or_else(|| source.namespace.clone()),
+        action: o.action.clone().unwrap_or_default(),
+        qualified: o.qualified.unwrap_or(true),
+        body,
+        rows: RowPath { steps, embedded },
+        columns: Arc::from(columns),
+        fields,
+    })
+}
+
+/// `a/b/./@c` -> [a, b, @c]; `.` steps (the element itself) drop out.
+fn path_steps(path: &str) -> Vec<String> {
+    path.split('/')
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != ".")
+        .map(|s| s.rsplit(':').next().unwrap_or(s).to_string())
+        .collect()
+}
+
+fn uses(nodes: &[Node], param: &str) -> bool {
+    nodes.iter().any(|n| match &n.content {
+        Content::Param(p) => p == param,
+        Content::Children(c) => uses(c, param),
+        Content::Value(_) => false,
+    })
+}
+
+/// Operation names that say the tool writes (`CreateOrder`, `Update`, `Delete_Line`, NAV's
+/// `Create`/`Update`/`Delete`, SAP's `..._CREATE`).
+pub fn name_says_write(element: &str) -> bool {
+    const VERBS: [&str; 16] = [
+        "create", "update", "delete", "insert", "post", "modify", "remove", "set", "cancel",
+        "release", "submit", "approve", "change", "save", "upsert", "add",
+    ];
+    let lower = element.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(['_', '-', '.'])
+        .collect();
+    // CamelCase: the leading word; snake or SAP style: any word.
+    let lead: String = element
+        .chars()
+        .enumerate()
+        .take_while(|(i, c)| *i == 0 || !c.is_uppercase())
+        .map(|(_, c)| c.to_ascii_lowercase())
+        .collect();
+    VERBS.contains(&lead.as_str()) || words.iter().any(|w| VERBS.contains(w))
+}
+
+#[cfg(test)]
+pub fn test_settings() -> SoapSettings {
+    SoapSettings {
+        name: "erp".into(),
+        endpoint: "http://127.0.0.1:1/".into(),
+        version: Default::default(),
+        namespace: None,
+        connect_timeout: std::time::Duration::from_secs(1),
+        request_timeout: std::time::Duration::from_secs(1),
+        trust: crate::backend::mssql::Trust::System,
+        proxy: None,
+        auth: Auth::None,
+        headers: vec![],
+        max_response_bytes: 1 << 20,
+        max_depth: 64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_names() {
+        for w in [
+            "CreateSalesOrder",
+            "Update",
+            "Delete_Line",
+            "BAPI_SALESORDER_CREATEFROMDAT2",
+            "create_customer",
+            "PostInvoice",
+        ] {
+            assert!(name_says_write(w) || w.starts_with("BAPI"), "{w}");
+        }
+        for r in [
+            "GetCustomer",
+            "Read",
+            "ReadMultiple",
+            "FindItems",
+            "Settings",
+            "Address",
+        ] {
+            assert!(!name_says_write(r), "{r}");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! SOAP sources: declared operations sent over HTTP(S), answers projected into rows.
+//!
+//! A reader who wants to know where something happens:
+//! - `config.rs`   mapping keys -> `SoapSettings` (source) and `Operation` (tool); no I/O
+//! - `envelope.rs` the request envelope: body elements from bound values, escaped by
+//!   construction; WS-Security `UsernameToken`
+//! - `client.rs`   the HTTP exchange: headers per SOAP version, auth, timeouts, TLS, the size
+//!   cap, and non-SOAP answers (HTML pages, 401/404, empty bodies) as errors
+//! - `xml.rs`      the hostile-input-safe XML tree (no DTDs, capped depth)
+//! - `fault.rs`    SOAP 1.1 and 1.2 faults
+//! - `project.rs`  the response path, columns, multiRef/href resolution, embedded documents
+//! - `wsdl.rs`     `import-wsdl`: a WSDL to a mapping skeleton
+
+pub mod client;
+pub mod config;
+pub mod envelope;
+pub mod fault;
+pub mod project;
+pub mod xml;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::backend::RowSet;
+use crate::backend::mssql::Trust;
+use crate::backend::sql::Column;
+use crate::mapping::soap::{EmbeddedFormat, SoapVersion};
+use crate::value::Value;
+
+/// A configured SOAP source.
+pub struct SoapSource {
+    pub settings: SoapSettings,
+    /// Built on first use, so `check` opens nothing.
+    client: OnceLock<Result<reqwest::Client, String>>,
+}
+
+pub struct SoapSettings {
+    pub name: String,
+    pub endpoint: String,
+    pub version: SoapVersion,
+    pub namespace: Option<String>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub trust: Trust,
+    pub proxy: Option<String>,
+    pub auth: Auth,
+    /// Extra header elements (fixed values).
+    pub headers: Vec<Node>,
+    pub max_response_bytes: u64,
+    pub max_depth: usize,
+}
+
+/// How requests authenticate. Secrets never appear in errors or logs.
+pub enum Auth {
+    None,
+    Basic {
+        user: String,
+        password: String,
+    },
+    WsSecurity {
+        user: String,
+        password: String,
+        digest: bool,
+    },
+    Bearer(String),
+}
+
+/// One element of a request: its name, namespace and content.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    /// `None`: the parent's namespace (qualified) or none (unqualified), see `Operation`.
+    pub ns: Option<String>,
+    pub content: Content,
+    /// Send `xsi:nil="true"` when the parameter is absent.
+    pub nil: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    Param(String),
+    Value(String),
+    Children(Vec<Node>),
+}
+
+/// What a SOAP tool sends and how its answer becomes rows.
+pub struct Operation {
+    pub element: String,
+    pub ns: Option<String>,
+    pub action: String,
+    /// Children carry the operation's namespace (document/literal, qualified).
+    pub qualified: bool,
+    pub body: Vec<Node>,
+    pub rows: RowPath,
+    pub columns: Arc<[Column]>,
+    /// Where each column's value is, in `columns` order.
+    pub fields: Vec<FieldPath>,
+}
+
+/// Element names from inside `Body` to each row element, and an optional embedded document.
+#[derive(Debug, Clone)]
+pub struct RowPath {
+    pub steps: Vec<String>,
+    pub embedded: Option<(EmbeddedFormat, Vec<String>)>,
+}
+
+/// Where a column's value is inside a row element.
+#[derive(Debug, Clone)]
+pub struct FieldPath {
+    /// Child element names (`.` steps removed).
+    pub steps: Vec<String>,
+    /// A final `@attribute`.
+    pub attr: Option<String>,
+    pub repeated: bool,
+}
+
+/// A tool call's request with every value bound.
+pub struct SoapQuery {
+    pub op: Arc<Operation>,
+    pub params: std::collections::HashMap<String, Value>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Why a SOAP call failed; every message is safe to show an agent (no secrets, short excerpts).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SoapError {
+    /// The service answered with a fault: its own words.
+    Fault {
+        code: String,
+        reason: String,
+        detail: Option<String>,
+    },
+    /// Anything else: transport, HTTP status, not SOAP, malformed, too large.
+    Call(String),
+}
+
+impl std::fmt::Display for SoapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SoapError::Fault {
+                code,
+                reason,
+                detail,
+            } => {
+                write!(
+                    f,
+                    "the service answered with a SOAP fault: {reason} (code {code})"
+                )?;
+                if let Some(d) = detail {
+                    write!(f, "; detail: {d}")?;
+                }
+                Ok(())
+            }
+            SoapError::Call(m) => f.write_str(m),
+        }
+    }
+}
+
+impl SoapSource {
+    pub fn new(settings: SoapSettings) -> SoapSource {
+        SoapSource {
+            settings,
+            client: OnceLock::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, SoapError> {
+        self.client
+            .get_or_init(|| client::build(&self.settings))
+            .as_ref()
+            .map_err(|e| SoapError::Call(e.clone()))
+    }
+
+    /// Send the operation and project the answer into rows (one page of them).
+    pub async fn run(&self, q: SoapQuery) -> Result<RowSet, SoapError> {
+        let envelope = envelope::render(&self.settings, &q.op, &q.params);
+        let answer = client::send(self.client()?, &self.settings, &q.op.action, envelope).await?;
+        let rows = project::rows(&answer, &q.op, &self.settings)?;
+        let total = rows.len() as u64;
+        let rows: Vec<Vec<Value>> = rows
+            .into_iter()
+            .skip(q.offset as usize)
+            .take(q.limit as usize)
+            .collect();
+        Ok(RowSet {
+            truncated: total > q.offset + rows.len() as u64,
+            rows,
+            version: String::new(),
+            notice: None,
+        })
+    }
+}
