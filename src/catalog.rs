@@ -706,6 +706,7 @@ fn table_fields(t: &Table, policies: &Policies) -> Fields {
                 description: f.description.clone(),
                 // Unknown names were reported by `check_table_masks`.
                 mask: f.mask.as_ref().and_then(|m| policies.get(m).cloned()),
+                repeated: false,
             })
             .collect(),
     }
@@ -721,7 +722,7 @@ fn sql_fields(
     let Plan::Sql { columns, .. } = plan else {
         unreachable!("called for SQL plans")
     };
-    column_fields(columns, d, policies, here, p)
+    column_fields(columns, &[], d, policies, here, p)
 }
 
 fn soap_fields(
@@ -731,12 +732,14 @@ fn soap_fields(
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Fields {
-    column_fields(&op.columns, d, policies, here, p)
+    let repeated: Vec<bool> = op.fields.iter().map(|f| f.repeated).collect();
+    column_fields(&op.columns, &repeated, d, policies, here, p)
 }
 
 /// A tool's declared `columns:` as the fields its rows carry, with their masks.
 fn column_fields(
     columns: &[Column],
+    repeated: &[bool],
     d: &ToolDef,
     policies: &Policies,
     here: &str,
@@ -746,10 +749,12 @@ fn column_fields(
         owner: "the `columns` of this tool".into(),
         list: columns
             .iter()
-            .map(|c| SourceField {
+            .enumerate()
+            .map(|(i, c)| SourceField {
                 name: c.name.clone(),
                 kind: c.kind,
                 description: c.description.clone(),
+                repeated: repeated.get(i).copied().unwrap_or(false),
                 mask: d
                     .columns
                     .get(&c.name)
@@ -896,6 +901,15 @@ fn compile_sql(
             "list the result `columns:` with their types (`legacy-mcp introspect` writes them for a table)",
         );
         return None;
+    }
+    for (name, c) in &d.columns {
+        if c.value.path.is_some() || c.value.repeated {
+            p.at(
+                &c.referenced,
+                format!("{here}.columns.{name}"),
+                "`path` and `repeated` apply to columns of a soap tool; a SQL column is named by the query",
+            );
+        }
     }
     let columns: Arc<[Column]> = d
         .columns

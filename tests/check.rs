@@ -40,8 +40,8 @@ const CASES: &[(&str, &str)] = &[
         "fixtures/bad-mappings/enum_without_values.yaml:18:22: type enum needs `values:` (the allowed values) (at tools.items_by_state.parameters.state.type)\nfixtures/bad-mappings/enum_without_values.yaml:19:45: the default must be a number (got \"cheap\") (at tools.items_by_state.parameters.limit_price.default)\n2 problems in fixtures/bad-mappings/enum_without_values.yaml\n",
     ),
     (
-        "kind_not_available.yaml",
-        "fixtures/bad-mappings/kind_not_available.yaml:3:11: source kind `soap` is not available in this build yet; available: flatfile, odbc, mssql (at sources.nav.kind)\n1 problem in fixtures/bad-mappings/kind_not_available.yaml\n",
+        "soap.yaml",
+        "fixtures/bad-mappings/soap.yaml:3:11: a soap source needs `endpoint:` (the service URL, e.g. https://nav01:7047/DynamicsNAV/WS/CRONUS/Page/Customer) (at sources.nav)\nfixtures/bad-mappings/soap.yaml:4:11: give exactly one of `basic`, `ws_security` or `bearer` (at sources.nav.auth)\nfixtures/bad-mappings/soap.yaml:9:16: a soap tool needs `response: { path: ... }`: the elements inside Body that are the rows (at tools.read_customer)\nfixtures/bad-mappings/soap.yaml:13:16: operation `Update` changes data by its name: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried); if it only reads, annotate `read_only: true` (at tools.update_customer.allow_writes)\n4 problems in fixtures/bad-mappings/soap.yaml\n",
     ),
     (
         "missing_env.yaml",
@@ -81,7 +81,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "unknown_key.yaml",
-        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, sql, columns, key, where, order_by, limit, max_result_size, result, cache, invalidates, annotations, allow; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
+        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, sql, operation, response, allow_writes, columns, key, where, order_by, limit, max_result_size, result, cache, invalidates, annotations, allow; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
     ),
     (
         "unknown_source.yaml",

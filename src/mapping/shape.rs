@@ -33,6 +33,8 @@ pub struct SourceField {
     pub description: Option<String>,
     /// The masking policy the source puts on it; a result field may name another.
     pub mask: Option<Arc<Policy>>,
+    /// Every value of a repeated element (soap `repeated: true`): an array.
+    pub repeated: bool,
 }
 
 impl Fields {
@@ -59,6 +61,8 @@ pub enum OutField {
         description: Option<String>,
         /// Masked unless the caller's profile lifts the policy.
         mask: Option<Arc<Policy>>,
+        /// An array of values (a repeated SOAP element).
+        repeated: bool,
     },
     Nested {
         name: String,
@@ -94,6 +98,7 @@ pub fn compile(
                 convert: false,
                 description: f.description.clone(),
                 mask: f.mask.clone(),
+                repeated: f.repeated,
             })
             .collect(),
     };
@@ -145,6 +150,7 @@ fn compile_fields(
                         .clone()
                         .or_else(|| source.description.clone()),
                     mask,
+                    repeated: source.repeated,
                 })
             }
             None => p.at(
@@ -276,9 +282,13 @@ fn fields_schema(fields: &[OutField], description: Option<&str>) -> Json {
                 kind,
                 description,
                 mask,
+                repeated,
                 ..
             } => {
-                let schema = leaf_schema(*kind, description.as_deref());
+                let mut schema = leaf_schema(*kind, description.as_deref());
+                if *repeated {
+                    schema = list_schema(schema);
+                }
                 match mask {
                     Some(m) if m.strategy == MaskStrategy::Drop => {
                         optional.push(name.clone());
@@ -331,6 +341,17 @@ fn masked_schema(plain: Json, policy: &Policy) -> Json {
         }
     };
     s["description"] = json!(description);
+    s
+}
+
+/// A repeated element's values: an array (empty when there are none) of the item schema,
+/// whose description moves up to the array.
+fn list_schema(mut item: Json) -> Json {
+    let description = item.as_object_mut().and_then(|o| o.remove("description"));
+    let mut s = json!({"type": "array", "items": item});
+    if let Some(d) = description {
+        s["description"] = d;
+    }
     s
 }
 

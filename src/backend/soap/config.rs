@@ -370,9 +370,7 @@ pub fn name_says_write(element: &str) -> bool {
         "release", "submit", "approve", "change", "save", "upsert", "add",
     ];
     let lower = element.to_ascii_lowercase();
-    let words: Vec<&str> = lower
-        .split(['_', '-', '.'])
-        .collect();
+    let words: Vec<&str> = lower.split(['_', '-', '.']).collect();
     // CamelCase: the leading word; snake or SAP style: any word.
     let lead: String = element
         .chars()

@@ -26,8 +26,13 @@ pub fn open_envelope(a: &Answer, s: &SoapSettings) -> Result<Element, SoapError>
             status_message(&s.name, a.status, "")
         }));
     }
+    // An error status says more than "HTML" does (a 404 page is HTML too).
     if a.content_type.starts_with("text/html") {
-        return Err(fail(html(s, a)));
+        return Err(fail(if ok {
+            html(s, a)
+        } else {
+            status_message(&s.name, a.status, &excerpt(&a.body))
+        }));
     }
     let root = match xml::parse(&a.body, s.max_depth) {
         Ok(r) => r,
@@ -40,7 +45,11 @@ pub fn open_envelope(a: &Answer, s: &SoapSettings) -> Result<Element, SoapError>
         Err(_) => return Err(fail(status_message(&s.name, a.status, &excerpt(&a.body)))),
     };
     if root.name.eq_ignore_ascii_case("html") {
-        return Err(fail(html(s, a)));
+        return Err(fail(if ok {
+            html(s, a)
+        } else {
+            status_message(&s.name, a.status, &excerpt(&a.body))
+        }));
     }
     let is_envelope =
         root.name == "Envelope" && ENVELOPES.contains(&root.ns.as_deref().unwrap_or(""));

@@ -1,0 +1,613 @@
+//! `kind: soap` end to end.
+//!
+//! Two peers: a real SOAP stack (spyne, tests/peers/erp_soap.py, started on 127.0.0.1) serving
+//! an ERP-like document/literal service, called through mappings/examples/soap-erp by the real
+//! binary over MCP; and a fixture server (tests/support/soap.rs) for what a real stack will not
+//! produce on demand: HTML pages, bare statuses, broken, hostile and hanging answers, SOAP 1.2
+//! faults, multiRef answers, embedded documents, WS-Security digests.
+
+#[path = "support/soap.rs"]
+mod fixture;
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use legacy_mcp::pipeline::{CallError, Pipeline};
+use rmcp::model::CallToolRequestParams;
+use serde_json::{Value, json};
+use support::*;
+
+// ---------------------------------------------------------------------------------------------
+// The fixture server, one source and tool per behaviour.
+
+/// `get_<behaviour>`: the GetItem operation against the fixture path `behaviour`.
+fn fixture_mapping(base: &str) -> tempfile::TempDir {
+    let plain = [
+        "ok",
+        "html",
+        "unauthorized",
+        "forbidden",
+        "missing",
+        "method",
+        "empty",
+        "truncated",
+        "not_soap",
+        "bomb",
+        "xxe",
+        "deep",
+        "fault11",
+        "fault11_200",
+    ];
+    let mut sources = String::new();
+    let mut tools = String::new();
+    let item_tool = |name: &str, source: &str| {
+        format!(
+            r#"
+  get_{name}:
+    description: One item through the fixture path {name}.
+    parameters:
+      item_no: {{ type: string }}
+    source: {source}
+    operation:
+      element: GetItem
+      namespace: "urn:x"
+      action: "urn:x/GetItem"
+      body:
+        ItemNo: item_no
+    response:
+      path: GetItemResponse/Item
+    columns:
+      "No": {{ type: string }}
+    result: {{ one: true }}
+"#
+        )
+    };
+    for b in plain {
+        sources.push_str(&format!(
+            "  {b}: {{ kind: soap, endpoint: \"{base}/{b}\", request_timeout: 5s }}\n"
+        ));
+        tools.push_str(&item_tool(b, b));
+    }
+    let special = format!(
+        r#"
+  v12: {{ kind: soap, endpoint: "{base}/ok12", soap_version: "1.2" }}
+  fault12: {{ kind: soap, endpoint: "{base}/fault12", soap_version: "1.2" }}
+  hang: {{ kind: soap, endpoint: "{base}/hang", request_timeout: 1s }}
+  big: {{ kind: soap, endpoint: "{base}/big", max_response_size: 100KB }}
+  wssec:
+    kind: soap
+    endpoint: "{base}/wssec"
+    auth: {{ ws_security: {{ user: mcp, password: "${{env:FIXTURE_PASSWORD}}", password_type: digest }} }}
+  wssec_wrong:
+    kind: soap
+    endpoint: "{base}/wssec"
+    auth: {{ ws_security: {{ user: mcp, password: wrong, password_type: digest }} }}
+  basic:
+    kind: soap
+    endpoint: "{base}/basic"
+    auth: {{ basic: {{ user: mcp, password: "${{env:FIXTURE_PASSWORD}}" }} }}
+  basic_wrong:
+    kind: soap
+    endpoint: "{base}/basic"
+    auth: {{ basic: {{ user: mcp, password: nope }} }}
+  bearer:
+    kind: soap
+    endpoint: "{base}/bearer"
+    auth: {{ bearer: {{ token: tok-123 }} }}
+    soap_headers:
+      - element: CAdxCallContext
+        namespace: "http://www.adonix.com/WSS"
+        children:
+          codeLang: {{ value: ENG }}
+          poolAlias: {{ value: "SEED" }}
+  multiref: {{ kind: soap, endpoint: "{base}/multiref" }}
+  embedded: {{ kind: soap, endpoint: "{base}/embedded" }}
+  embedded_json: {{ kind: soap, endpoint: "{base}/embedded_json" }}
+  bad_value: {{ kind: soap, endpoint: "{base}/bad_value" }}
+  echo: {{ kind: soap, endpoint: "{base}/echo" }}
+"#
+    );
+    sources.push_str(&special);
+    for (name, src) in [
+        ("v12", "v12"),
+        ("fault12", "fault12"),
+        ("hang", "hang"),
+        ("big", "big"),
+        ("wssec", "wssec"),
+        ("wssec_wrong", "wssec_wrong"),
+        ("basic", "basic"),
+        ("basic_wrong", "basic_wrong"),
+        ("bearer", "bearer"),
+    ] {
+        tools.push_str(&item_tool(name, src));
+    }
+    tools.push_str(
+        r#"
+  get_multiref:
+    description: rpc/encoded items with multiRef.
+    source: multiref
+    operation: { element: getItems, namespace: "urn:x", qualified: false }
+    response: { path: getItemsResponse/getItemsReturn/item }
+    columns:
+      "No": { type: string }
+      Price: { type: decimal }
+  get_embedded:
+    description: Sage X3-style resultXml.
+    source: embedded
+    operation:
+      element: run
+      namespace: "http://www.adonix.com/WSS"
+      body:
+        publicName: { value: ITM }
+    response:
+      path: runResponse/runReturn/resultXml
+      embedded: { format: xml, path: TAB/LIN }
+    columns:
+      line: { type: integer, path: "@NUM" }
+      item: { type: string, path: FLD }
+  get_embedded_json:
+    description: JSON text in an element.
+    source: embedded_json
+    operation: { element: getJson, namespace: "urn:x" }
+    response:
+      path: getJsonResponse/return
+      embedded: { format: json, path: items }
+    columns:
+      "no": { type: string }
+      qty: { type: integer }
+  get_bad_value:
+    description: A price that is not a number, and a masked secret that is not one either.
+    source: bad_value
+    operation: { element: GetItem, namespace: "urn:x" }
+    response: { path: GetItemResponse/Item }
+    columns:
+      "No": { type: string }
+      Price: { type: string }
+    result:
+      one: true
+      fields:
+        "no": "No"
+        price: { from: Price, type: decimal }
+  get_bad_secret:
+    description: A masked secret that is not a number.
+    source: bad_value
+    operation: { element: GetItem, namespace: "urn:x" }
+    response: { path: GetItemResponse/Item }
+    columns:
+      Secret: { type: integer, mask: hidden }
+    result: { one: true }
+  echo:
+    description: Echo a text.
+    parameters:
+      text: { type: string }
+    source: echo
+    operation:
+      element: Echo
+      namespace: "urn:x"
+      body:
+        text: text
+    response: { path: EchoResponse }
+    columns:
+      text: { type: string }
+    result: { one: true }
+"#,
+    );
+    let doc =
+        format!("masking:\n  hidden: {{ strategy: redact }}\nsources:\n{sources}\ntools:{tools}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fixture.yaml"), doc).unwrap();
+    dir
+}
+
+async fn fixture_pipeline() -> (fixture::Running, Pipeline, tempfile::TempDir) {
+    let running = fixture::start().await;
+    // SAFETY: every test in this file sets the same value.
+    unsafe { std::env::set_var("FIXTURE_PASSWORD", fixture::PASSWORD) };
+    let dir = fixture_mapping(&running.base);
+    let p = pipeline(dir.path());
+    (running, p, dir)
+}
+
+async fn fails(p: &Pipeline, tool: &str) -> String {
+    match call(p, tool, json!({"item_no": "1000"})).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("{tool}: expected a tool error, got {other:?}"),
+    }
+}
+
+async fn works(p: &Pipeline, tool: &str) -> Value {
+    call(p, tool, json!({"item_no": "1000"}))
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
+#[tokio::test]
+async fn answers_that_are_not_soap_cost_one_clear_error() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let cases = [
+        (
+            "get_html",
+            "answered with an HTML page, not SOAP (HTTP 200): \"Sign in to Contoso ERP\"",
+        ),
+        (
+            "get_unauthorized",
+            "refused the credentials (HTTP 401 Unauthorized)",
+        ),
+        (
+            "get_forbidden",
+            "denied access (HTTP 403 Forbidden); the account lacks a permission for this operation: \"Access denied for CORP\\mcp\"",
+        ),
+        (
+            "get_missing",
+            "no service at the endpoint (HTTP 404 Not Found); check the source's `endpoint`: \"404 Not Found\"",
+        ),
+        (
+            "get_method",
+            "does not accept POST (HTTP 405 Method Not Allowed)",
+        ),
+        (
+            "get_empty",
+            "answered HTTP 200 with an empty body, not a SOAP envelope",
+        ),
+        ("get_truncated", "the document ends inside"),
+        (
+            "get_not_soap",
+            "is not a SOAP envelope (root element <status>)",
+        ),
+    ];
+    for (tool, expected) in cases {
+        let m = fails(&p, tool).await;
+        assert!(m.contains(expected), "{tool}: {m}");
+        assert!(
+            m.contains(&format!("source `{}`", &tool[4..])),
+            "{tool} names its source: {m}"
+        );
+        // The server keeps serving after every one of them.
+        assert_eq!(works(&p, "get_ok").await, json!({"No": "1000"}));
+    }
+}
+
+#[tokio::test]
+async fn hostile_xml_is_harmless() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    for tool in ["get_bomb", "get_xxe"] {
+        let m = fails(&p, tool).await;
+        assert!(
+            m.contains("document type declaration (<!DOCTYPE>), which is refused"),
+            "{m}"
+        );
+        assert!(!m.contains("root:"), "nothing of /etc/passwd: {m}");
+    }
+    let m = fails(&p, "get_deep").await;
+    assert!(m.contains("nests elements deeper than 64 levels"), "{m}");
+    let m = fails(&p, "get_big").await;
+    assert!(
+        m.contains("larger than 100000 bytes (max_response_size)"),
+        "{m}"
+    );
+    assert_eq!(works(&p, "get_ok").await, json!({"No": "1000"}));
+}
+
+#[tokio::test]
+async fn faults_read_like_the_erps_own_message() {
+    let (f, p, _dir) = fixture_pipeline().await;
+    assert_eq!(
+        fails(&p, "get_fault11").await,
+        "the service answered with a SOAP fault: Item 9999 does not exist (code Client.NotFound)"
+    );
+    // A fault delivered with HTTP 200 (some stacks do) is still a fault.
+    let m = fails(&p, "get_fault11_200").await;
+    assert!(m.starts_with("the service answered with a SOAP fault: Posting date is not within your range of allowed posting dates. (code Server)"), "{m}");
+    assert_eq!(
+        fails(&p, "get_fault12").await,
+        "the service answered with a SOAP fault: Item 1000 is blocked for sales (code Sender/ItemBlocked); detail: Blocked since 2026-10-01"
+    );
+    assert_eq!(works(&p, "get_v12").await, json!({"No": "1000"}));
+    // What went over the wire: 1.1 with a quoted SOAPAction, 1.2 with the action parameter.
+    let seen = f.seen();
+    let v11 = seen.iter().find(|s| s.path == "fault11").unwrap();
+    assert_eq!(v11.headers["content-type"], "text/xml; charset=utf-8");
+    assert_eq!(v11.headers["soapaction"], "\"urn:x/GetItem\"");
+    assert!(v11.body.contains(fixture::ENV11));
+    let v12 = seen.iter().find(|s| s.path == "ok12").unwrap();
+    assert_eq!(
+        v12.headers["content-type"],
+        "application/soap+xml; charset=utf-8; action=\"urn:x/GetItem\""
+    );
+    assert!(v12.headers.get("soapaction").is_none());
+    assert!(v12.body.contains(fixture::ENV12));
+}
+
+#[tokio::test]
+async fn basic_bearer_and_ws_security() {
+    let (f, p, _dir) = fixture_pipeline().await;
+    for tool in ["get_basic", "get_bearer", "get_wssec"] {
+        assert_eq!(works(&p, tool).await, json!({"No": "1000"}), "{tool}");
+    }
+    let m = fails(&p, "get_basic_wrong").await;
+    assert!(m.contains("HTTP 401"), "{m}");
+    let m = fails(&p, "get_wssec_wrong").await;
+    assert!(
+        m.contains("The security token could not be authenticated (code Client.Authentication)"),
+        "{m}"
+    );
+    let seen = f.seen();
+    let wssec = seen.iter().find(|s| s.path == "wssec").unwrap();
+    assert!(
+        !wssec.body.contains(fixture::PASSWORD),
+        "a digest never carries the password"
+    );
+    // Extra SOAP headers travel as declared.
+    let bearer = seen.iter().find(|s| s.path == "bearer").unwrap();
+    assert!(
+        bearer.body.contains(r#"<soap:Header><CAdxCallContext xmlns="http://www.adonix.com/WSS"><codeLang>ENG</codeLang><poolAlias>SEED</poolAlias></CAdxCallContext></soap:Header>"#),
+        "{}",
+        bearer.body
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_service_costs_one_timeout() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let started = std::time::Instant::now();
+    let m = fails(&p, "get_hang").await;
+    assert!(
+        m.contains("did not answer within 1 s (request_timeout)"),
+        "{m}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(works(&p, "get_ok").await, json!({"No": "1000"}));
+}
+
+#[tokio::test]
+async fn multiref_and_embedded_documents() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let r = call(&p, "get_multiref", json!({})).await.unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"No": "1000", "Price": "4000.00"}, {"No": "1001", "Price": "4500.00"}])
+    );
+    let r = call(&p, "get_embedded", json!({})).await.unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"line": 1, "item": "BMS001"}, {"line": 2, "item": "BMS002"}])
+    );
+    let r = call(&p, "get_embedded_json", json!({})).await.unwrap();
+    assert_eq!(
+        r["rows"],
+        json!([{"no": "A1", "qty": 3}, {"no": "A2", "qty": 5}])
+    );
+}
+
+#[tokio::test]
+async fn bad_values_are_named_and_masked_ones_not_quoted() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let m = match call(&p, "get_bad_value", json!({})).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(m, "field `price`: cannot convert `twelve` to decimal");
+    let m = match call(&p, "get_bad_secret", json!({})).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        m,
+        "source `bad_value`: row 1: column `Secret`: the value is not a valid integer (not quoted: the column is masked)"
+    );
+}
+
+#[tokio::test]
+async fn values_travel_escaped_and_intact() {
+    let (f, p, _dir) = fixture_pipeline().await;
+    let evil = "</text><admin>1</admin><![CDATA[x]]>&amp; \"' ü";
+    let r = call(&p, "echo", json!({"text": evil})).await.unwrap();
+    assert_eq!(r, json!({"text": evil}));
+    let sent = &f
+        .seen()
+        .iter()
+        .find(|s| s.path == "echo")
+        .unwrap()
+        .body
+        .clone();
+    assert!(!sent.contains("<admin>"), "{sent}");
+}
+
+#[test]
+fn check_guards_writes_and_names_soap_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        r#"sources:
+  erp: { kind: soap, endpoint: "ftp://erp/x", directory: x }
+tools:
+  create_order:
+    description: Creates an order.
+    parameters:
+      customer: { type: string }
+      unused: { type: string }
+    source: erp
+    operation:
+      element: CreateOrder
+      body:
+        Customer: customr
+        "bad name": { value: x }
+    response: { path: CreateOrderResponse }
+    columns:
+      no: { type: string, path: "@a/b" }
+    cache: { ttl: 1m }
+"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["check", "--mappings"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr).replace(&file.display().to_string(), "F");
+    for expected in [
+        "`directory` does not apply to a soap source (it is for flatfile); remove it",
+        "`ftp://erp/x` is not an http:// or https:// URL",
+        "`customr` is not a parameter of this tool (parameters: customer, unused)",
+        "`bad name` is not an XML element name",
+        "parameter `unused` is not used by the operation's body",
+        "parameter `customer` is not used by the operation's body",
+        "an `@attribute` can only be the last step of a path",
+        "operation `CreateOrder` changes data by its name: a tool that writes must say `allow_writes: true`",
+        "a tool that writes is never cached; remove `cache:`",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real SOAP stack: spyne.
+
+/// The spyne ERP service on a free port; it stops when its stdin closes (on drop).
+struct Spyne {
+    child: Child,
+    url: String,
+}
+
+impl Spyne {
+    fn start() -> Spyne {
+        let python = std::env::var("LEGACY_MCP_PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = Command::new(python)
+            .arg(root().join("tests/peers/erp_soap.py"))
+            .arg("0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(port) = line.trim().strip_prefix("listening ") else {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).ok();
+            panic!(
+                "the spyne service did not start (run scripts/test: it installs spyne): {line}{err}"
+            );
+        };
+        Spyne {
+            url: format!("http://127.0.0.1:{port}/"),
+            child,
+        }
+    }
+}
+
+impl Drop for Spyne {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn example() -> std::path::PathBuf {
+    root().join("mappings/examples/soap-erp")
+}
+
+async fn mcp_call(client: &Client, tool: &str, args: Value) -> (bool, Value) {
+    let r = client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(support::args(args)))
+        .await
+        .unwrap();
+    let is_error = r.is_error == Some(true);
+    let body = match r.structured_content {
+        Some(s) => s,
+        None => json!(r.content[0].as_text().unwrap().text.clone()),
+    };
+    (is_error, body)
+}
+
+#[tokio::test]
+async fn spyne_service_through_mcp() {
+    let spyne = Spyne::start();
+    let client =
+        stdio_client_with_env(&example(), &[], &[("ERP_SOAP_URL", spyne.url.as_str())]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let create = tools
+        .iter()
+        .find(|t| t.name == "create_sales_order")
+        .unwrap();
+    let hints = create.annotations.as_ref().unwrap();
+    assert_eq!(hints.read_only_hint, Some(false));
+    assert_eq!(hints.destructive_hint, Some(true));
+    let find = tools.iter().find(|t| t.name == "find_items").unwrap();
+    assert_eq!(
+        find.output_schema.as_ref().unwrap()["properties"]["rows"]["items"]["properties"]["tags"]["type"],
+        "array"
+    );
+
+    let (err, c) = mcp_call(&client, "get_customer", json!({"customer_no": "C10000"})).await;
+    assert!(!err, "{c}");
+    assert_eq!(
+        c,
+        json!({"number": "C10000", "name": "Müller & Söhne <GmbH>", "email": "***@mueller.example",
+               "balance": "12500.50", "last_order": "2026-10-02", "blocked": false})
+    );
+    let (err, c) = mcp_call(&client, "get_customer", json!({"customer_no": "C10001"})).await;
+    assert!(!err);
+    assert_eq!(c["last_order"], Value::Null, "nil is null");
+
+    let (err, m) = mcp_call(&client, "get_customer", json!({"customer_no": "C99999"})).await;
+    assert!(err);
+    assert_eq!(
+        m,
+        json!(
+            "the service answered with a SOAP fault: Customer C99999 does not exist (code Client.NotFound); detail: C99999"
+        )
+    );
+
+    // Paging over a list the service returns whole.
+    let (_, page1) = mcp_call(&client, "find_items", json!({"prefix": "1"})).await;
+    assert_eq!(page1["count"], 2);
+    assert_eq!(page1["truncated"], true);
+    assert_eq!(page1["rows"][0]["tags"], json!(["bike", "sport"]));
+    assert_eq!(page1["rows"][0]["unit"], "PCS");
+    let (_, page2) = mcp_call(
+        &client,
+        "find_items",
+        json!({"prefix": "1", "cursor": page1["next_cursor"]}),
+    )
+    .await;
+    assert_eq!(
+        page2["rows"],
+        json!([{"item_no": "1100", "description": "Front Wheel", "price": "120.50", "unit": "BOX", "tags": ["spare"]}])
+    );
+    assert_eq!(page2["truncated"], false);
+    let (_, cheap) = mcp_call(
+        &client,
+        "find_items",
+        json!({"prefix": "", "max_price": 100}),
+    )
+    .await;
+    assert_eq!(cheap["rows"][0]["item_no"], "2000");
+    assert_eq!(cheap["rows"][0]["tags"], json!([]));
+
+    let evil = "</text><admin>1</admin>&amp;";
+    let (_, e) = mcp_call(&client, "echo", json!({"text": evil})).await;
+    assert_eq!(e, json!({"text": evil}));
+
+    // A guarded write, then the order it made.
+    let (err, made) = mcp_call(
+        &client,
+        "create_sales_order",
+        json!({"customer_no": "C10000", "item_no": "2000", "quantity": 3}),
+    )
+    .await;
+    assert!(!err, "{made}");
+    let no = made["order_no"].as_str().unwrap().to_string();
+    let (_, order) = mcp_call(&client, "get_sales_order", json!({"order_no": no})).await;
+    assert_eq!(order["CustomerNo"], "C10000");
+    assert_eq!(order["line_items"], json!(["2000"]));
+    assert_eq!(order["line_quantities"], json!([3]));
+    assert_eq!(order["line_amounts"], json!(["179.70"]));
+    client.cancel().await.ok();
+}

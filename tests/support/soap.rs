@@ -1,0 +1,245 @@
+//! A SOAP fixture server for what a real SOAP stack will not produce on demand: HTML login
+//! pages, bare error statuses, empty, truncated, oversized and hostile bodies, hanging answers,
+//! SOAP 1.2 faults with subcodes, rpc/encoded multiRef answers, embedded result documents, and
+//! WS-Security and basic-auth checks. Each behaviour has its own path; every request is kept
+//! so tests can look at what the adapter sent.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine;
+use sha1::{Digest, Sha1};
+
+pub const ENV11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const ENV12: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub const USER: &str = "mcp";
+pub const PASSWORD: &str = "s3cret<&>";
+
+/// One request as the fixture received it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+#[derive(Clone, Default)]
+pub struct Fixture {
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+pub struct Running {
+    pub base: String,
+    pub fixture: Fixture,
+}
+
+impl Running {
+    pub fn seen(&self) -> Vec<Seen> {
+        self.fixture.seen.lock().unwrap().clone()
+    }
+}
+
+pub async fn start() -> Running {
+    let fixture = Fixture::default();
+    let app = Router::new()
+        .route("/{behaviour}", post(answer))
+        .with_state(fixture.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    Running { base, fixture }
+}
+
+fn envelope11(body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="{ENV11}"><s:Body>{body}</s:Body></s:Envelope>"#
+    )
+}
+
+fn xml(status: StatusCode, content_type: &str, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, content_type.to_string())],
+        body,
+    )
+        .into_response()
+}
+
+fn ok11(body: &str) -> Response {
+    xml(StatusCode::OK, "text/xml; charset=utf-8", envelope11(body))
+}
+
+fn fault11(code: &str, text: &str) -> Response {
+    xml(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "text/xml; charset=utf-8",
+        envelope11(&format!(
+            "<s:Fault><faultcode>s:{code}</faultcode><faultstring>{}</faultstring></s:Fault>",
+            text.replace('&', "&amp;").replace('<', "&lt;")
+        )),
+    )
+}
+
+async fn answer(
+    State(f): State<Fixture>,
+    Path(behaviour): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let text = String::from_utf8_lossy(&body).to_string();
+    f.seen.lock().unwrap().push(Seen {
+        path: behaviour.clone(),
+        headers: headers.clone(),
+        body: text.clone(),
+    });
+    let ok_item = r#"<m:GetItemResponse xmlns:m="urn:x"><m:Item><m:No>1000</m:No></m:Item></m:GetItemResponse>"#;
+    match behaviour.as_str() {
+        "ok" => ok11(ok_item),
+        "html" => xml(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html><html><head><title>Sign in to Contoso ERP</title></head><body><form><input name=password></form></body></html>".into(),
+        ),
+        "unauthorized" => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Negotiate")],
+            "",
+        )
+            .into_response(),
+        "forbidden" => xml(StatusCode::FORBIDDEN, "text/plain", "Access denied for CORP\\mcp".into()),
+        "missing" => xml(StatusCode::NOT_FOUND, "text/html", "<html><body><h1>404 Not Found</h1></body></html>".into()),
+        "method" => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+        "empty" => xml(StatusCode::OK, "text/xml", String::new()),
+        "truncated" => {
+            let full = envelope11(ok_item);
+            xml(StatusCode::OK, "text/xml", full[..full.len() / 2].to_string())
+        }
+        "bomb" => xml(
+            StatusCode::OK,
+            "text/xml",
+            format!(
+                r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">{}]><s:Envelope xmlns:s="{ENV11}"><s:Body><r>&lol9;</r></s:Body></s:Envelope>"#,
+                (1..10)
+                    .map(|i| format!("<!ENTITY lol{i} \"{}\">", format!("&lol{};", if i == 1 { String::new() } else { (i - 1).to_string() }).repeat(10)))
+                    .collect::<String>()
+            ),
+        ),
+        "xxe" => xml(
+            StatusCode::OK,
+            "text/xml",
+            format!(r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><s:Envelope xmlns:s="{ENV11}"><s:Body><r>&x;</r></s:Body></s:Envelope>"#),
+        ),
+        "deep" => ok11(&format!("{}{}", "<d>".repeat(500), "</d>".repeat(500))),
+        "big" => ok11(&format!("<r>{}</r>", "x".repeat(300_000))),
+        "hang" => {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            ok11(ok_item)
+        }
+        "fault11" => fault11("Client.NotFound", "Item 9999 does not exist"),
+        "fault11_200" => xml(
+            StatusCode::OK,
+            "text/xml",
+            envelope11("<s:Fault><faultcode>s:Server</faultcode><faultstring>Posting date is not within your range of allowed posting dates.</faultstring><detail><string xmlns=\"urn:nav\">Posting date is not within your range of allowed posting dates.</string></detail></s:Fault>"),
+        ),
+        "fault12" => xml(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/soap+xml; charset=utf-8",
+            format!(r#"<env:Envelope xmlns:env="{ENV12}"><env:Body><env:Fault><env:Code><env:Value>env:Sender</env:Value><env:Subcode><env:Value xmlns:m="urn:erp">m:ItemBlocked</env:Value></env:Subcode></env:Code><env:Reason><env:Text xml:lang="en">Item 1000 is blocked for sales</env:Text></env:Reason><env:Detail><m:Info xmlns:m="urn:erp">Blocked since 2026-10-01</m:Info></env:Detail></env:Fault></env:Body></env:Envelope>"#),
+        ),
+        "ok12" => xml(
+            StatusCode::OK,
+            "application/soap+xml; charset=utf-8",
+            format!(r#"<env:Envelope xmlns:env="{ENV12}"><env:Body>{ok_item}</env:Body></env:Envelope>"#),
+        ),
+        "not_soap" => xml(StatusCode::OK, "text/xml", "<status>maintenance</status>".into()),
+        "multiref" => ok11(
+            r##"<ns1:getItemsResponse xmlns:ns1="urn:x" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><getItemsReturn xsi:type="soapenc:Array" soapenc:arrayType="ns2:Item[2]" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><item href="#id0"/><item href="#id1"/></getItemsReturn></ns1:getItemsResponse><multiRef id="id0"><No>1000</No><Price>4000.00</Price></multiRef><multiRef id="id1"><No>1001</No><Price>4500.00</Price></multiRef>"##,
+        ),
+        "embedded" => ok11(
+            r#"<runResponse xmlns="urn:x3"><runReturn><status>1</status><resultXml>&lt;RESULT&gt;&lt;TAB ID="ITM"&gt;&lt;LIN NUM="1"&gt;&lt;FLD NAME="ITMREF"&gt;BMS001&lt;/FLD&gt;&lt;/LIN&gt;&lt;LIN NUM="2"&gt;&lt;FLD NAME="ITMREF"&gt;BMS002&lt;/FLD&gt;&lt;/LIN&gt;&lt;/TAB&gt;&lt;/RESULT&gt;</resultXml></runReturn></runResponse>"#,
+        ),
+        "embedded_json" => ok11(
+            r#"<getJsonResponse xmlns="urn:x"><return>{"items":[{"no":"A1","qty":3},{"no":"A2","qty":5}]}</return></getJsonResponse>"#,
+        ),
+        "bad_value" => ok11(r#"<m:GetItemResponse xmlns:m="urn:x"><m:Item><m:No>1000</m:No><m:Price>twelve</m:Price><m:Secret>not-a-number-4711</m:Secret></m:Item></m:GetItemResponse>"#),
+        "wssec" => match check_ws_security(&text) {
+            Ok(()) => ok11(ok_item),
+            Err(why) => fault11("Client.Authentication", &why),
+        },
+        "basic" => {
+            let expected = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+            );
+            if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str()) {
+                ok11(ok_item)
+            } else {
+                (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"erp\"")], "").into_response()
+            }
+        }
+        "bearer" => {
+            if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some("Bearer tok-123") {
+                ok11(ok_item)
+            } else {
+                StatusCode::UNAUTHORIZED.into_response()
+            }
+        }
+        "echo" => {
+            // Answers with the text of the request's <text> element (parsed as a server would).
+            let start = text.find("<text").and_then(|i| text[i..].find('>').map(|j| i + j + 1));
+            let end = text.find("</text>");
+            let inner = match (start, end) {
+                (Some(s), Some(e)) if s <= e => &text[s..e],
+                _ => "",
+            };
+            ok11(&format!("<EchoResponse xmlns=\"urn:x\"><text>{inner}</text></EchoResponse>"))
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The UsernameToken profile's checks: user, digest over nonce + created + password, and a
+/// fresh `Created` (within 5 minutes).
+fn check_ws_security(body: &str) -> Result<(), String> {
+    let between = |open: &str, close: &str| -> Option<String> {
+        let i = body.find(open)?;
+        let start = i + body[i..].find('>')? + 1;
+        let end = start + body[start..].find(close)?;
+        Some(body[start..end].to_string())
+    };
+    let user = between("<wsse:Username>", "</wsse:Username>").ok_or("no Username")?;
+    if user != USER {
+        return Err(format!("unknown user {user}"));
+    }
+    if !body.contains("#PasswordDigest") {
+        return Err("expected a PasswordDigest".into());
+    }
+    let nonce = between("<wsse:Nonce", "</wsse:Nonce>").ok_or("no Nonce")?;
+    let created = between("<wsu:Created", "</wsu:Created>").ok_or("no Created")?;
+    let digest = between("<wsse:Password", "</wsse:Password>").ok_or("no Password")?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut h = Sha1::new();
+    h.update(b64.decode(&nonce).map_err(|_| "bad nonce")?);
+    h.update(created.as_bytes());
+    h.update(PASSWORD.as_bytes());
+    if b64.encode(h.finalize()) != digest {
+        return Err("The security token could not be authenticated".into());
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(&created).map_err(|_| "bad Created")?;
+    if (chrono::Utc::now() - at.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .abs()
+        > 300
+    {
+        return Err("stale Created".into());
+    }
+    Ok(())
+}
