@@ -611,3 +611,182 @@ async fn spyne_service_through_mcp() {
     assert_eq!(order["line_amounts"], json!(["179.70"]));
     client.cancel().await.ok();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dynamics NAV: the example mapping against recorded page-service answers, and the importer.
+
+#[tokio::test]
+async fn nav_page_service_read_and_read_multiple_with_bookmarks() {
+    let f = fixture::start().await;
+    // SAFETY: these variables are only read by the mappings of this test.
+    unsafe {
+        std::env::set_var("NAV_CUSTOMER_URL", format!("{}/nav", f.base));
+        std::env::set_var("NAV_USER", "CRONUS\\mcp");
+        std::env::set_var("NAV_PASSWORD", "nav-pw");
+    }
+    let p = pipeline(&root().join("mappings/examples/nav-soap"));
+    let c = call(&p, "nav_get_customer", json!({"customer_no": "10000"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        c,
+        json!({"number": "10000", "name": "The Cannon Group PLC", "city": "Birmingham",
+               "email": "info@10000.example", "blocked": "_blank_", "credit_limit": "0",
+               "balance": "168364.00", "modified": "2026-10-01"})
+    );
+    match call(&p, "nav_get_customer", json!({"customer_no": "99999"})).await {
+        Err(CallError::Caller(m)) => assert!(
+            m.starts_with("the service answered with a SOAP fault: The Customer does not exist. Identification fields and values: No.='99999' (code Microsoft.Dynamics.Nav.Types.Exceptions.NavCSideRecordNotFoundException)"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let page1 = call(
+        &p,
+        "nav_find_customers",
+        json!({"field": "City", "criteria": "London|Birmingham|Manchester", "page_size": 2}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(page1["count"], 2);
+    let last_key = page1["rows"][1]["key"].as_str().unwrap().to_string();
+    let page2 = call(&p, "nav_find_customers", json!({"field": "City", "criteria": "London|Birmingham|Manchester", "page_size": 2, "bookmark": last_key})).await.unwrap();
+    assert_eq!(page2["rows"][0]["number"], "30000");
+    assert_eq!(page2["rows"][0]["blocked"], "Invoice");
+    // What NAV received: basic auth, the filter as declared, the bookmark on the second call.
+    let seen = f.seen();
+    let auth = seen[0].headers["authorization"].to_str().unwrap();
+    use base64::Engine;
+    assert_eq!(
+        auth,
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("CRONUS\\mcp:nav-pw")
+        )
+    );
+    let multi: Vec<&fixture::Seen> = seen
+        .iter()
+        .filter(|s| s.body.contains("ReadMultiple"))
+        .collect();
+    assert!(multi[0].body.contains("<filter><Field>City</Field><Criteria>London|Birmingham|Manchester</Criteria></filter><setSize>2</setSize>"), "{}", multi[0].body);
+    assert!(multi[1].body.contains(&format!(
+        "<bookmarkKey>{}</bookmarkKey>",
+        last_key.replace('/', "/")
+    )));
+}
+
+fn import(args: &[&str]) -> String {
+    succeeded(
+        std::process::Command::new(bin())
+            .arg("import-wsdl")
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn check_ok(dir: &std::path::Path) {
+    let out = std::process::Command::new(bin())
+        .args(["check", "--mappings"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = succeeded(out);
+    assert!(stdout.starts_with("ok:"), "{stdout}");
+}
+
+#[test]
+fn nav_page_and_codeunit_wsdls_import_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = import(&[root()
+        .join("fixtures/soap/nav/Customer.wsdl")
+        .to_str()
+        .unwrap()]);
+    for expected in [
+        "endpoint: \"http://nav01:7047/DynamicsNAV100/WS/CRONUS%20International%20Ltd./Page/Customer\"",
+        "  read:\n",
+        "      \"No\": \"no\"",
+        "      filter_field: { type: enum, values: [\"No\", \"Name\"",
+        "      bookmark_key: { type: string, required: false }",
+        "        \"filter\":\n          children:\n            \"Field\": \"filter_field\"",
+        "      path: \"ReadMultiple_Result/ReadMultiple_Result/Customer\"",
+        "      balance_lcy: { type: decimal, path: \"Balance_LCY\" }",
+        "      last_date_modified: { type: date, path: \"Last_Date_Modified\" }",
+        "  delete:\n",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?} in:\n{page}");
+    }
+    assert_eq!(
+        page.matches("allow_writes: true").count(),
+        3,
+        "Create, Update, Delete"
+    );
+    std::fs::write(dir.path().join("customer.yaml"), page).unwrap();
+    let out = dir.path().join("sales_posting.yaml");
+    import(&[
+        root()
+            .join("fixtures/soap/nav/SalesPosting.wsdl")
+            .to_str()
+            .unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let codeunit = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        codeunit.contains("      posting_date: { type: date }"),
+        "{codeunit}"
+    );
+    assert!(
+        codeunit.contains("      return_value: { type: string }"),
+        "{codeunit}"
+    );
+    check_ok(dir.path());
+    // --out never replaces a file.
+    let again = std::process::Command::new(bin())
+        .arg("import-wsdl")
+        .arg(root().join("fixtures/soap/nav/SalesPosting.wsdl"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+}
+
+#[tokio::test]
+async fn imported_spyne_wsdl_checks_and_calls() {
+    let spyne = Spyne::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("erp.yaml");
+    import(&[
+        &format!("{}?wsdl", spyne.url),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    check_ok(dir.path());
+    let call = |tool: &str, args: &str| {
+        std::process::Command::new(bin())
+            .args(["call", tool, "--args", args, "--mappings"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let order: Value = serde_json::from_str(&succeeded(call(
+        "get_sales_order",
+        r#"{"order_no":"SO-1001"}"#,
+    )))
+    .unwrap();
+    assert_eq!(order["customer_no"], "C10000");
+    assert_eq!(order["lines_line_quantity"], json!([2, 4]));
+    let items: Value =
+        serde_json::from_str(&succeeded(call("find_items", r#"{"prefix":"11"}"#))).unwrap();
+    assert_eq!(
+        items["rows"],
+        json!([{"unit": "BOX", "item_no": "1100", "description": "Front Wheel", "price": "120.50", "tags_string": ["spare"]}])
+    );
+    let fault = call("get_customer", r#"{"customer_no":"C4"}"#);
+    assert!(!fault.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&fault.stderr).trim(),
+        "error: the service answered with a SOAP fault: Customer C4 does not exist (code Client.NotFound); detail: C4"
+    );
+}

@@ -8,6 +8,7 @@
 //! - `hash-key` print the SHA-256 of an API key for the settings
 //! - `introspect` print a mapping skeleton for a table of an ODBC or SQL Server source
 //! - `import-copybook` print a flat-file mapping from a COBOL copybook
+//! - `import-wsdl` write a SOAP mapping skeleton from a WSDL file or URL
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -160,6 +161,18 @@ pub enum Command {
         #[arg(long, default_value = "exports")]
         source: String,
     },
+    /// Write a SOAP mapping skeleton (a source and one tool per operation) from a WSDL file or
+    /// http(s) URL.
+    ImportWsdl {
+        /// The WSDL: a file, or a URL such as http://erp01:8000/?wsdl.
+        wsdl: String,
+        /// The service to import when the WSDL defines several (default: the first).
+        #[arg(long)]
+        service: Option<String>,
+        /// Write the mapping to this file instead of stdout (an existing file is not replaced).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Validate mappings without touching any backend; report every problem.
     Check {
         #[command(flatten)]
@@ -220,6 +233,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             source,
             table,
         } => introspect(&mappings.dir(None), &source, &table).await,
+        Command::ImportWsdl { wsdl, service, out } => {
+            import_wsdl(&wsdl, service.as_deref(), out.as_deref()).await
+        }
         Command::Call {
             tool,
             config,
@@ -448,6 +464,42 @@ async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+async fn import_wsdl(location: &str, service: Option<&str>, out: Option<&Path>) -> ExitCode {
+    use crate::backend::soap::wsdl;
+    let text = match wsdl::fetch(location).await {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let mapping = match wsdl::import(&text, service, location) {
+        Ok(m) => m,
+        Err(e) => return fail(&e),
+    };
+    match out {
+        None => {
+            print!("{mapping}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => {
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, mapping.as_bytes()));
+            match written {
+                Ok(()) => {
+                    eprintln!(
+                        "wrote {}; check it with: legacy-mcp check --mappings {}",
+                        path.display(),
+                        path.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format!("cannot write {}: {e}", path.display())),
+            }
+        }
     }
 }
 

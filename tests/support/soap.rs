@@ -202,8 +202,44 @@ async fn answer(
             };
             ok11(&format!("<EchoResponse xmlns=\"urn:x\"><text>{inner}</text></EchoResponse>"))
         }
+        "nav" => nav(&headers, &text),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The recorded NAV page-service answers in fixtures/soap/nav, chosen the way NAV would: by
+/// SOAPAction, the record number and the bookmark.
+fn nav(headers: &HeaderMap, body: &str) -> Response {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/soap/nav");
+    let file = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let action = headers
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if action.ends_with(":Read\"") {
+        return if body.contains(">10000</No>") {
+            xml(
+                StatusCode::OK,
+                "text/xml; charset=utf-8",
+                file("Read_10000.xml"),
+            )
+        } else {
+            xml(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/xml; charset=utf-8",
+                file("Read_fault.xml"),
+            )
+        };
+    }
+    if action.ends_with(":ReadMultiple\"") {
+        let page = if body.contains("<bookmarkKey>") {
+            "ReadMultiple_page2.xml"
+        } else {
+            "ReadMultiple_page1.xml"
+        };
+        return xml(StatusCode::OK, "text/xml; charset=utf-8", file(page));
+    }
+    StatusCode::BAD_REQUEST.into_response()
 }
 
 /// The UsernameToken profile's checks: user, digest over nonce + created + password, and a

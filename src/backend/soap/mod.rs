@@ -16,6 +16,7 @@ pub mod config;
 pub mod envelope;
 pub mod fault;
 pub mod project;
+pub mod wsdl;
 pub mod xml;
 
 use std::sync::{Arc, OnceLock};
