@@ -9,7 +9,7 @@
 //! - `cache`     the read cache: per-tool ttl, single-flight, stale answers while a backend fails
 //! - `limits`    per-principal rate and per-call timeout
 //! - `mask`      field masking policies and the caller's masking profile
-//! - `backend`   source kinds; `backend::flatfile` reads csv and fixed-width exports
+//! - `backend`   source kinds: `flatfile` (csv, fixed width), `odbc`, `mssql` (TDS), `soap`
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
 //! - `settings`  the operator's settings file and LEGACY_MCP__ environment overrides
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema
