@@ -227,9 +227,7 @@ pub fn excerpt(body: &str) -> String {
                 in_tag = false;
                 text.push(' ');
             }
-            c if in_tag => {
-                let _ = c;
-            }
+            _ if in_tag => {}
             c if c.is_control() || c.is_whitespace() => text.push(' '),
             c => text.push(c),
         }

@@ -9,9 +9,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::config::name_says_write;
+// A YAML double-quoted scalar, as introspect writes them.
 use super::xml::{self, Element};
+use crate::backend::sql::introspect::q;
 
-const XS: &str = "http://www.w3.org/2001/XMLSchema";
 const WSDL_SOAP11: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
 const WSDL_SOAP12: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
 
@@ -730,14 +731,6 @@ pub fn snake(name: &str) -> String {
         out
     }
 }
-
-/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn q(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
-}
-
-#[allow(dead_code)]
-const _XS: &str = XS;
 
 #[cfg(test)]
 mod tests {

@@ -119,8 +119,7 @@ pub fn parse(text: &str, max_depth: usize) -> Result<Element, XmlError> {
         };
         match event {
             Event::DocType(_) => return Err(XmlError::Dtd),
-            Event::Start(e) | Event::Empty(e) if root.is_some() => {
-                let _ = e;
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(malformed("content after the root element".into()));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {

@@ -46,7 +46,8 @@ fn ident(name: &str) -> String {
     }
 }
 
-fn q(text: &str) -> String {
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+pub(crate) fn q(text: &str) -> String {
     serde_json::to_string(text).expect("strings serialise")
 }
 
