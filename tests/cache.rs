@@ -49,15 +49,7 @@ fn mapping(d: &TdsDouble, cache: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
         r#"
-sources:
-  erp:
-    kind: mssql
-    host: 127.0.0.1
-    port: {port}
-    user: {USER}
-    password: ${{file:secret}}
-    encryption: off
-    pool_size: 8
+{source}
 tools:
   customer:
     description: One customer by number.
@@ -71,7 +63,7 @@ tools:
     result: {{one: true}}
     {cache}
 "#,
-        port = d.port
+        source = d.source_yaml(USER, "${file:secret}", "    pool_size: 8\n")
     );
     std::fs::write(dir.path().join("erp.yaml"), yaml).unwrap();
     std::fs::write(dir.path().join("secret"), PASSWORD).unwrap();

@@ -94,15 +94,7 @@ async fn a_call_past_the_timeout_is_abandoned_and_the_next_one_answers() {
         dir.path().join("erp.yaml"),
         format!(
             r#"
-sources:
-  erp:
-    kind: mssql
-    host: 127.0.0.1
-    port: {port}
-    user: mcp
-    password: Limits-Test-1
-    encryption: off
-    pool_size: 2
+{source}
 tools:
   customer:
     description: One customer by number.
@@ -112,7 +104,7 @@ tools:
     columns: {{ no: {{ type: string }} }}
     result: {{ one: true }}
 "#,
-            port = d.port
+            source = d.source_yaml("mcp", "Limits-Test-1", "    pool_size: 2\n")
         ),
     )
     .unwrap();

@@ -429,16 +429,7 @@ fn source(d: &TdsDouble, extra: &str, tools: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         r#"
-sources:
-  erp:
-    kind: mssql
-    host: 127.0.0.1
-    port: {port}
-    database: ERP
-    user: {USER}
-    password: ${{file:secret}}
-    encryption: off
-{extra}
+{source}
 tools:
   probe:
     description: One row of every type the double sends.
@@ -475,7 +466,11 @@ tools:
       no: {{type: string}}
       name: {{type: string}}
 {tools}"#,
-        port = d.port
+        source = d.source_yaml(
+            USER,
+            "${file:secret}",
+            &format!("    database: ERP\n{extra}")
+        )
     );
     std::fs::write(dir.path().join("m.yaml"), text).unwrap();
     std::fs::write(dir.path().join("secret"), PASSWORD).unwrap();

@@ -293,6 +293,15 @@ impl TdsDouble {
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
+
+    /// The `sources:` section of a mapping with one mssql source `erp` on this double
+    /// (encryption off); `extra` is further source keys, indented by four spaces.
+    pub fn source_yaml(&self, user: &str, password: &str, extra: &str) -> String {
+        format!(
+            "sources:\n  erp:\n    kind: mssql\n    host: 127.0.0.1\n    port: {}\n    user: {user}\n    password: {password}\n    encryption: off\n{extra}",
+            self.port
+        )
+    }
 }
 
 impl Drop for TdsDouble {
