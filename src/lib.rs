@@ -11,8 +11,12 @@
 //! - `mask`      field masking policies and the caller's masking profile
 //! - `backend`   source kinds: `flatfile` (csv, fixed width), `odbc`, `mssql` (TDS), `soap`
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
+//! - `metrics`   Prometheus counters: calls, latency, cache, backend errors, reloads, pools
 //! - `settings`  the operator's settings file and LEGACY_MCP__ environment overrides
-//! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema
+//! - `logging`   the server's own log: stderr, a daily file, the Windows Event Log
+//! - `reload`    hot reload of the mappings: watch, validate completely, swap or keep
+//! - `health`    /healthz, /readyz (per-source reachability) and /metrics
+//! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema, service
 //! - `value`     typed values (exact decimals, dates) and their JSON form
 //! - `uri`       resource URI templates and prompt placeholders
 
@@ -22,11 +26,15 @@ pub mod backend;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod health;
 pub mod limits;
+pub mod logging;
 pub mod mapping;
 pub mod mask;
 pub mod mcp;
+pub mod metrics;
 pub mod pipeline;
+pub mod reload;
 pub mod settings;
 pub mod uri;
 pub mod value;

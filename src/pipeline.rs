@@ -35,6 +35,7 @@ use crate::limits::{self, Limits, RateLimiter};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
 use crate::mask::Profile;
+use crate::metrics::Metrics;
 use crate::uri;
 use crate::value::Value;
 
@@ -90,6 +91,8 @@ pub struct EmbeddedResource {
 
 /// What one call carries from phase to phase.
 struct CallContext {
+    /// Where a failed backend call is counted.
+    metrics: Metrics,
     tool: Arc<Tool>,
     /// Which masking policies the caller's roles lift.
     profile: Profile,
@@ -116,6 +119,9 @@ pub struct Pipeline {
     audit: Arc<Auditor>,
     limits: Limits,
     rate: Option<Arc<RateLimiter>>,
+    /// Kept to build the cache of the next catalogue (a reload) the same size.
+    bounds: cache::Bounds,
+    metrics: Metrics,
 }
 
 impl Pipeline {
@@ -132,7 +138,35 @@ impl Pipeline {
             audit: Arc::new(Auditor::disabled()),
             limits: Limits::default(),
             rate: None,
+            bounds,
+            metrics: Metrics::new(),
         }
+    }
+
+    /// The same pipeline (audit, limits, rate buckets, counters) over another catalogue, with
+    /// an empty cache of the same bounds: answers cached under the old mappings may have been
+    /// shaped or masked differently, so none is carried over.
+    pub fn with_catalog(&self, catalog: Arc<Catalog>) -> Self {
+        Pipeline {
+            catalog,
+            cache: Arc::new(ReadCache::new(self.bounds)),
+            ..self.clone()
+        }
+    }
+
+    /// Count calls into these metrics (shared with the HTTP `/metrics` endpoint).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The catalogue this pipeline serves, shared.
+    pub fn catalog_arc(&self) -> Arc<Catalog> {
+        self.catalog.clone()
     }
 
     /// Apply these limits (timeout per call, rate per principal).
@@ -173,28 +207,33 @@ impl Pipeline {
         args: Map<String, Json>,
     ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
+        let _in_flight = self.metrics.start_call();
         let tool = self.catalog.tools.get(name);
-        let record = |outcome, status: cache::Status, result: &Result<ToolOutput, CallError>| {
-            self.audit.write(&audit::Record {
-                principal: &who.name,
-                tool: name,
-                source: tool.map(|t| t.source.as_str()),
-                outcome,
-                duration: started.elapsed(),
-                rows: result.as_ref().ok().map(|o| {
-                    o.structured
-                        .get("count")
-                        .and_then(|c| c.as_u64())
-                        .unwrap_or(1)
-                }),
-                cache: status.name(),
-                stale: result.as_ref().is_ok_and(|o| o.notice.is_some()),
-                args: &args,
-                error: result.as_ref().err().map(|e| match e {
-                    CallError::Caller(m) | CallError::Unroutable(m) => m.as_str(),
-                }),
-            })
-        };
+        let record =
+            |outcome: Outcome, status: cache::Status, result: &Result<ToolOutput, CallError>| {
+                let label = tool.map_or(crate::metrics::UNKNOWN_TOOL, |t| t.name.as_str());
+                self.metrics
+                    .call(label, outcome.name(), status.name(), started.elapsed());
+                self.audit.write(&audit::Record {
+                    principal: &who.name,
+                    tool: name,
+                    source: tool.map(|t| t.source.as_str()),
+                    outcome,
+                    duration: started.elapsed(),
+                    rows: result.as_ref().ok().map(|o| {
+                        o.structured
+                            .get("count")
+                            .and_then(|c| c.as_u64())
+                            .unwrap_or(1)
+                    }),
+                    cache: status.name(),
+                    stale: result.as_ref().is_ok_and(|o| o.notice.is_some()),
+                    args: &args,
+                    error: result.as_ref().err().map(|e| match e {
+                        CallError::Caller(m) | CallError::Unroutable(m) => m.as_str(),
+                    }),
+                })
+            };
         // Phase 1: find; a tool the caller may not use answers like a missing one (the
         // audit record tells the operator which it was).
         let refused = match tool {
@@ -217,6 +256,7 @@ impl Pipeline {
             }
         };
         let mut ctx = CallContext {
+            metrics: self.metrics.clone(),
             tool: tool.clone(),
             profile: Profile::for_roles(&self.catalog.masking, &who.roles),
             args: args.clone(),
@@ -380,9 +420,12 @@ async fn answer(ctx: CallContext) -> Result<ToolOutput, cache::Failed> {
         backend: false,
     };
     let request = plan(&ctx).map_err(own)?;
-    let mut rows = fetch(request).await.map_err(|error| cache::Failed {
-        error,
-        backend: true,
+    let mut rows = fetch(request).await.map_err(|error| {
+        ctx.metrics.backend_error(&ctx.tool.source);
+        cache::Failed {
+            error,
+            backend: true,
+        }
     })?;
     check_cursor_version(&ctx, &rows).map_err(own)?;
     let notice = rows.notice.take();

@@ -30,6 +30,15 @@ pub struct Settings {
     pub limits: LimitSettings,
     #[serde(default)]
     pub cache: CacheSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+    /// Watch the mapping directory and reload on changes (default true; SIGHUP reloads too).
+    #[serde(default)]
+    pub watch_mappings: Option<bool>,
+    /// On Ctrl-C, SIGTERM or a service stop: how long calls under way may take to finish
+    /// (default 10s).
+    #[serde(default)]
+    pub shutdown_grace: Option<DurationText>,
     /// The settings file's directory; relative paths resolve against it.
     #[serde(skip)]
     pub base: PathBuf,
@@ -51,6 +60,41 @@ pub struct HttpSettings {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub max_request_size: Option<SizeText>,
+    /// Serve HTTPS with this certificate chain (PEM) ...
+    #[serde(default)]
+    pub tls_certificate: Option<PathBuf>,
+    /// ... and this private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a filter such as `info,legacy_mcp=debug`
+    /// (default `warn`; `LEGACY_MCP_LOG` wins).
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub format: LogFormat,
+    /// Also write the log to this file, a new one each day (`FILE.YYYY-MM-DD`).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Daily files kept (default 14).
+    #[serde(default)]
+    pub keep_files: Option<usize>,
+    /// Also write warnings and errors to the Windows Event Log (default true when running as
+    /// a Windows service; ignored elsewhere).
+    #[serde(default)]
+    pub event_log: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone, Copy, PartialEq, Eq)]

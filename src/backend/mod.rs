@@ -41,6 +41,29 @@ impl Source {
         }
     }
 
+    /// Busy and total connections (ODBC workers) of a SQL source's pool; none for the others,
+    /// or before the pool has started.
+    pub fn pool_usage(&self) -> Option<(usize, usize)> {
+        match self {
+            Source::Flatfile(_) | Source::Soap(_) => None,
+            Source::Odbc(o) => o.pool_usage(),
+            Source::Mssql(m) => Some(m.pool_usage()),
+        }
+    }
+
+    /// Whether the source can be reached now, cheaply and without reading business data: a
+    /// flat-file source's export directory is readable; a SQL source hands out a live
+    /// connection (opening one if none is idle); a SOAP endpoint accepts a TCP connection.
+    /// The error says why not, without secrets.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self {
+            Source::Flatfile(f) => f.probe().await,
+            Source::Odbc(o) => o.probe().await.map_err(|e| e.to_string()),
+            Source::Mssql(m) => m.probe().await.map_err(|e| e.to_string()),
+            Source::Soap(s) => s.probe().await,
+        }
+    }
+
     /// Run a SQL query on a SQL source.
     pub async fn run_sql(&self, q: sql::SqlQuery) -> Result<RowSet, sql::SqlError> {
         match self {

@@ -17,17 +17,17 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use serde_json::{Map, Value as Json};
-use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, Auditor};
-use crate::auth::http::Authenticator;
 use crate::auth::{Access, Principal};
 use crate::catalog::{self, Catalog};
 use crate::limits::Limits;
-use crate::mcp::http::HttpOptions;
-use crate::mcp::{self, Server};
+use crate::logging;
+use crate::mcp;
 use crate::pipeline::{CallError, Pipeline, ToolOutput};
-use crate::settings::{DefaultAccess, Settings};
+use crate::settings::{DefaultAccess, LogSettings, Settings};
+
+mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -210,6 +210,18 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    // Commands that read settings set the log up from them (in `Run::new`); the others log
+    // warnings to stderr.
+    if !matches!(
+        cli.command,
+        Command::Serve { .. } | Command::Call { .. } | Command::Read { .. }
+    ) {
+        let _ = logging::init(
+            &LogSettings::default(),
+            Path::new("."),
+            logging::Sinks::default(),
+        );
+    }
     match cli.command {
         Command::Schema => {
             println!(
@@ -272,47 +284,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             let Some(run) = Run::new(&config, &mappings, &caller) else {
                 return ExitCode::FAILURE;
             };
-            let s = &run.settings;
-            let max_request_bytes = max_request_bytes
-                .or(s.http.max_request_size.map(|m| m.0 as usize))
-                .unwrap_or(mcp::DEFAULT_MAX_REQUEST_BYTES);
-            let Some(pipeline) = run.pipeline(true) else {
-                return ExitCode::FAILURE;
+            let transport = serve::Transport {
+                http,
+                allowed_hosts,
+                allowed_origins,
+                page_size,
+                max_request_bytes,
             };
-            let server = Server::new(pipeline, page_size).with_principal(run.principal.clone());
-            let result = match http.or(s.http.listen) {
-                None => mcp::stdio::serve(server, max_request_bytes).await,
-                Some(listen) => {
-                    let auth = match Authenticator::from_settings(s) {
-                        Ok(a) => a,
-                        Err(e) => return fail(&e),
-                    };
-                    if auth.is_none() && !listen.ip().is_loopback() {
-                        tracing::warn!(%listen, "serving HTTP beyond this machine without authentication; configure auth.api_keys or auth.jwt");
-                    }
-                    let cancel = CancellationToken::new();
-                    let on_signal = cancel.clone();
-                    tokio::spawn(async move {
-                        let _ = tokio::signal::ctrl_c().await;
-                        on_signal.cancel();
-                    });
-                    let opts = HttpOptions {
-                        listen,
-                        allowed_hosts: [allowed_hosts, s.http.allowed_hosts.clone()].concat(),
-                        allowed_origins: [allowed_origins, s.http.allowed_origins.clone()].concat(),
-                        max_request_bytes,
-                        auth,
-                    };
-                    mcp::http::serve(server, opts, cancel).await
-                }
-            };
-            match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("legacy-mcp: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+            serve::serve(&run, transport, serve::on_signals()).await
         }
     }
 }
@@ -327,6 +306,16 @@ struct Run {
 impl Run {
     /// Read settings; on a problem print it and return None.
     fn new(config: &ConfigArg, mappings: &MappingsArg, caller: &CallerArg) -> Option<Run> {
+        Self::with_sinks(config, mappings, caller, logging::Sinks::default())
+    }
+
+    /// Read settings and set up the log with these extra sinks (the Event Log, as a service).
+    fn with_sinks(
+        config: &ConfigArg,
+        mappings: &MappingsArg,
+        caller: &CallerArg,
+        sinks: logging::Sinks,
+    ) -> Option<Run> {
         let settings = match Settings::load(config.config.as_deref()) {
             Ok(s) => s,
             Err(e) => {
@@ -334,6 +323,10 @@ impl Run {
                 return None;
             }
         };
+        if let Err(e) = logging::init(&settings.log, &settings.base, sinks) {
+            eprintln!("error: {e}");
+            return None;
+        }
         Some(Run {
             mappings: mappings.dir(Some(&settings)),
             principal: caller.principal(&settings),
@@ -375,7 +368,8 @@ impl Run {
             Pipeline::with_cache(Arc::new(catalog), bounds)
                 .with_access(access)
                 .with_audit(audit)
-                .with_limits(limits),
+                .with_limits(limits)
+                .with_metrics(crate::metrics::Metrics::new()),
         )
     }
 

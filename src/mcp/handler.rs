@@ -25,6 +25,7 @@ use rmcp::{RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
+use super::live::{Live, State};
 use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::mapping::model::Role;
@@ -45,7 +46,7 @@ pub const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
 ];
 
 /// The lists, rendered once per catalogue; each entry with the roles allowed to see it.
-struct Lists {
+pub(crate) struct Lists {
     tools: Vec<Listed>,
     resources: Vec<Listed>,
     templates: Vec<Listed>,
@@ -61,8 +62,8 @@ struct Listed {
 
 #[derive(Clone)]
 pub struct Server {
-    pipeline: Pipeline,
-    lists: Arc<Lists>,
+    /// The mappings being served; a reload swaps them under running sessions.
+    live: Arc<Live>,
     page_size: usize,
     /// The client's `logging/setLevel`, as an index into `LEVELS`; per session.
     log_level: Arc<AtomicU8>,
@@ -83,10 +84,8 @@ const LEVELS: [&str; 8] = [
 
 impl Server {
     pub fn new(pipeline: Pipeline, page_size: usize) -> Self {
-        let lists = Arc::new(render_lists(pipeline.catalog()));
         Server {
-            pipeline,
-            lists,
+            live: Arc::new(Live::new(pipeline)),
             page_size: page_size.max(1),
             log_level: Arc::new(AtomicU8::new(3)),
             principal: Arc::new(Principal::local()),
@@ -101,6 +100,11 @@ impl Server {
         }
     }
 
+    /// The swappable catalogue, for the reloader and the health endpoints.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.clone()
+    }
+
     /// Serve callers the transport does not identify as this principal.
     pub fn with_principal(mut self, who: Principal) -> Self {
         self.principal = Arc::new(who);
@@ -110,17 +114,18 @@ impl Server {
     /// One page of the entries of a list `who` may see.
     fn visible_page(
         &self,
-        list: &[Listed],
+        state: &State,
+        list: impl Fn(&Lists) -> &[Listed],
         key: &str,
         who: &Principal,
         request: Option<PaginatedRequestParams>,
     ) -> Result<Json, ErrorData> {
-        let visible: Vec<&Json> = list
+        let visible: Vec<&Json> = list(&state.lists)
             .iter()
             .filter(|l| {
                 l.allow
                     .iter()
-                    .all(|a| self.pipeline.permits(who, a.as_ref()))
+                    .all(|a| state.pipeline.permits(who, a.as_ref()))
             })
             .map(|l| &l.json)
             .collect();
@@ -149,7 +154,7 @@ impl Server {
     }
 }
 
-fn render_lists(cat: &Catalog) -> Lists {
+pub(crate) fn render_lists(cat: &Catalog) -> Lists {
     let tools = cat
         .tools
         .values()
@@ -288,7 +293,7 @@ impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         let mut info: ServerConfig = serde_json::from_value(json!({
             "protocolVersion": ProtocolVersion::V_2025_11_25,
-            "capabilities": {"tools": {}, "resources": {}, "prompts": {}, "logging": {}},
+            "capabilities": {"tools": {"listChanged": true}, "resources": {"listChanged": true}, "prompts": {"listChanged": true}, "logging": {}},
             "serverInfo": {"name": "legacy-mcp", "version": env!("CARGO_PKG_VERSION")},
             "instructions": "Read-only access to ERP data. Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601."
         }))
@@ -299,6 +304,11 @@ impl ServerHandler for Server {
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
         Cow::Borrowed(PROTOCOL_VERSIONS)
+    }
+
+    /// A session is ready: remember it, to tell it when a reload changes the lists.
+    async fn on_initialized(&self, ctx: rmcp::service::NotificationContext<RoleServer>) {
+        self.live.register(ctx.peer);
     }
 
     async fn set_level(
@@ -321,7 +331,7 @@ impl ServerHandler for Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let who = self.caller(&ctx);
-        from_json(self.visible_page(&self.lists.tools, "tools", &who, request)?)
+        from_json(self.visible_page(&self.live.current(), |l| &l.tools, "tools", &who, request)?)
     }
 
     async fn list_resources(
@@ -330,7 +340,13 @@ impl ServerHandler for Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let who = self.caller(&ctx);
-        from_json(self.visible_page(&self.lists.resources, "resources", &who, request)?)
+        from_json(self.visible_page(
+            &self.live.current(),
+            |l| &l.resources,
+            "resources",
+            &who,
+            request,
+        )?)
     }
 
     async fn list_resource_templates(
@@ -339,7 +355,13 @@ impl ServerHandler for Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let who = self.caller(&ctx);
-        from_json(self.visible_page(&self.lists.templates, "resourceTemplates", &who, request)?)
+        from_json(self.visible_page(
+            &self.live.current(),
+            |l| &l.templates,
+            "resourceTemplates",
+            &who,
+            request,
+        )?)
     }
 
     async fn list_prompts(
@@ -348,7 +370,13 @@ impl ServerHandler for Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         let who = self.caller(&ctx);
-        from_json(self.visible_page(&self.lists.prompts, "prompts", &who, request)?)
+        from_json(self.visible_page(
+            &self.live.current(),
+            |l| &l.prompts,
+            "prompts",
+            &who,
+            request,
+        )?)
     }
 
     async fn call_tool(
@@ -358,7 +386,13 @@ impl ServerHandler for Server {
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
         let who = self.caller(&ctx);
-        let result = match self.pipeline.call_tool(&who, &request.name, args).await {
+        let result = match self
+            .live
+            .current()
+            .pipeline
+            .call_tool(&who, &request.name, args)
+            .await
+        {
             Ok(out) => {
                 let mut content = vec![json!({"type": "text", "text": out.text})];
                 let mut result = json!({"structuredContent": out.structured, "isError": false});
@@ -390,7 +424,8 @@ impl ServerHandler for Server {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let who = self.caller(&ctx);
-        let (resource, out) = self
+        let state = self.live.current();
+        let (resource, out) = state
             .pipeline
             .read_resource(&who, &request.uri)
             .await
@@ -417,6 +452,8 @@ impl ServerHandler for Server {
         let args = request.arguments.unwrap_or_default();
         let who = self.caller(&ctx);
         let out = self
+            .live
+            .current()
             .pipeline
             .get_prompt(&who, &request.name, &args)
             .await

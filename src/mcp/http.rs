@@ -5,7 +5,9 @@
 //! allow-list) and a browser Origin must be on the allow-list.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -31,6 +33,12 @@ pub struct HttpOptions {
     pub max_request_bytes: usize,
     /// Who may call, when the settings configure API keys or JWTs; `None`: anyone.
     pub auth: Option<Arc<Authenticator>>,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// On shutdown: how long calls under way may take to finish.
+    pub grace: Duration,
+    /// `/healthz`, `/readyz` and `/metrics`.
+    pub health: Option<Arc<crate::health::Health>>,
 }
 
 pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> axum::Router {
@@ -51,7 +59,10 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
     );
     let limit = opts.max_request_bytes;
     let mut mcp = axum::Router::new().nest_service("/mcp", service);
-    let mut app = axum::Router::new();
+    let mut app = match &opts.health {
+        Some(h) => h.clone().router(),
+        None => axum::Router::new(),
+    };
     if let Some(auth) = &opts.auth {
         let check = auth.clone();
         mcp = mcp.layer(axum::middleware::from_fn(move |req, next| {
@@ -109,19 +120,97 @@ fn json_rpc_error(status: StatusCode, code: i64, message: &str) -> Response {
         .into_response()
 }
 
-/// Bind and serve until `cancel` fires. Prints the address actually bound (port 0 picks one).
+/// Bind and serve until `shutdown` fires, then shut down gracefully: stop accepting, let calls
+/// under way finish within the grace period, close the MCP sessions, and return. Prints the
+/// address actually bound (port 0 picks one).
 pub async fn serve(
     server: Server,
     opts: HttpOptions,
-    cancel: CancellationToken,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, "serving MCP over streamable HTTP at http://{addr}/mcp");
-    eprintln!("legacy-mcp: listening on http://{addr}/mcp");
-    let app = router(server, &opts, cancel.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await?;
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(tls_config(cert, key)?),
+        None => None,
+    };
+    // The sessions' token: cancelled after the calls under way have finished.
+    let sessions = CancellationToken::new();
+    let metrics = server.live().current().pipeline.metrics().clone();
+    let app = router(server, &opts, sessions.clone());
+    let handle = axum_server::Handle::new();
+    let (grace, on_stop) = (opts.grace, handle.clone());
+    let closing = sessions.clone();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        tracing::info!(
+            "shutting down: no new connections; waiting up to {grace:?} for calls under way"
+        );
+        // Connections still open after the grace period (and a second to write the last
+        // answers) are closed.
+        on_stop.graceful_shutdown(Some(grace + Duration::from_secs(1)));
+        if !metrics.drained(grace).await {
+            tracing::warn!(
+                in_flight = metrics.in_flight(),
+                "grace period over; calls still under way are abandoned"
+            );
+        }
+        closing.cancel();
+    });
+    let listening = handle.clone();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tokio::spawn(async move {
+        if let Some(addr) = listening.listening().await {
+            tracing::info!(%addr, "serving MCP over streamable HTTP at {scheme}://{addr}/mcp");
+            eprintln!("legacy-mcp: listening on {scheme}://{addr}/mcp");
+        }
+    });
+    let service = app.into_make_service();
+    match tls {
+        Some(config) => {
+            axum_server::bind_rustls(opts.listen, config)
+                .handle(handle)
+                .serve(service)
+                .await?
+        }
+        None => {
+            axum_server::bind(opts.listen)
+                .handle(handle)
+                .serve(service)
+                .await?
+        }
+    }
+    sessions.cancel();
     Ok(())
+}
+
+/// The HTTPS configuration from PEM files, with errors that name the file and the problem.
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| anyhow::anyhow!("http.tls_certificate {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!(
+            "http.tls_certificate {}: no CERTIFICATE block in the file",
+            cert.display()
+        );
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        anyhow::anyhow!(
+            "http.tls_key {}: {e} (a PEM private key is expected: PKCS#8, PKCS#1 or SEC1)",
+            key.display()
+        )
+    })?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| anyhow::anyhow!("HTTPS certificate and key: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
 }

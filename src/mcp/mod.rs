@@ -2,10 +2,12 @@
 //!
 //! - `handler`  the rmcp `ServerHandler` (lists, tools, resources, prompts, logging)
 //! - `stdio`    stdio transport with a guard that answers garbage and oversized lines
-//! - `http`     streamable HTTP at `/mcp` with Host and Origin checks
+//! - `http`     streamable HTTP at `/mcp` with Host and Origin checks, health and metrics
+//! - `live`     the served catalogue, swapped by a reload under running sessions
 
 pub mod handler;
 pub mod http;
+pub mod live;
 pub mod stdio;
 
 pub use handler::Server;

@@ -41,6 +41,23 @@ pub struct FlatfileSource {
     pub tables: IndexMap<String, Arc<Table>>,
 }
 
+impl FlatfileSource {
+    /// Every table's export directory can be listed.
+    pub async fn probe(&self) -> Result<(), String> {
+        let dirs: Vec<std::path::PathBuf> = self.tables.values().map(|t| t.dir.clone()).collect();
+        tokio::task::spawn_blocking(move || {
+            for d in dirs {
+                std::fs::read_dir(&d).map_err(|e| {
+                    format!("cannot read the export directory {}: {e}", d.display())
+                })?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
 /// Run a query on a blocking thread: file I/O must not stall the async runtime.
 pub async fn run(table: Arc<Table>, query: Query) -> Result<RowSet, FlatError> {
     tokio::task::spawn_blocking(move || query::run(&table, &query))

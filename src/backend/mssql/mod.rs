@@ -110,4 +110,12 @@ impl MssqlSource {
     pub async fn run(&self, q: SqlQuery) -> Result<RowSet, SqlError> {
         self.pool.run(q).await
     }
+
+    pub async fn probe(&self) -> Result<(), SqlError> {
+        self.pool.probe().await
+    }
+
+    pub fn pool_usage(&self) -> (usize, usize) {
+        self.pool.usage()
+    }
 }

@@ -65,6 +65,36 @@ impl Pool {
         }
     }
 
+    /// Busy connections and pool size.
+    pub fn usage(&self) -> (usize, usize) {
+        let size = self.settings.pool_size as usize;
+        (size - self.permits.available_permits().min(size), size)
+    }
+
+    /// `SELECT 1` on an idle connection (or a new one) within the query timeout; a
+    /// connection that answers goes back to the pool.
+    pub async fn probe(&self) -> Result<(), SqlError> {
+        let s = &self.settings;
+        let _permit = sql::permit(&self.permits, s.pool_timeout, &s.name, s.pool_size).await?;
+        let pooled = self.idle.lock().expect("pool lock").pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.connect().await.map_err(|f| f.into_error(s, true))?,
+        };
+        let ping = async {
+            let stream = conn.simple_query("SELECT 1").await?;
+            stream.into_results().await
+        };
+        match tokio::time::timeout(s.query_timeout, ping).await {
+            Ok(Ok(_)) => {
+                self.idle.lock().expect("pool lock").push(conn);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(Failure::from(e).into_error(s, true)),
+            Err(_) => Err(Failure::Timeout.into_error(s, true)),
+        }
+    }
+
     /// One query on `conn`, within the query timeout; the connection goes back to the pool only
     /// if the exchange ended cleanly.
     async fn attempt(&self, mut conn: Connection, q: &SqlQuery) -> Result<RowSet, Failure> {

@@ -68,4 +68,30 @@ impl OdbcSource {
             .get_or_init(|| pool::Pool::start(self.settings.clone()));
         pool.run(move |w| query::execute(w, &q)).await
     }
+
+    /// A worker's connection is open (connecting if need be) and the driver does not report
+    /// it dead.
+    pub async fn probe(&self) -> Result<(), SqlError> {
+        let pool = self
+            .pool
+            .get_or_init(|| pool::Pool::start(self.settings.clone()));
+        let src = self.settings.name.clone();
+        pool.run(move |w| {
+            let dead = w.connection()?.is_dead().unwrap_or(true);
+            if dead {
+                w.conn = None;
+                return Err(SqlError::Unreachable {
+                    src,
+                    detail: "the driver reports the connection dead".into(),
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Busy workers and pool size, once the pool has started.
+    pub fn pool_usage(&self) -> Option<(usize, usize)> {
+        self.pool.get().map(|p| p.usage())
+    }
 }

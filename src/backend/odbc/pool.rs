@@ -87,6 +87,12 @@ impl Pool {
         }
     }
 
+    /// Busy workers and pool size.
+    pub fn usage(&self) -> (usize, usize) {
+        let size = self.settings.pool_size as usize;
+        (size - self.permits.available_permits().min(size), size)
+    }
+
     /// Run `f` on a worker. Waits at most `pool_timeout` for a worker and, as a backstop for
     /// drivers that ignore the query timeout, at most the login plus query timeout for the answer.
     pub async fn run<T: Send + 'static>(

@@ -173,6 +173,25 @@ impl SoapSource {
             .map_err(|e| SoapError::Call(e.clone()))
     }
 
+    /// The endpoint's host accepts a TCP connection within `connect_timeout` (no request is
+    /// sent: a SOAP service has no standard ping, and an operation could cost the ERP work).
+    pub async fn probe(&self) -> Result<(), String> {
+        let s = &self.settings;
+        let url = reqwest::Url::parse(&s.endpoint)
+            .map_err(|e| format!("the endpoint is not a URL: {e}"))?;
+        let host = url.host_str().unwrap_or_default().to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+        match tokio::time::timeout(s.connect_timeout, connect).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("cannot connect to {host}:{port}: {e}")),
+            Err(_) => Err(format!(
+                "no connection to {host}:{port} within {:?}",
+                s.connect_timeout
+            )),
+        }
+    }
+
     /// Send the operation and project the answer into rows (one page of them).
     pub async fn run(&self, q: SoapQuery) -> Result<RowSet, SoapError> {
         let envelope = envelope::render(&self.settings, &q.op, &q.params);
