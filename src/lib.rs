@@ -17,6 +17,7 @@
 //! - `reload`    hot reload of the mappings: watch, validate completely, swap or keep
 //! - `health`    /healthz, /readyz (per-source reachability) and /metrics
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema, service
+//! - `service`   the Windows service: install, start, stop, and its entry point
 //! - `value`     typed values (exact decimals, dates) and their JSON form
 //! - `uri`       resource URI templates and prompt placeholders
 
@@ -35,6 +36,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod pipeline;
 pub mod reload;
+pub mod service;
 pub mod settings;
 pub mod uri;
 pub mod value;

@@ -25,6 +25,8 @@ pub struct Sinks {
     /// The Windows Event Log source to report to (the service's name), when running as a
     /// service.
     pub event_source: Option<String>,
+    /// Running as a service: the log and the audit go to files by default.
+    pub service: bool,
 }
 
 /// Install the process's log. Call once, before anything logs.

@@ -9,6 +9,7 @@
 //! - `introspect` print a mapping skeleton for a table of an ODBC or SQL Server source
 //! - `import-copybook` print a flat-file mapping from a COBOL copybook
 //! - `import-wsdl` write a SOAP mapping skeleton from a WSDL file or URL
+//! - `service` install, start, stop, remove the Windows service (`service.rs`)
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,7 @@ use crate::mcp;
 use crate::pipeline::{CallError, Pipeline, ToolOutput};
 use crate::settings::{DefaultAccess, LogSettings, Settings};
 
-mod serve;
+pub mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -203,6 +204,9 @@ pub enum Command {
         #[command(flatten)]
         caller: CallerArg,
     },
+    /// Install, start, stop or remove the Windows service.
+    #[command(subcommand)]
+    Service(crate::service::ServiceCommand),
     /// Print the SHA-256 of an API key read from stdin, for `auth.api_keys[].sha256`.
     HashKey,
     /// Print the JSON Schema (draft 2020-12) of the mapping format.
@@ -214,7 +218,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     // warnings to stderr.
     if !matches!(
         cli.command,
-        Command::Serve { .. } | Command::Call { .. } | Command::Read { .. }
+        Command::Serve { .. }
+            | Command::Call { .. }
+            | Command::Read { .. }
+            | Command::Service(crate::service::ServiceCommand::Run { .. })
     ) {
         let _ = logging::init(
             &LogSettings::default(),
@@ -291,8 +298,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 page_size,
                 max_request_bytes,
             };
-            serve::serve(&run, transport, serve::on_signals()).await
+            let hooks = serve::Hooks::default();
+            match serve::serve(&run, transport, serve::on_signals(), hooks).await {
+                true => ExitCode::SUCCESS,
+                false => ExitCode::FAILURE,
+            }
         }
+        Command::Service(cmd) => crate::service::run(cmd),
     }
 }
 
@@ -316,13 +328,21 @@ impl Run {
         caller: &CallerArg,
         sinks: logging::Sinks,
     ) -> Option<Run> {
-        let settings = match Settings::load(config.config.as_deref()) {
+        let mut settings = match Settings::load(config.config.as_deref()) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
                 return None;
             }
         };
+        if sinks.service {
+            // A service has no console: its log and audit go to files unless the settings say
+            // where.
+            let logs = settings.path(Path::new("logs"));
+            let _ = std::fs::create_dir_all(&logs);
+            settings.log.file.get_or_insert_with(|| logs.join("legacy-mcp.log"));
+            settings.audit.file.get_or_insert_with(|| logs.join("audit.jsonl"));
+        }
         if let Err(e) = logging::init(&settings.log, &settings.base, sinks) {
             eprintln!("error: {e}");
             return None;

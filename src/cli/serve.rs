@@ -5,7 +5,6 @@
 //! period, the audit log is complete (it is written and flushed line by line).
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -31,8 +30,18 @@ pub struct Transport {
     pub max_request_bytes: Option<usize>,
 }
 
-/// Serve until the transport ends (stdin closed) or `shutdown` fires.
-pub async fn serve(run: &Run, t: Transport, shutdown: CancellationToken) -> ExitCode {
+/// What a service manager is told along the way (nothing, in a console).
+#[derive(Default)]
+pub struct Hooks {
+    /// The mappings are loaded and the transport starts.
+    pub running: Option<Box<dyn FnOnce() + Send>>,
+    /// Shutdown began; it takes at most this long.
+    pub stopping: Option<Box<dyn FnOnce(Duration) + Send>>,
+}
+
+/// Serve until the transport ends (stdin closed) or `shutdown` fires; false after a failure
+/// (already reported).
+pub(super) async fn serve(run: &Run, t: Transport, shutdown: CancellationToken, hooks: Hooks) -> bool {
     let s = &run.settings;
     let max_request_bytes = t
         .max_request_bytes
@@ -40,13 +49,23 @@ pub async fn serve(run: &Run, t: Transport, shutdown: CancellationToken) -> Exit
         .unwrap_or(mcp::DEFAULT_MAX_REQUEST_BYTES);
     let grace = s.shutdown_grace.map_or(DEFAULT_GRACE, |g| g.0);
     let Some(pipeline) = run.pipeline(true) else {
-        return ExitCode::FAILURE;
+        return false;
     };
     let metrics = pipeline.metrics().clone();
     let server = Server::new(pipeline, t.page_size).with_principal(run.principal.clone());
     let reloader = Reloader::new(server.live(), run.mappings.clone(), metrics.clone());
     if s.watch_mappings.unwrap_or(true) {
         reloader.clone().spawn(shutdown.child_token());
+    }
+    if let Some(running) = hooks.running {
+        running();
+    }
+    if let Some(stopping) = hooks.stopping {
+        let told = shutdown.clone();
+        tokio::spawn(async move {
+            told.cancelled().await;
+            stopping(grace);
+        });
     }
     let result = match t.http.or(s.http.listen) {
         None => {
@@ -63,7 +82,7 @@ pub async fn serve(run: &Run, t: Transport, shutdown: CancellationToken) -> Exit
         Some(listen) => {
             let auth = match Authenticator::from_settings(s) {
                 Ok(a) => a,
-                Err(e) => return super::fail(&e),
+                Err(e) => return fail(&e),
             };
             if auth.is_none() && !listen.ip().is_loopback() {
                 tracing::warn!(%listen, "serving HTTP beyond this machine without authentication; configure auth.api_keys or auth.jwt");
@@ -72,7 +91,7 @@ pub async fn serve(run: &Run, t: Transport, shutdown: CancellationToken) -> Exit
                 (Some(c), Some(k)) => Some((s.path(c), s.path(k))),
                 (None, None) => None,
                 _ => {
-                    return super::fail(
+                    return fail(
                         "settings: http.tls_certificate and http.tls_key go together (HTTPS needs both)",
                     );
                 }
@@ -93,14 +112,74 @@ pub async fn serve(run: &Run, t: Transport, shutdown: CancellationToken) -> Exit
     match result {
         Ok(()) => {
             tracing::info!("stopped");
-            ExitCode::SUCCESS
+            true
         }
-        Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("legacy-mcp: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(&format!("{e:#}")),
     }
+}
+
+/// Report a failure to the log and to stderr (a console's operator reads the one, a service's
+/// the other).
+fn fail(message: &str) -> bool {
+    tracing::error!("{message}");
+    eprintln!("legacy-mcp: {message}");
+    false
+}
+
+/// The Windows service's server: `serve --config FILE` over the settings' transport, with the
+/// log also going to the Event Log and, unless the settings say where, to `logs\` beside the
+/// settings file (a service has no console).
+#[cfg(windows)]
+pub async fn serve_service(
+    config: &std::path::Path,
+    name: &str,
+    shutdown: CancellationToken,
+    running: Box<dyn FnOnce() + Send>,
+    stopping: Box<dyn FnOnce(Duration) + Send>,
+) -> bool {
+    // Services start in System32; relative paths mean the settings file's directory.
+    if let Some(dir) = config.parent() {
+        let _ = std::env::set_current_dir(dir);
+    }
+    let sinks = crate::logging::Sinks {
+        event_source: Some(name.to_string()),
+        service: true,
+    };
+    let config = super::ConfigArg {
+        config: Some(config.to_path_buf()),
+    };
+    let mappings = super::MappingsArg { mappings: None };
+    let caller = super::CallerArg {
+        principal: None,
+        roles: vec![],
+    };
+    let events = crate::service::eventlog::Source::open(name).ok();
+    let Some(run) = Run::with_sinks(&config, &mappings, &caller, sinks) else {
+        if let Some(e) = &events {
+            e.info("legacy-mcp did not start: its settings could not be read (see the log file)");
+        }
+        return false;
+    };
+    if let Some(e) = &events {
+        e.info(&format!(
+            "legacy-mcp {} starting with the mappings in {}",
+            env!("CARGO_PKG_VERSION"),
+            run.mappings.display()
+        ));
+    }
+    let hooks = Hooks {
+        running: Some(running),
+        stopping: Some(stopping),
+    };
+    let ok = serve(&run, Transport::default(), shutdown, hooks).await;
+    if let Some(e) = &events {
+        e.info(if ok {
+            "legacy-mcp stopped"
+        } else {
+            "legacy-mcp stopped after an error (see the log file)"
+        });
+    }
+    ok
 }
 
 /// A token fired by Ctrl-C and, on unix, SIGTERM: what stops a server run from a console, a
