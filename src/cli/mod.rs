@@ -340,8 +340,14 @@ impl Run {
             // where.
             let logs = settings.path(Path::new("logs"));
             let _ = std::fs::create_dir_all(&logs);
-            settings.log.file.get_or_insert_with(|| logs.join("legacy-mcp.log"));
-            settings.audit.file.get_or_insert_with(|| logs.join("audit.jsonl"));
+            settings
+                .log
+                .file
+                .get_or_insert_with(|| logs.join("legacy-mcp.log"));
+            settings
+                .audit
+                .file
+                .get_or_insert_with(|| logs.join("audit.jsonl"));
         }
         if let Err(e) = logging::init(&settings.log, &settings.base, sinks) {
             eprintln!("error: {e}");

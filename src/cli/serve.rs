@@ -20,7 +20,7 @@ use crate::reload::Reloader;
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 /// The transport and its options, from the command line (the settings fill the gaps).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Transport {
     /// Serve HTTP on this address instead of stdio.
     pub http: Option<SocketAddr>,
@@ -39,9 +39,27 @@ pub struct Hooks {
     pub stopping: Option<Box<dyn FnOnce(Duration) + Send>>,
 }
 
+impl Default for Transport {
+    /// What the settings alone decide (the Windows service has no command-line flags).
+    fn default() -> Self {
+        Transport {
+            http: None,
+            allowed_hosts: vec![],
+            allowed_origins: vec![],
+            page_size: mcp::handler::DEFAULT_PAGE_SIZE,
+            max_request_bytes: None,
+        }
+    }
+}
+
 /// Serve until the transport ends (stdin closed) or `shutdown` fires; false after a failure
 /// (already reported).
-pub(super) async fn serve(run: &Run, t: Transport, shutdown: CancellationToken, hooks: Hooks) -> bool {
+pub(super) async fn serve(
+    run: &Run,
+    t: Transport,
+    shutdown: CancellationToken,
+    hooks: Hooks,
+) -> bool {
     let s = &run.settings;
     let max_request_bytes = t
         .max_request_bytes

@@ -143,6 +143,11 @@ async fn answer(
             tokio::time::sleep(Duration::from_secs(30)).await;
             ok11(ok_item)
         }
+        // A slow but good answer: a call under way when a shutdown begins.
+        "slow" => {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            ok11(ok_item)
+        }
         "fault11" => fault11("Client.NotFound", "Item 9999 does not exist"),
         "fault11_200" => xml(
             StatusCode::OK,
