@@ -73,10 +73,9 @@ impl Health {
     }
 
     async fn ready(&self) -> Response {
-        if let Some((at, code, body)) = self.last.lock().expect("ready lock").clone() {
-            if at.elapsed() < READY_TTL {
-                return json_response(code, &body);
-            }
+        let last = self.last.lock().expect("ready lock").clone();
+        if let Some((_, code, body)) = last.filter(|(at, ..)| at.elapsed() < READY_TTL) {
+            return json_response(code, &body);
         }
         let (code, body) = self.probe_all().await;
         *self.last.lock().expect("ready lock") = Some((Instant::now(), code, body.clone()));

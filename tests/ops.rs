@@ -375,34 +375,79 @@ tools:
     client.cancel().await.unwrap();
 }
 
-/// A self-signed certificate for `localhost`, written as PEM next to a settings file that
-/// names both with paths relative to itself.
+/// A test CA and a server certificate for `localhost` it signed, written as PEM next to a
+/// settings file that names the server's files with paths relative to itself.
 fn https_settings(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("tls")).unwrap();
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-keyout",
-            "tls/key.pem",
-            "-out",
-            "tls/cert.pem",
-        ])
-        .current_dir(dir)
-        .output()
-        .expect("openssl (scripts/test installs it)");
-    assert!(made.status.success(), "{made:?}");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (scripts/test installs it)");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Test CA",
+                "-keyout",
+                "tls/ca.key",
+                "-out",
+                "tls/ca.pem",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "tls/key.pem",
+                "-out",
+                "tls/server.csr",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("tls/ext.cnf"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "tls/server.csr",
+        "-CA",
+        "tls/ca.pem",
+        "-CAkey",
+        "tls/ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "tls/ext.cnf",
+        "-out",
+        "tls/cert.pem",
+    ]);
     let settings = dir.join("settings.toml");
     std::fs::write(
         &settings,
@@ -424,7 +469,7 @@ async fn https_serves_mcp_with_the_configured_certificate() {
         server.base
     );
     let port = server.base.rsplit(':').next().unwrap();
-    let pem = std::fs::read(dir.path().join("tls/cert.pem")).unwrap();
+    let pem = std::fs::read(dir.path().join("tls/ca.pem")).unwrap();
     let http = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
         .build()

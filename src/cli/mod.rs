@@ -313,6 +313,8 @@ struct Run {
     settings: Settings,
     mappings: PathBuf,
     principal: Principal,
+    /// Under a service manager: problems go to the log (there is no console).
+    service: bool,
 }
 
 impl Run {
@@ -328,14 +330,21 @@ impl Run {
         caller: &CallerArg,
         sinks: logging::Sinks,
     ) -> Option<Run> {
-        let mut settings = match Settings::load(config.config.as_deref()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return None;
-            }
-        };
-        if sinks.service {
+        Self::load(config, mappings, caller, sinks)
+            .map_err(|e| eprintln!("error: {e}"))
+            .ok()
+    }
+
+    /// Read settings and set up the log; the error says what is wrong.
+    fn load(
+        config: &ConfigArg,
+        mappings: &MappingsArg,
+        caller: &CallerArg,
+        sinks: logging::Sinks,
+    ) -> Result<Run, String> {
+        let mut settings = Settings::load(config.config.as_deref())?;
+        let service = sinks.service;
+        if service {
             // A service has no console: its log and audit go to files unless the settings say
             // where.
             let logs = settings.path(Path::new("logs"));
@@ -349,14 +358,12 @@ impl Run {
                 .file
                 .get_or_insert_with(|| logs.join("audit.jsonl"));
         }
-        if let Err(e) = logging::init(&settings.log, &settings.base, sinks) {
-            eprintln!("error: {e}");
-            return None;
-        }
-        Some(Run {
+        logging::init(&settings.log, &settings.base, sinks)?;
+        Ok(Run {
             mappings: mappings.dir(Some(&settings)),
             principal: caller.principal(&settings),
             settings,
+            service,
         })
     }
 
@@ -366,11 +373,27 @@ impl Run {
         let audit = match self.auditor(serving) {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("error: {e}");
+                self.report(&e);
                 return None;
             }
         };
-        let catalog = load_or_report(&self.mappings)?;
+        let catalog = match self.service {
+            false => load_or_report(&self.mappings)?,
+            true => match catalog::load(&self.mappings) {
+                Ok(c) => c,
+                Err(problems) => {
+                    for p in &problems {
+                        tracing::error!("{p}");
+                    }
+                    self.report(&format!(
+                        "{} problem(s) in the mappings {}",
+                        problems.len(),
+                        self.mappings.display()
+                    ));
+                    return None;
+                }
+            },
+        };
         tracing::info!(mappings = %self.mappings.display(), "{}", catalog.summary());
         let s = &self.settings;
         let defaults = crate::cache::Bounds::default();
@@ -397,6 +420,14 @@ impl Run {
                 .with_limits(limits)
                 .with_metrics(crate::metrics::Metrics::new()),
         )
+    }
+
+    /// A problem that stops the command: on stderr, and in the log when serving as a service.
+    fn report(&self, message: &str) {
+        if self.service {
+            tracing::error!("{message}");
+        }
+        eprintln!("error: {message}");
     }
 
     fn auditor(&self, serving: bool) -> Result<Auditor, String> {

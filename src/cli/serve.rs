@@ -172,11 +172,14 @@ pub async fn serve_service(
         roles: vec![],
     };
     let events = crate::service::eventlog::Source::open(name).ok();
-    let Some(run) = Run::with_sinks(&config, &mappings, &caller, sinks) else {
-        if let Some(e) = &events {
-            e.info("legacy-mcp did not start: its settings could not be read (see the log file)");
+    let run = match Run::load(&config, &mappings, &caller, sinks) {
+        Ok(run) => run,
+        Err(problem) => {
+            if let Some(e) = &events {
+                e.error(&format!("legacy-mcp did not start: {problem}"));
+            }
+            return false;
         }
-        return false;
     };
     if let Some(e) = &events {
         e.info(&format!(
@@ -190,12 +193,10 @@ pub async fn serve_service(
         stopping: Some(stopping),
     };
     let ok = serve(&run, Transport::default(), shutdown, hooks).await;
-    if let Some(e) = &events {
-        e.info(if ok {
-            "legacy-mcp stopped"
-        } else {
-            "legacy-mcp stopped after an error (see the log file)"
-        });
+    match (&events, ok) {
+        (Some(e), true) => e.info("legacy-mcp stopped"),
+        (Some(e), false) => e.error("legacy-mcp stopped after an error (see the log file)"),
+        (None, _) => {}
     }
     ok
 }

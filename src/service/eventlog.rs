@@ -126,6 +126,10 @@ impl Source {
         self.report(EVENTLOG_INFORMATION_TYPE, EVENT_INFO, message);
     }
 
+    pub fn error(&self, message: &str) {
+        self.report(EVENTLOG_ERROR_TYPE, EVENT_ERROR, message);
+    }
+
     fn report(&self, kind: REPORT_EVENT_TYPE, id: u32, message: &str) {
         // The Event Log caps one string at 31,839 characters.
         let text: String = message.chars().take(31_000).collect();

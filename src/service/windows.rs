@@ -262,10 +262,9 @@ fn service_main(_arguments: Vec<OsString>) {
     let Some((config, name)) = ARGS.get().cloned() else {
         return;
     };
-    if let Err(e) = run_service(&config, &name) {
-        if let Ok(source) = eventlog::Source::open(&name) {
-            source.info(&format!("the service could not report its state: {e}"));
-        }
+    let failed = run_service(&config, &name).err();
+    if let (Some(e), Ok(source)) = (failed, eventlog::Source::open(&name)) {
+        source.error(&format!("the service could not report its state: {e}"));
     }
 }
 
