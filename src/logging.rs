@@ -37,7 +37,9 @@ pub fn init(log: &LogSettings, base: &Path, sinks: Sinks) -> Result<(), String> 
             .map(|f| f.add_directive("odbc_api=off".parse().expect("static directive")))
     };
     let filter = filter().map_err(|e| format!("settings log.level: {e}"))?;
-    let mut layers: Vec<Boxed> = vec![format(log.format, std::io::stderr, true)];
+    // Colours only for a person at a terminal, never into a pipe or a file.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut layers: Vec<Boxed> = vec![format(log.format, std::io::stderr, colour)];
     if let Some(file) = &log.file {
         let path = if file.is_absolute() {
             file.clone()

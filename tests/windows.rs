@@ -246,7 +246,12 @@ async fn the_service_installs_serves_survives_a_bad_edit_and_stops() {
         names.iter().any(|n| n.starts_with("legacy-mcp.log")),
         "{names:?}"
     );
-    assert!(names.iter().any(|n| n == "audit.jsonl"), "{names:?}");
+    let audit = std::fs::read_to_string(dir.path().join("logs/audit.jsonl")).unwrap();
+    let calls = audit
+        .lines()
+        .filter(|l| l.contains(r#""tool":"get_item","outcome":"ok""#))
+        .count();
+    assert_eq!(calls, 2, "{audit}");
 
     let text = ok(
         wine(&exe, &loader, &["service", "uninstall", "--name", &name]),

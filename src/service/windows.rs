@@ -199,24 +199,34 @@ fn start(name: &str) -> Result<(), String> {
 
 fn stop(name: &str) -> Result<(), String> {
     let service = open(name, ServiceAccess::STOP | ServiceAccess::QUERY_STATUS)?;
-    stop_and_wait(&service, name)?;
-    println!("service {name} has stopped");
-    Ok(())
+    match stop_and_wait(&service, name)? {
+        ServiceExitCode::NO_ERROR => {
+            println!("service {name} has stopped");
+            Ok(())
+        }
+        code => Err(format!(
+            "the service {name} stopped after an error ({code:?}); the log file and the Event Log say why"
+        )),
+    }
 }
 
-fn stop_and_wait(service: &windows_service::service::Service, name: &str) -> Result<(), String> {
+/// Stop the service if it runs; its exit code once stopped.
+fn stop_and_wait(
+    service: &windows_service::service::Service,
+    name: &str,
+) -> Result<ServiceExitCode, String> {
     let now = service
         .query_status()
         .map_err(|e| format!("cannot query the service {name}: {e}"))?;
     if now.current_state == ServiceState::Stopped {
-        return Ok(());
+        return Ok(now.exit_code);
     }
     if now.current_state != ServiceState::StopPending {
         service
             .stop()
             .map_err(|e| format!("cannot stop the service {name}: {e}"))?;
     }
-    wait_for(service, ServiceState::Stopped, STOP_WAIT).map(|_| ())
+    wait_for(service, ServiceState::Stopped, STOP_WAIT).map(|s| s.exit_code)
 }
 
 fn uninstall(name: &str) -> Result<(), String> {
