@@ -164,15 +164,21 @@ pub async fn serve(
         }
     });
     let service = app.into_make_service();
+    // Without TCP_NODELAY, an answer streamed in several writes (SSE) waits on the client's
+    // delayed ACK: about 40 ms per call (measured: bench/run.py, docs/performance.md).
+    let nodelay = axum_server::accept::NoDelayAcceptor::new();
     match tls {
         Some(config) => {
-            axum_server::bind_rustls(opts.listen, config)
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(nodelay);
+            axum_server::bind(opts.listen)
+                .acceptor(acceptor)
                 .handle(handle)
                 .serve(service)
                 .await?
         }
         None => {
             axum_server::bind(opts.listen)
+                .acceptor(nodelay)
                 .handle(handle)
                 .serve(service)
                 .await?

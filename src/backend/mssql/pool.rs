@@ -91,7 +91,7 @@ impl Pool {
                 Ok(())
             }
             Ok(Err(e)) => Err(Failure::from(e).into_error(s, true)),
-            Err(_) => Err(Failure::Timeout.into_error(s, true)),
+            Err(_) => Err(Failure::Timeout.into_error(s, false)),
         }
     }
 
@@ -123,12 +123,18 @@ impl Pool {
     async fn connect(&self) -> Result<Connection, Failure> {
         let s = &self.settings;
         let config = tiberius_config(s);
+        // tiberius' own handshake timeout and this deadline are the same length; whichever
+        // fires, a server that took the TCP connection and then said nothing is reported as
+        // a login that did not complete, one that never answered the SYN as no connection.
+        let connected = std::sync::atomic::AtomicBool::new(false);
         let open = async {
             let tcp = TcpStream::connect_named(&config).await?;
             tcp.set_nodelay(true)?;
+            connected.store(true, std::sync::atomic::Ordering::Relaxed);
             Client::connect(config, tcp.compat_write()).await
         };
         match tokio::time::timeout(s.connect_timeout, open).await {
+            Err(_) if connected.load(std::sync::atomic::Ordering::Relaxed) => Err(Failure::Timeout),
             Err(_) => Err(Failure::ConnectTimeout),
             Ok(r) => r.map_err(Failure::from),
         }
