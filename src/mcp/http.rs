@@ -51,6 +51,9 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         .with_allowed_origins(origins)
         .enforce_origin_validation()
         .with_max_request_body_bytes(opts.max_request_bytes)
+        // Stateless (2026-07-28) answers without notifications go out as one JSON body
+        // instead of an SSE stream: one write instead of three.
+        .with_json_response(true)
         .with_cancellation_token(cancel);
     let service = StreamableHttpService::new(
         move || Ok(server.for_session()),
@@ -99,7 +102,8 @@ async fn json_rpc_guard(req: Request, next: Next, limit: usize) -> Response {
             return json_rpc_error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &msg);
         }
     };
-    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+    // Checked without building a tree: rmcp parses the message again.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
         return json_rpc_error(
             StatusCode::BAD_REQUEST,
             -32700,
