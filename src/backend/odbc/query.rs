@@ -252,10 +252,13 @@ fn read(s: &OdbcSettings, mut cursor: impl Cursor, q: &SqlQuery) -> Result<RowSe
         && q.columns.iter().all(|c| c.kind != FieldType::Binary);
     let mut out = Rows::new(q);
     if bulk {
+        // A key lookup wants two rows: a 100-row buffer per call would be allocated and
+        // zeroed for nothing.
+        let rows = (s.batch as u64).min(q.rows_wanted()).max(1) as usize;
         let buffers = at
             .iter()
             .zip(&sizes)
-            .map(|(&i, n)| (i, TextColumn::<u8>::new(s.batch, n.unwrap_or(1))))
+            .map(|(&i, n)| (i, TextColumn::<u8>::new(rows, n.unwrap_or(1))))
             .collect();
         let mut block = cursor
             .bind_buffer(ColumnarBuffer::new(buffers))
