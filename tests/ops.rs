@@ -80,6 +80,20 @@ impl Served {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    /// An MCP session (protocol 2025-11-25) that counts `tools/list_changed` in `changed`.
+    async fn client(
+        &self,
+        changed: Arc<AtomicUsize>,
+    ) -> rmcp::service::RunningService<RoleClient, Watching> {
+        Watching { changed }
+            .serve(StreamableHttpClientTransport::from_uri(format!(
+                "{}/mcp",
+                self.base
+            )))
+            .await
+            .unwrap()
+    }
+
     fn sigterm(&self) {
         let pid = self.child.id().expect("still running").to_string();
         let ok = std::process::Command::new("kill")
@@ -173,15 +187,7 @@ async fn health_readiness_and_metrics_count_what_happened() {
     assert_eq!(ready["sources"]["exports"]["reachable"], true);
     assert_eq!(ready["mappings"]["tools"], 8);
 
-    let client = Watching {
-        changed: Default::default(),
-    }
-    .serve(StreamableHttpClientTransport::from_uri(format!(
-        "{}/mcp",
-        server.base
-    )))
-    .await
-    .unwrap();
+    let client = server.client(Default::default()).await;
     for _ in 0..3 {
         let r = client
             .call_tool(call("get_item_cached", json!({"item_no": "SCH-01000"})))
@@ -290,15 +296,7 @@ async fn a_good_edit_is_swapped_in_and_announced_a_bad_one_is_refused() {
     let dir = demo_copy();
     let server = Served::start(dir.path(), None).await;
     let changed = Arc::new(AtomicUsize::new(0));
-    let client = Watching {
-        changed: changed.clone(),
-    }
-    .serve(StreamableHttpClientTransport::from_uri(format!(
-        "{}/mcp",
-        server.base
-    )))
-    .await
-    .unwrap();
+    let client = server.client(changed.clone()).await;
     assert_eq!(client.list_all_tools().await.unwrap().len(), 8);
 
     // A new file with one more tool.
@@ -562,15 +560,7 @@ async fn sigterm_lets_calls_under_way_finish_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let settings = slow_soap(&erp.base, dir.path(), "10s");
     let mut server = Served::start(dir.path(), Some(&settings)).await;
-    let client = Watching {
-        changed: Default::default(),
-    }
-    .serve(StreamableHttpClientTransport::from_uri(format!(
-        "{}/mcp",
-        server.base
-    )))
-    .await
-    .unwrap();
+    let client = server.client(Default::default()).await;
     let started = Instant::now();
     let under_way = tokio::spawn(async move {
         let r = client
@@ -588,7 +578,10 @@ async fn sigterm_lets_calls_under_way_finish_then_exits_cleanly() {
             .is_err()
     );
 
-    let (answer, _client) = under_way.await.unwrap();
+    let (answer, _client) = tokio::time::timeout(Duration::from_secs(20), under_way)
+        .await
+        .expect("the call under way is answered before the server goes")
+        .unwrap();
     let answer = answer.expect("the call under way gets its answer");
     assert_eq!(answer.is_error, Some(false), "{answer:?}");
     assert!(started.elapsed() >= Duration::from_millis(1400));
@@ -609,15 +602,7 @@ async fn a_call_that_outlives_the_grace_period_does_not_hold_the_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let settings = slow_soap(&erp.base, dir.path(), "1s");
     let mut server = Served::start(dir.path(), Some(&settings)).await;
-    let client = Watching {
-        changed: Default::default(),
-    }
-    .serve(StreamableHttpClientTransport::from_uri(format!(
-        "{}/mcp",
-        server.base
-    )))
-    .await
-    .unwrap();
+    let client = server.client(Default::default()).await;
     let _stuck = tokio::spawn(async move {
         let _ = client
             .call_tool(call("get_stuck", json!({"item_no": "1000"})))

@@ -123,6 +123,7 @@ pub(super) async fn serve(
                 tls,
                 grace,
                 health: Some(Health::new(server.live(), Some(reloader))),
+                answers: Default::default(),
             };
             mcp::http::serve(server, opts, shutdown).await
         }

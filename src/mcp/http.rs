@@ -39,6 +39,8 @@ pub struct HttpOptions {
     pub grace: Duration,
     /// `/healthz`, `/readyz` and `/metrics`.
     pub health: Option<Arc<crate::health::Health>>,
+    /// Answers being written, for the shutdown to wait for.
+    pub answers: Answers,
 }
 
 pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> axum::Router {
@@ -82,18 +84,56 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
     }
     // The size and JSON guard runs first, so an unauthenticated caller cannot make the
     // server read an unbounded body either.
+    let answers = opts.answers.clone();
     app.merge(mcp)
         .layer(axum::middleware::from_fn(move |req, next| {
-            json_rpc_guard(req, next, limit)
+            json_rpc_guard(req, next, limit, answers.clone())
         }))
+}
+
+/// POST answers still being written: a call's result leaves the pipeline before its HTTP
+/// body is sent, and shutdown must not close the sessions in between.
+#[derive(Clone, Default)]
+pub struct Answers(Arc<std::sync::atomic::AtomicUsize>);
+
+/// Counts one answer until its body has been sent (or dropped with its connection).
+struct Sending(Answers);
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        (self.0).0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Answers {
+    fn start(&self) -> Sending {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Sending(self.clone())
+    }
+
+    fn pending(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Wait until every answer is sent, or `until`; true when none is left.
+    async fn sent(&self, until: tokio::time::Instant) -> bool {
+        while self.pending() > 0 {
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
 }
 
 /// rmcp answers an unparsable or oversized POST with plain text; a JSON-RPC client should get
 /// a JSON-RPC error it can read. Bodies are read with the size bound, checked, and passed on.
-async fn json_rpc_guard(req: Request, next: Next, limit: usize) -> Response {
+async fn json_rpc_guard(req: Request, next: Next, limit: usize, answers: Answers) -> Response {
     if req.method() != axum::http::Method::POST {
         return next.run(req).await;
     }
+    let sending = answers.start();
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
@@ -110,8 +150,16 @@ async fn json_rpc_guard(req: Request, next: Next, limit: usize) -> Response {
             &format!("parse error: {e}"),
         );
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    // The count ends when the body stream is dropped: sent to the end, or its connection gone.
+    let (parts, body) = response.into_parts();
+    let stream = futures_util::StreamExt::map(body.into_data_stream(), move |chunk| {
+        let _ = &sending;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 fn json_rpc_error(status: StatusCode, code: i64, message: &str) -> Response {
@@ -143,6 +191,7 @@ pub async fn serve(
     let handle = axum_server::Handle::new();
     let (grace, on_stop) = (opts.grace, handle.clone());
     let closing = sessions.clone();
+    let answers = opts.answers.clone();
     tokio::spawn(async move {
         shutdown.cancelled().await;
         tracing::info!(
@@ -151,9 +200,13 @@ pub async fn serve(
         // Connections still open after the grace period (and a second to write the last
         // answers) are closed.
         on_stop.graceful_shutdown(Some(grace + Duration::from_secs(1)));
-        if !metrics.drained(grace).await {
+        let until = tokio::time::Instant::now() + grace;
+        // First the calls, then their answers: a result leaves the pipeline a moment before
+        // its HTTP body is written.
+        if !(metrics.drained(grace).await && answers.sent(until).await) {
             tracing::warn!(
                 in_flight = metrics.in_flight(),
+                answers = answers.pending(),
                 "grace period over; calls still under way are abandoned"
             );
         }
