@@ -267,15 +267,8 @@ async fn readiness_names_the_source_that_cannot_be_reached() {
 sources:
   erp: {{ kind: soap, endpoint: "http://127.0.0.1:{port}/erp", connect_timeout: 2s }}
 tools:
-  get_item:
-    description: One item.
-    parameters: {{ item_no: {{ type: string }} }}
-    source: erp
-    operation: {{ element: GetItem, namespace: "urn:x", body: {{ ItemNo: item_no }} }}
-    response: {{ path: GetItemResponse/Item }}
-    columns: {{ "No": {{ type: string }} }}
-    result: {{ one: true }}
-"#
+{}"#,
+            soap_tool("get_item", "One item.", "erp")
         ),
     )
     .unwrap();
@@ -515,6 +508,21 @@ async fn tls_settings_with_a_bad_key_fail_at_start_with_a_clear_message() {
     );
 }
 
+/// A GetItem tool on a SOAP source, as the fixture server answers it.
+fn soap_tool(name: &str, description: &str, source: &str) -> String {
+    format!(
+        r#"  {name}:
+    description: {description}
+    parameters: {{ item_no: {{ type: string }} }}
+    source: {source}
+    operation: {{ element: GetItem, namespace: "urn:x", body: {{ ItemNo: item_no }} }}
+    response: {{ path: GetItemResponse/Item }}
+    columns: {{ "No": {{ type: string }} }}
+    result: {{ one: true }}
+"#
+    )
+}
+
 /// A SOAP tool on the fixture server's `slow` path (1.5 s per answer), auditing to a file.
 fn slow_soap(base: &str, dir: &Path, grace: &str) -> PathBuf {
     std::fs::write(
@@ -525,23 +533,13 @@ sources:
   erp: {{ kind: soap, endpoint: "{base}/slow", request_timeout: 10s }}
   stuck: {{ kind: soap, endpoint: "{base}/hang", request_timeout: 60s }}
 tools:
-  get_item:
-    description: One item, slowly.
-    parameters: {{ item_no: {{ type: string }} }}
-    source: erp
-    operation: {{ element: GetItem, namespace: "urn:x", body: {{ ItemNo: item_no }} }}
-    response: {{ path: GetItemResponse/Item }}
-    columns: {{ "No": {{ type: string }} }}
-    result: {{ one: true }}
-  get_stuck:
-    description: One item from a server that does not answer.
-    parameters: {{ item_no: {{ type: string }} }}
-    source: stuck
-    operation: {{ element: GetItem, namespace: "urn:x", body: {{ ItemNo: item_no }} }}
-    response: {{ path: GetItemResponse/Item }}
-    columns: {{ "No": {{ type: string }} }}
-    result: {{ one: true }}
-"#
+{}{}"#,
+            soap_tool("get_item", "One item, slowly.", "erp"),
+            soap_tool(
+                "get_stuck",
+                "One item from a server that does not answer.",
+                "stuck"
+            )
         ),
     )
     .unwrap();
