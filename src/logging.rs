@@ -31,12 +31,10 @@ pub struct Sinks {
 
 /// Install the process's log. Call once, before anything logs.
 pub fn init(log: &LogSettings, base: &Path, sinks: Sinks) -> Result<(), String> {
-    let filter = || {
-        EnvFilter::try_from_env("LEGACY_MCP_LOG")
-            .or_else(|_| EnvFilter::try_new(log.level.as_deref().unwrap_or("warn")))
-            .map(|f| f.add_directive("odbc_api=off".parse().expect("static directive")))
-    };
-    let filter = filter().map_err(|e| format!("settings log.level: {e}"))?;
+    let filter = EnvFilter::try_from_env("LEGACY_MCP_LOG")
+        .or_else(|_| EnvFilter::try_new(log.level.as_deref().unwrap_or("warn")))
+        .map(|f| f.add_directive("odbc_api=off".parse().expect("static directive")))
+        .map_err(|e| format!("settings log.level: {e}"))?;
     // Colours only for a person at a terminal, never into a pipe or a file.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut layers: Vec<Boxed> = vec![format(log.format, std::io::stderr, colour)];

@@ -154,19 +154,10 @@ impl Pipeline {
         }
     }
 
-    /// Count calls into these metrics (shared with the HTTP `/metrics` endpoint).
-    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
-        self.metrics = metrics;
-        self
-    }
-
+    /// The process's counters (shared with `/metrics`, and with the pipelines of later
+    /// reloads through `with_catalog`).
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
-    }
-
-    /// The catalogue this pipeline serves, shared.
-    pub fn catalog_arc(&self) -> Arc<Catalog> {
-        self.catalog.clone()
     }
 
     /// Apply these limits (timeout per call, rate per principal).

@@ -189,11 +189,7 @@ async fn health_readiness_and_metrics_count_what_happened() {
 
     let client = server.client(Default::default()).await;
     for _ in 0..3 {
-        let r = client
-            .call_tool(call("get_item_cached", json!({"item_no": "SCH-01000"})))
-            .await
-            .unwrap();
-        assert_eq!(r.is_error, Some(false));
+        support::call_ok(&client, "get_item_cached", json!({"item_no": "SCH-01000"})).await;
     }
     let bad = client
         .call_tool(call("get_item", json!({"item_no": 5})))
@@ -315,11 +311,7 @@ tools:
         .map(|t| t.name.to_string())
         .collect();
     assert!(names.contains(&"count_items".to_string()), "{names:?}");
-    let r = client
-        .call_tool(call("count_items", json!({"prefix": "SCH"})))
-        .await
-        .unwrap();
-    assert_eq!(r.is_error, Some(false));
+    support::call_ok(&client, "count_items", json!({"prefix": "SCH"})).await;
 
     // A bad edit: refused with file:line:col, the previous mappings keep serving.
     let before = changed.load(Ordering::SeqCst);
@@ -339,11 +331,7 @@ tools:
     );
     assert_eq!(changed.load(Ordering::SeqCst), before);
     assert_eq!(client.list_all_tools().await.unwrap().len(), 9);
-    let r = client
-        .call_tool(call("count_items", json!({"prefix": "SCH"})))
-        .await
-        .unwrap();
-    assert_eq!(r.is_error, Some(false));
+    support::call_ok(&client, "count_items", json!({"prefix": "SCH"})).await;
     let ready: Value = serde_json::from_str(&server.get("/readyz").await.1).unwrap();
     let refused = ready["mappings"]["last_reload_refused"].to_string();
     assert!(refused.contains("broken.yaml:5:5"), "{ready}");
@@ -477,11 +465,7 @@ async fn https_serves_mcp_with_the_configured_certificate() {
     .await
     .unwrap();
     assert_eq!(client.list_all_tools().await.unwrap().len(), 7);
-    let r = client
-        .call_tool(call("get_item", json!({"item_no": "SCH-01000"})))
-        .await
-        .unwrap();
-    assert_eq!(r.is_error, Some(false));
+    support::call_ok(&client, "get_item", json!({"item_no": "SCH-01000"})).await;
     client.cancel().await.unwrap();
 
     // Plain HTTP to the HTTPS port gets no MCP answer.

@@ -15,9 +15,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rmcp::ServiceExt;
-use rmcp::model::{CallToolRequestParams, ClientConfig, Implementation};
+use rmcp::model::{ClientConfig, Implementation};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The Windows executable and the Wine loader, when scripts/windows-check set them.
 fn windows() -> Option<(PathBuf, String)> {
@@ -64,10 +64,6 @@ fn ok(out: Output, what: &str) -> String {
     text
 }
 
-fn call(name: &str, args: Value) -> CallToolRequestParams {
-    serde_json::from_value(json!({"name": name, "arguments": args})).unwrap()
-}
-
 fn client_info() -> ClientConfig {
     ClientConfig::new(Default::default(), Implementation::new("wine-test", "0"))
 }
@@ -91,11 +87,7 @@ async fn stdio_round_trip_on_the_demo() {
     let client = client_info().serve(transport).await.expect("initialize");
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(tools.len(), 7);
-    let r = client
-        .call_tool(call("get_customer", json!({"customer_no": "C10042"})))
-        .await
-        .unwrap();
-    assert_eq!(r.is_error, Some(false));
+    let r = support::call_ok(&client, "get_customer", json!({"customer_no": "C10042"})).await;
     support::golden("get_customer", &r.structured_content.unwrap());
     client.cancel().await.unwrap();
 }
@@ -188,11 +180,7 @@ async fn the_service_installs_serves_survives_a_bad_edit_and_stops() {
         .await
         .expect("initialize over HTTP");
     assert_eq!(client.list_all_tools().await.unwrap().len(), 7);
-    let r = client
-        .call_tool(call("get_item", json!({"item_no": "SCH-01000"})))
-        .await
-        .unwrap();
-    assert_eq!(r.is_error, Some(false));
+    support::call_ok(&client, "get_item", json!({"item_no": "SCH-01000"})).await;
 
     // A bad edit: refused, the previous mappings keep serving.
     std::fs::write(
@@ -210,11 +198,7 @@ async fn the_service_installs_serves_survives_a_bad_edit_and_stops() {
         body.contains("broken.yaml")
     })
     .await;
-    let r = client
-        .call_tool(call("get_item", json!({"item_no": "SCH-01000"})))
-        .await
-        .unwrap();
-    assert_eq!(r.is_error, Some(false));
+    support::call_ok(&client, "get_item", json!({"item_no": "SCH-01000"})).await;
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await
         .unwrap()

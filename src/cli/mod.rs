@@ -320,22 +320,13 @@ struct Run {
 impl Run {
     /// Read settings; on a problem print it and return None.
     fn new(config: &ConfigArg, mappings: &MappingsArg, caller: &CallerArg) -> Option<Run> {
-        Self::with_sinks(config, mappings, caller, logging::Sinks::default())
-    }
-
-    /// Read settings and set up the log with these extra sinks (the Event Log, as a service).
-    fn with_sinks(
-        config: &ConfigArg,
-        mappings: &MappingsArg,
-        caller: &CallerArg,
-        sinks: logging::Sinks,
-    ) -> Option<Run> {
-        Self::load(config, mappings, caller, sinks)
+        Self::load(config, mappings, caller, logging::Sinks::default())
             .map_err(|e| eprintln!("error: {e}"))
             .ok()
     }
 
-    /// Read settings and set up the log; the error says what is wrong.
+    /// Read settings and set up the log with these sinks (the Event Log, as a service); the
+    /// error says what is wrong.
     fn load(
         config: &ConfigArg,
         mappings: &MappingsArg,
@@ -417,8 +408,7 @@ impl Run {
             Pipeline::with_cache(Arc::new(catalog), bounds)
                 .with_access(access)
                 .with_audit(audit)
-                .with_limits(limits)
-                .with_metrics(crate::metrics::Metrics::new()),
+                .with_limits(limits),
         )
     }
 

@@ -247,3 +247,16 @@ pub fn succeeded(out: std::process::Output) -> String {
     );
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
+
+/// Call a tool over an MCP client session and insist that it succeeded; the result.
+pub async fn call_ok<H: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    tool: &str,
+    args: Value,
+) -> rmcp::model::CallToolResult {
+    let params = serde_json::from_value(serde_json::json!({"name": tool, "arguments": args}))
+        .expect("call parameters");
+    let r = client.call_tool(params).await.expect("tools/call answered");
+    assert_eq!(r.is_error, Some(false), "{tool}: {r:?}");
+    r
+}
