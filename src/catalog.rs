@@ -454,6 +454,9 @@ fn compile_tool(
         .map(|(n, pd)| params::compile(n, pd, &format!("{here}.parameters.{n}"), p))
         .collect();
     let src = find_source(d, sources, &here, p)?;
+    if !matches!(src.as_ref(), Source::Soap(_)) {
+        reject_arrays(d, &params, src.kind(), &here, p);
+    }
     let (plan, fields, subject, max_rows) = match src.as_ref() {
         Source::Flatfile(ff) => {
             reject_keys(
@@ -561,6 +564,21 @@ fn compile_tool(
         input_schema,
         output_schema,
     })
+}
+
+/// Array parameters repeat a SOAP element; a SQL placeholder or a flat-file filter takes one
+/// value, so they are refused there rather than half-supported.
+fn reject_arrays(d: &ToolDef, params: &[Param], kind: &str, here: &str, p: &mut FileProblems<'_>) {
+    for x in params.iter().filter(|x| x.list.is_some()) {
+        p.at(
+            &d.parameters[x.name.as_str()].referenced,
+            format!("{here}.parameters.{}", x.name),
+            format!(
+                "array parameters are for soap tools; {kind} tools bind one value per parameter: make `{}` a single value",
+                x.name
+            ),
+        );
+    }
 }
 
 /// A write is annotated as such whatever the mapping's hints say: clients decide on them
@@ -1161,7 +1179,17 @@ fn compile_resource(
         return None;
     };
     for var in template.variables() {
-        if !tool.params.iter().any(|x| x.name == var) {
+        if tool
+            .params
+            .iter()
+            .any(|x| x.name == var && x.list.is_some())
+        {
+            p.at(
+                &d.uri.referenced,
+                format!("{here}.uri"),
+                format!("URI variable `{{{var}}}` names an array parameter; a URI variable carries one value"),
+            );
+        } else if !tool.params.iter().any(|x| x.name == var) {
             p.at(
                 &d.uri.referenced,
                 format!("{here}.uri"),

@@ -24,6 +24,10 @@ fn check(path: &str) -> (i32, String, String) {
 
 const CASES: &[(&str, &str)] = &[
     (
+        "array_params.yaml",
+        "fixtures/bad-mappings/array_params.yaml:17:16: array parameters are for soap tools; flatfile tools bind one value per parameter: make `item_no` a single value (at tools.items_by_number.parameters.item_no)\nfixtures/bad-mappings/array_params.yaml:18:13: array parameters are for soap tools; flatfile tools bind one value per parameter: make `tags` a single value (at tools.items_by_number.parameters.tags)\nfixtures/bad-mappings/array_params.yaml:18:21: type array needs `items:` (the type of each item, e.g. `items: string`) (at tools.items_by_number.parameters.tags.type)\nfixtures/bad-mappings/array_params.yaml:19:14: `items`, `min_items` and `max_items` apply to type array only (at tools.items_by_number.parameters.limit)\nfixtures/bad-mappings/array_params.yaml:20:13: `min_items` (5) and `max_items` (2) leave no allowed number of items (at tools.items_by_number.parameters.many)\nfixtures/bad-mappings/array_params.yaml:20:13: array parameters are for soap tools; flatfile tools bind one value per parameter: make `many` a single value (at tools.items_by_number.parameters.many)\nfixtures/bad-mappings/array_params.yaml:20:35: the items of an array cannot be arrays: give a single type (string, integer, ...) (at tools.items_by_number.parameters.many.items)\n7 problems in fixtures/bad-mappings/array_params.yaml\n",
+    ),
+    (
         "bad_duration.yaml",
         "fixtures/bad-mappings/bad_duration.yaml:5:17: `30` has no known duration unit; use ms, s, m, h or d (e.g. 30s) (at sources.exports.stable_for)\n1 problem in fixtures/bad-mappings/bad_duration.yaml\n",
     ),

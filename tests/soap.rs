@@ -669,6 +669,10 @@ async fn nav_page_service_read_and_read_multiple_with_bookmarks() {
         .filter(|s| s.body.contains("ReadMultiple"))
         .collect();
     assert!(multi[0].body.contains("<filter><Field>City</Field><Criteria>London|Birmingham|Manchester</Criteria></filter><setSize>2</setSize>"), "{}", multi[0].body);
+    // A second filter: the same element again, named by `element:`.
+    call(&p, "nav_find_customers", json!({"field": "City", "criteria": "London", "and_field": "Blocked", "and_criteria": "Invoice"})).await.unwrap();
+    let last = f.seen().pop().unwrap();
+    assert!(last.body.contains("<filter><Field>City</Field><Criteria>London</Criteria></filter><filter><Field>Blocked</Field><Criteria>Invoice</Criteria></filter>"), "{}", last.body);
     assert!(
         multi[1]
             .body
@@ -783,6 +787,31 @@ async fn imported_spyne_wsdl_checks_and_calls() {
     assert_eq!(
         items["rows"],
         json!([{"unit": "BOX", "item_no": "1100", "description": "Front Wheel", "price": "120.50", "tags_string": ["spare"]}])
+    );
+    // An array parameter: the WSDL's repeated element, sent once per item, in order.
+    let yaml = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        yaml.contains("item_nos_string: { type: array, items: string, required: false }"),
+        "{yaml}"
+    );
+    let items: Value = serde_json::from_str(&succeeded(call(
+        "get_items",
+        r#"{"item_nos_string":["2000","1000"]}"#,
+    )))
+    .unwrap();
+    let numbers: Vec<&Value> = items["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["item_no"])
+        .collect();
+    assert_eq!(numbers, [&json!("2000"), &json!("1000")]);
+    let wrong = call("get_items", r#"{"item_nos_string":"2000"}"#);
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("must be a list of string values"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
     );
     let fault = call("get_customer", r#"{"customer_no":"C4"}"#);
     assert!(!fault.status.success());

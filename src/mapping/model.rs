@@ -733,6 +733,9 @@ pub enum ParamType {
     Date,
     /// One of `values`.
     Enum,
+    /// A list of values of type `items` (soap tools only: the element bound to it repeats
+    /// once per item).
+    Array,
 }
 
 /// One tool parameter.
@@ -773,6 +776,17 @@ pub struct ParamDef {
     /// enum: the allowed values.
     #[serde(default)]
     pub values: Vec<String>,
+    /// array: the type of each item (any type but array). The other rules (`pattern`,
+    /// `min`, `values`, ...) apply to each item.
+    #[serde(default)]
+    #[schemars(with = "Option<ParamType>")]
+    pub items: Option<Spanned<ParamType>>,
+    /// array: the fewest items allowed (default 0).
+    #[serde(default)]
+    pub min_items: Option<u32>,
+    /// array: the most items allowed (default 1000).
+    #[serde(default)]
+    pub max_items: Option<u32>,
 }
 
 /// MCP tool annotations (hints for clients).

@@ -15,10 +15,17 @@ use crate::value::Value;
 /// The argument name every list tool accepts to continue a truncated result.
 pub const CURSOR_ARG: &str = "cursor";
 
+/// Most items an array parameter takes unless its `max_items` says otherwise: a SOAP request
+/// grows with each one.
+pub const DEFAULT_MAX_ITEMS: u32 = 1000;
+
 #[derive(Debug, Clone)]
 pub struct Param {
     pub name: String,
+    /// The value's type; for an array parameter, each item's type (never `Array`).
     pub kind: ParamType,
+    /// Set for an array parameter: how many items it takes.
+    pub list: Option<ItemCount>,
     pub description: Option<String>,
     pub required: bool,
     pub default: Option<Default>,
@@ -30,6 +37,13 @@ pub struct Param {
     pub values: Vec<String>,
 }
 
+/// How many items an array parameter takes (inclusive).
+#[derive(Debug, Clone, Copy)]
+pub struct ItemCount {
+    pub min: u32,
+    pub max: u32,
+}
+
 /// A parameter default: a fixed value, or the server's date at call time.
 #[derive(Debug, Clone)]
 pub enum Default {
@@ -39,7 +53,7 @@ pub enum Default {
 
 pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProblems<'_>) -> Param {
     let d = &def.value;
-    let kind = d.kind.value;
+    let (kind, list) = item_kind(def, here, p);
     if name == CURSOR_ARG {
         p.at(
             &def.referenced,
@@ -50,6 +64,7 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
     let mut param = Param {
         name: name.to_string(),
         kind,
+        list,
         description: d.description.clone(),
         required: d.required.unwrap_or(d.default.is_none()),
         default: None,
@@ -144,6 +159,60 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
     param
 }
 
+/// The type each value is checked against, and for `type: array` the item-count rule. Every
+/// other rule of the parameter (`pattern`, `min`, `values`) then applies to each item.
+fn item_kind(
+    def: &Spanned<ParamDef>,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) -> (ParamType, Option<ItemCount>) {
+    let d = &def.value;
+    if d.kind.value != ParamType::Array {
+        if d.items.is_some() || d.min_items.is_some() || d.max_items.is_some() {
+            p.at(
+                &def.referenced,
+                here,
+                "`items`, `min_items` and `max_items` apply to type array only",
+            );
+        }
+        return (d.kind.value, None);
+    }
+    let kind = match &d.items {
+        Some(i) if i.value == ParamType::Array => {
+            p.at(
+                &i.referenced,
+                format!("{here}.items"),
+                "the items of an array cannot be arrays: give a single type (string, integer, ...)",
+            );
+            ParamType::String
+        }
+        Some(i) => i.value,
+        None => {
+            p.at(
+                &d.kind.referenced,
+                format!("{here}.type"),
+                "type array needs `items:` (the type of each item, e.g. `items: string`)",
+            );
+            ParamType::String
+        }
+    };
+    let count = ItemCount {
+        min: d.min_items.unwrap_or(0),
+        max: d.max_items.unwrap_or(DEFAULT_MAX_ITEMS),
+    };
+    if count.min > count.max || count.max == 0 {
+        p.at(
+            &def.referenced,
+            here,
+            format!(
+                "`min_items` ({}) and `max_items` ({}) leave no allowed number of items",
+                count.min, count.max
+            ),
+        );
+    }
+    (kind, Some(count))
+}
+
 fn first_line(s: &str) -> String {
     s.lines().last().unwrap_or(s).trim().to_string()
 }
@@ -200,8 +269,45 @@ pub fn bind(params: &[Param], args: &Map<String, Json>) -> Result<IndexMap<Strin
     }
 }
 
-/// Type-check and constraint-check one value.
+/// Type-check and constraint-check an argument: one value, or every item of an array.
 fn check(p: &Param, v: &Json) -> Result<Value, String> {
+    let Some(count) = p.list else {
+        return check_one(p, v);
+    };
+    let Json::Array(items) = v else {
+        return Err(format!(
+            "must be a list of {} values, e.g. [{}] (got {v})",
+            type_name(p.kind),
+            example(p.kind)
+        ));
+    };
+    let n = items.len() as u32;
+    if n < count.min {
+        return Err(format!("has {n} items; at least {} required", count.min));
+    }
+    if n > count.max {
+        return Err(format!("has {n} items; at most {} allowed", count.max));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| check_one(p, item).map_err(|e| format!("item {} {e}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::List)
+}
+
+fn example(k: ParamType) -> &'static str {
+    match k {
+        ParamType::Integer => "1, 2",
+        ParamType::Number => "1.5, 2",
+        ParamType::Boolean => "true, false",
+        ParamType::Date => "\"2026-01-31\", \"2026-02-28\"",
+        _ => "\"a\", \"b\"",
+    }
+}
+
+/// Type-check and constraint-check one value.
+fn check_one(p: &Param, v: &Json) -> Result<Value, String> {
     let val = coerce(p.kind, v, &p.values)?;
     if let Value::Str(s) = &val {
         let len = s.chars().count() as u32;
@@ -277,13 +383,16 @@ pub fn coerce(kind: ParamType, v: &Json, values: &[String]) -> Result<Value, Str
             Json::String(s) if values.contains(s) => Ok(Value::Str(s.clone())),
             _ => Err(wrong(&format!("one of {}", values.join(", ")))),
         },
+        // A `Param`'s kind is its items' type; an array never reaches here.
+        ParamType::Array => Err(wrong("a single value")),
     }
 }
 
 fn describe(p: &Param) -> String {
-    p.description
-        .clone()
-        .unwrap_or_else(|| format!("type {}", type_name(p.kind)))
+    p.description.clone().unwrap_or_else(|| match p.list {
+        Some(_) => format!("a list of {} values", type_name(p.kind)),
+        None => format!("type {}", type_name(p.kind)),
+    })
 }
 
 fn type_name(k: ParamType) -> &'static str {
@@ -294,6 +403,7 @@ fn type_name(k: ParamType) -> &'static str {
         ParamType::Boolean => "boolean",
         ParamType::Date => "date",
         ParamType::Enum => "enum",
+        ParamType::Array => "array",
     }
 }
 
@@ -326,17 +436,50 @@ pub fn input_schema(params: &[Param], with_cursor: bool) -> Map<String, Json> {
 }
 
 fn param_schema(p: &Param) -> Json {
+    let mut s = match p.list {
+        None => value_schema(p),
+        Some(count) => {
+            let mut a = Map::new();
+            a.insert("type".into(), json!("array"));
+            a.insert("items".into(), Json::Object(value_schema(p)));
+            if count.min > 0 {
+                a.insert("minItems".into(), json!(count.min));
+            }
+            a.insert("maxItems".into(), json!(count.max));
+            a
+        }
+    };
+    if let Some(d) = &p.description {
+        s.insert("description".into(), json!(d));
+    }
+    match &p.default {
+        Some(Default::Fixed(v)) => {
+            s.insert("default".into(), v.to_json());
+        }
+        Some(Default::Today) => {
+            let note = "Defaults to today's date.";
+            let d = s
+                .get("description")
+                .and_then(|d| d.as_str())
+                .map(|d| format!("{d} {note}"))
+                .unwrap_or(note.into());
+            s.insert("description".into(), json!(d));
+        }
+        None => {}
+    }
+    Json::Object(s)
+}
+
+/// The schema of one value (of each item, for an array): its type and rules.
+fn value_schema(p: &Param) -> Map<String, Json> {
     let mut s = Map::new();
     let ty = match p.kind {
-        ParamType::String | ParamType::Date | ParamType::Enum => "string",
+        ParamType::String | ParamType::Date | ParamType::Enum | ParamType::Array => "string",
         ParamType::Integer => "integer",
         ParamType::Number => "number",
         ParamType::Boolean => "boolean",
     };
     s.insert("type".into(), json!(ty));
-    if let Some(d) = &p.description {
-        s.insert("description".into(), json!(d));
-    }
     if p.kind == ParamType::Date {
         s.insert("format".into(), json!("date"));
     }
@@ -381,22 +524,7 @@ fn param_schema(p: &Param) -> Json {
             bound(v),
         );
     }
-    match &p.default {
-        Some(Default::Fixed(v)) => {
-            s.insert("default".into(), v.to_json());
-        }
-        Some(Default::Today) => {
-            let note = "Defaults to today's date.";
-            let d = s
-                .get("description")
-                .and_then(|d| d.as_str())
-                .map(|d| format!("{d} {note}"))
-                .unwrap_or(note.into());
-            s.insert("description".into(), json!(d));
-        }
-        None => {}
-    }
-    Json::Object(s)
+    s
 }
 
 #[cfg(test)]
@@ -407,6 +535,7 @@ mod tests {
         Param {
             name: "x".into(),
             kind,
+            list: None,
             description: None,
             required: true,
             default: None,
@@ -449,5 +578,42 @@ mod tests {
         assert_eq!(err, "missing required argument `from` (type date)");
         assert!(coerce(ParamType::Integer, &json!("42"), &[]).is_ok());
         assert!(coerce(ParamType::Integer, &json!(4.5), &[]).is_err());
+    }
+
+    #[test]
+    fn array_items_are_each_checked_and_counted() {
+        let mut p = param(ParamType::Integer);
+        p.name = "ids".into();
+        p.list = Some(ItemCount { min: 1, max: 3 });
+        p.max = Some(Value::Int(100));
+        let ok = bind(
+            std::slice::from_ref(&p),
+            json!({"ids": [1, "2"]}).as_object().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(ok["ids"], Value::List(vec![Value::Int(1), Value::Int(2)]));
+        let err =
+            |args: Json| bind(std::slice::from_ref(&p), args.as_object().unwrap()).unwrap_err();
+        assert_eq!(
+            err(json!({"ids": [1, 200]})),
+            "argument `ids` item 2 must be at most 100 (got 200)"
+        );
+        assert_eq!(
+            err(json!({"ids": []})),
+            "argument `ids` has 0 items; at least 1 required"
+        );
+        assert_eq!(
+            err(json!({"ids": [1, 2, 3, 4]})),
+            "argument `ids` has 4 items; at most 3 allowed"
+        );
+        assert_eq!(
+            err(json!({"ids": 7})),
+            "argument `ids` must be a list of integer values, e.g. [1, 2] (got 7)"
+        );
+        let schema = param_schema(&p);
+        assert_eq!(
+            schema,
+            json!({"type": "array", "items": {"type": "integer", "maximum": 100}, "minItems": 1, "maxItems": 3})
+        );
     }
 }

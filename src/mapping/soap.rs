@@ -175,6 +175,9 @@ pub struct BodyNode {
     pub namespace: Option<String>,
     /// Send `xsi:nil="true"` instead of leaving the element out when the parameter is absent.
     pub nil: bool,
+    /// The element's name, when the key cannot be it: a second `filter` element is written
+    /// `filter_2: { element: filter, children: ... }` (keys are unique).
+    pub element: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +193,8 @@ struct BodyNodeForm {
     namespace: Option<String>,
     #[serde(default)]
     nil: bool,
+    #[serde(default)]
+    element: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for BodyNode {
@@ -198,7 +203,9 @@ impl<'de> Deserialize<'de> for BodyNode {
         impl<'de> Visitor<'de> for V {
             type Value = BodyNode;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a parameter name or { param | value | children, namespace, nil }")
+                f.write_str(
+                    "a parameter name or { param | value | children, namespace, nil, element }",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<BodyNode, E> {
                 Ok(BodyNode {
@@ -224,6 +231,7 @@ impl<'de> Deserialize<'de> for BodyNode {
                     children: f.children,
                     namespace: f.namespace,
                     nil: f.nil,
+                    element: f.element,
                 })
             }
         }
@@ -237,7 +245,7 @@ impl JsonSchema for BodyNode {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A parameter name, or { param | value | children, namespace, nil }.",
+            "description": "A parameter name, or { param | value | children, namespace, nil, element }.",
             "oneOf": [
                 { "type": "string" },
                 { "type": "object",
@@ -246,7 +254,8 @@ impl JsonSchema for BodyNode {
                     "value": { "description": "A fixed text." },
                     "children": { "type": "object", "additionalProperties": { "$ref": "#/$defs/BodyNode" } },
                     "namespace": { "type": "string" },
-                    "nil": { "type": "boolean", "description": "Send xsi:nil=\"true\" when the parameter is absent." }
+                    "nil": { "type": "boolean", "description": "Send xsi:nil=\"true\" when the parameter is absent." },
+                    "element": { "type": "string", "description": "The element's name when the key cannot be it (a repeated element: filter_2: { element: filter, ... })." }
                   },
                   "additionalProperties": false }
             ]

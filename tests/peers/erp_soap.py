@@ -8,6 +8,7 @@ Document/literal, qualified, namespace urn:legacy-mcp:erp, WSDL at `/?wsdl`:
 
 - GetCustomer(customer_no) -> Customer; a `Client.NotFound` fault for an unknown number
 - FindItems(prefix, max_price?) -> Item[] (each with Tags: string[] and a `unit` attribute)
+- GetItems(item_nos: string[]) -> Item[] in the order asked; a fault for an unknown number
 - GetSalesOrder(order_no) -> SalesOrder with Lines; a fault for an unknown number
 - CreateSalesOrder(customer_no, item_no, quantity) -> the new order's number (a write)
 - Echo(text) -> the text, unchanged (shows that values travel escaped and intact)
@@ -100,6 +101,14 @@ class ErpService(ServiceBase):
     def FindItems(ctx, prefix, max_price):
         return [i for i in ITEMS
                 if i.ItemNo.startswith(prefix or "") and (max_price is None or i.Price <= max_price)]
+
+    @rpc(Array(Unicode), _returns=Array(Item))
+    def GetItems(ctx, item_nos):
+        by_no = {i.ItemNo: i for i in ITEMS}
+        missing = [n for n in item_nos or [] if n not in by_no]
+        if missing:
+            raise not_found("Item", missing[0])
+        return [by_no[n] for n in item_nos or []]
 
     @rpc(Unicode, _returns=SalesOrder)
     def GetSalesOrder(ctx, order_no):

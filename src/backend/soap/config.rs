@@ -189,8 +189,9 @@ fn nodes(
     defs.iter()
         .map(|(name, d)| {
             let path = format!("{here}.{name}");
-            check_xml_name(name, &d.referenced, &path, p);
             let n = &d.value;
+            let name = n.element.as_ref().unwrap_or(name);
+            check_xml_name(name, &d.referenced, &path, p);
             let content = if let Some(param) = &n.param {
                 if header {
                     p.at(&d.referenced, &path, "SOAP headers take fixed values (`value:`), not parameters");

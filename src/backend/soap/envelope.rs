@@ -73,6 +73,15 @@ fn node(
     // An optional parameter the caller left out leaves its element out (or sends nil).
     let text = match &n.content {
         Content::Param(p) => match params.get(p).filter(|v| !v.is_null()) {
+            // An array parameter repeats its element, once per item, in order.
+            Some(Value::List(items)) => {
+                for item in items {
+                    open(out, n, parent_ns, "");
+                    out.push_str(&escape(&item.to_text()));
+                    out.push_str(&format!("</{}>", n.name));
+                }
+                return;
+            }
             Some(v) => Some(v.to_text()),
             None if n.nil => {
                 open(out, n, parent_ns, " xsi:nil=\"true\"/");
@@ -81,6 +90,11 @@ fn node(
             None => return,
         },
         Content::Value(v) => Some(v.clone()),
+        // A record made only of optional parameters the caller left out is left out whole
+        // (NAV reads an empty `<filter/>` as a filter on nothing).
+        Content::Children(c) if !c.is_empty() && !c.iter().any(|c| has_content(c, params)) => {
+            return;
+        }
         Content::Children(_) => None,
     };
     let own_ns = n.ns.as_deref().or(if qualified { parent_ns } else { None });
@@ -95,6 +109,15 @@ fn node(
         _ => {}
     }
     out.push_str(&format!("</{}>", n.name));
+}
+
+/// Whether `node` writes anything for these values.
+fn has_content(n: &Node, params: &HashMap<String, Value>) -> bool {
+    match &n.content {
+        Content::Param(p) => n.nil || params.get(p).is_some_and(|v| !v.is_null()),
+        Content::Value(_) => true,
+        Content::Children(c) => c.is_empty() || c.iter().any(|c| has_content(c, params)),
+    }
 }
 
 fn open(out: &mut String, n: &Node, parent_ns: Option<&str>, tail: &str) {
@@ -223,6 +246,10 @@ mod tests {
         let evil = "</name><admin>true</admin><![CDATA[x]]>&amp;";
         params.insert("name".to_string(), Value::Str(evil.into()));
         params.insert("note".to_string(), Value::Str("n".into()));
+        params.insert(
+            "skipped".to_string(),
+            Value::List(vec![Value::Int(1), Value::Str("<2>".into())]),
+        );
         let doc = render(&settings(Auth::None), &op(true), &params);
         let root = xml::parse(&doc, 64).unwrap();
         let find = root.child("Body").unwrap().child("Find").unwrap();
@@ -238,6 +265,21 @@ mod tests {
             Some("urn:other")
         );
         assert!(find.child("absent").unwrap().is_nil());
+        let repeated: Vec<&str> = find
+            .children
+            .iter()
+            .filter(|c| c.name == "skipped")
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(
+            repeated,
+            ["1", "<2>"],
+            "a list repeats its element per item"
+        );
+        params.remove("skipped");
+        let doc = render(&settings(Auth::None), &op(true), &params);
+        let root = xml::parse(&doc, 64).unwrap();
+        let find = root.child("Body").unwrap().child("Find").unwrap();
         assert!(find.child("skipped").is_none());
 
         let doc = render(&settings(Auth::None), &op(false), &params);

@@ -119,7 +119,10 @@ struct Leaf {
     xs_type: String,
     enumeration: Vec<String>,
     optional: bool,
+    /// The leaf or an element above it repeats.
     repeated: bool,
+    /// An element above it repeats (a list of records, not of values).
+    in_repeated: bool,
     attribute: bool,
 }
 
@@ -287,9 +290,14 @@ impl<'a> Wsdl<'a> {
         let mut params = Vec::new();
         let mut skipped = Vec::new();
         for l in &inputs {
-            if l.repeated && l.path.len() == 1 {
-                skipped.push(l.path.join("/"));
-                continue;
+            // A repeated value becomes an array parameter. A repeated record (NAV's `filter`)
+            // has no parameter form, since each item is several values: it is sent once.
+            if l.in_repeated {
+                let record = &l.path[..l.path.len() - 1];
+                let record = record.join("/");
+                if !skipped.contains(&record) {
+                    skipped.push(record);
+                }
             }
             params.push((snake(&l.path.join("_")), l));
         }
@@ -314,9 +322,10 @@ impl<'a> Wsdl<'a> {
             y.push_str("      qualified: false\n");
         }
         for s in &skipped {
+            let last = s.rsplit('/').next().unwrap_or(s);
             let _ = writeln!(
                 y,
-                "      # {s}: a repeated element; add it to `body:` by hand if needed"
+                "      # {s}: a repeated record, sent once here; for more, add e.g. `{last}_2: {{ element: {last}, children: ... }}`"
             );
         }
         if !params.is_empty() {
@@ -502,6 +511,7 @@ impl<'a> Wsdl<'a> {
                     self.element_children(child, path, out, depth + 1);
                     for l in &mut out[before..] {
                         l.repeated |= repeats;
+                        l.in_repeated |= repeats;
                         l.optional |= optional(child);
                     }
                 }
@@ -544,6 +554,7 @@ impl<'a> Wsdl<'a> {
                         _ => out.push(Leaf {
                             path: p,
                             repeated: many || repeated,
+                            in_repeated: repeated,
                             optional: optional(c),
                             ..self.simple(c)
                         }),
@@ -553,6 +564,7 @@ impl<'a> Wsdl<'a> {
             _ => out.push(Leaf {
                 path,
                 repeated,
+                in_repeated: repeated,
                 ..self.simple_type(t)
             }),
         }
@@ -596,6 +608,7 @@ fn simple_leaf(t: &str) -> Leaf {
         enumeration: vec![],
         optional: false,
         repeated: false,
+        in_repeated: false,
         attribute: false,
     }
 }
@@ -684,6 +697,9 @@ fn param_type(l: &Leaf) -> String {
         };
         format!("type: {t}{note}")
     };
+    if l.repeated && !l.in_repeated {
+        s = s.replacen("type: ", "type: array, items: ", 1);
+    }
     if l.optional {
         s.push_str(", required: false");
     }
