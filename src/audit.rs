@@ -34,6 +34,10 @@ pub enum Outcome {
     Denied,
     /// Refused by a limit (rate, concurrency, timeout).
     Limited,
+    /// A write the user declined to confirm, or could not be asked to confirm (nothing sent).
+    Declined,
+    /// A write waiting for the user's confirmation, asked in the answer (nothing sent yet).
+    Confirming,
 }
 
 impl Outcome {
@@ -44,6 +48,8 @@ impl Outcome {
             Outcome::Rejected => "rejected",
             Outcome::Denied => "denied",
             Outcome::Limited => "limited",
+            Outcome::Declined => "declined",
+            Outcome::Confirming => "confirming",
         }
     }
 }

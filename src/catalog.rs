@@ -15,8 +15,8 @@ use crate::backend::sql::{Column, Statement};
 use crate::backend::{Op, Source, mssql, odbc, soap};
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::{
-    Annotations, Condition, FieldType, MappingFile, Operand, ParamType, PromptDef, ResourceDef,
-    Role, SourceDef, SourceKind, ToolDef,
+    Annotations, Condition, ConfirmRule, FieldType, MappingFile, Operand, ParamType, PromptDef,
+    ResourceDef, Role, SourceDef, SourceKind, ToolDef,
 };
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Shape};
@@ -62,6 +62,8 @@ pub struct Tool {
     pub annotations: ToolHints,
     /// The tool changes data (a SOAP write with `allow_writes: true`).
     pub writes: bool,
+    /// For a write: whether the user confirms each call first (`confirm.rs`).
+    pub confirm: ConfirmRule,
     /// Roles that may list and call it (`None`: the server's default).
     pub allow: Option<Vec<String>>,
     pub input_schema: Map<String, Json>,
@@ -470,6 +472,7 @@ fn compile_tool(
                     ("operation", d.operation.is_some()),
                     ("response", d.response.is_some()),
                     ("allow_writes", d.allow_writes.is_some()),
+                    ("confirm", d.confirm.is_some()),
                 ],
                 p,
             );
@@ -560,6 +563,10 @@ fn compile_tool(
         invalidates: d.invalidates.iter().map(|t| t.value.clone()).collect(),
         annotations: hints(&d.annotations, writes),
         writes,
+        confirm: d
+            .confirm
+            .as_ref()
+            .map_or(ConfirmRule::default(), |c| c.value),
         allow: d.allow.clone(),
         input_schema,
         output_schema,
@@ -620,6 +627,13 @@ fn check_writes(d: &ToolDef, plan: &Plan, here: &str, p: &mut FileProblems<'_>) 
             &at,
             format!("{here}.allow_writes"),
             format!("{why}: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried); if it only reads, annotate `read_only: true`"),
+        );
+    }
+    if let Some(c) = d.confirm.as_ref().filter(|_| !writes) {
+        p.at(
+            &c.referenced,
+            format!("{here}.confirm"),
+            "`confirm` applies to tools that write (`allow_writes: true`); a read is never confirmed",
         );
     }
     if writes && d.cache.is_some() {
@@ -851,6 +865,7 @@ fn compile_sql(
             ("operation", d.operation.is_some()),
             ("response", d.response.is_some()),
             ("allow_writes", d.allow_writes.is_some()),
+            ("confirm", d.confirm.is_some()),
         ],
         p,
     );

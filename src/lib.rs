@@ -27,6 +27,7 @@ pub mod backend;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod confirm;
 pub mod health;
 pub mod limits;
 pub mod logging;

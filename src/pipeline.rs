@@ -31,6 +31,7 @@ use crate::backend::sql::{self, SqlQuery};
 use crate::backend::{Filter, Query, RowSet, Source, flatfile};
 use crate::cache::{self, ReadCache};
 use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
+use crate::confirm;
 use crate::limits::{self, Limits, RateLimiter};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
@@ -47,12 +48,17 @@ pub enum CallError {
     Caller(String),
     /// Unknown tool, resource or prompt; malformed request.
     Unroutable(String),
+    /// A write waits for the user's confirmation, asked in the answer (`confirm.rs`).
+    Confirm { question: String, state: String },
 }
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::Caller(m) | CallError::Unroutable(m) => f.write_str(m),
+            CallError::Confirm { question, .. } => {
+                write!(f, "waiting for the user's confirmation: {question}")
+            }
         }
     }
 }
@@ -191,11 +197,25 @@ impl Pipeline {
     }
 
     /// Run a tool through every phase.
+    /// Call a tool with nobody to ask: a write with `confirm: require` is refused.
     pub async fn call_tool(
         &self,
         who: &Principal,
         name: &str,
         args: Map<String, Json>,
+    ) -> Result<ToolOutput, CallError> {
+        self.call_tool_asking(who, name, args, &confirm::NoAsker)
+            .await
+    }
+
+    /// Call a tool; a write asks `asker` for the user's confirmation first, as the tool's
+    /// `confirm` rule says.
+    pub async fn call_tool_asking(
+        &self,
+        who: &Principal,
+        name: &str,
+        args: Map<String, Json>,
+        asker: &dyn confirm::Asker,
     ) -> Result<ToolOutput, CallError> {
         let started = Instant::now();
         let _in_flight = self.metrics.start_call();
@@ -222,6 +242,7 @@ impl Pipeline {
                     args: &args,
                     error: result.as_ref().err().map(|e| match e {
                         CallError::Caller(m) | CallError::Unroutable(m) => m.as_str(),
+                        CallError::Confirm { .. } => "waiting for the user's confirmation",
                     }),
                 })
             };
@@ -256,20 +277,28 @@ impl Pipeline {
             after: None,
             cursor_version: None,
         };
+        if let Err(e) = bind(&mut ctx) {
+            let result = Err(e);
+            record(Outcome::ToolError, cache::Status::Off, &result);
+            return result;
+        }
+        // Phase 2b: a write waits for the user, outside the call's time limit.
+        if let Err((outcome, e)) = confirm::decide(tool, &ctx.bound, asker).await {
+            let result = Err(e);
+            record(outcome, cache::Status::Off, &result);
+            return result;
+        }
         let limit = self.limits.call_timeout;
         let mut timed_out = false;
-        let (result, status) = match bind(&mut ctx) {
-            // Dropping the answer cancels this caller's wait; a backend call other callers
-            // share (a cache flight) goes on for them.
-            Ok(()) => match tokio::time::timeout(limit, self.answer_cached(ctx)).await {
-                Ok(answered) => answered,
-                Err(_) => {
-                    timed_out = true;
-                    let e = CallError::Caller(limits::timeout_message(limit));
-                    (Err(e), cache::Status::Off)
-                }
-            },
-            Err(e) => (Err(e), cache::Status::Off),
+        // Dropping the answer cancels this caller's wait; a backend call other callers share
+        // (a cache flight) goes on for them.
+        let (result, status) = match tokio::time::timeout(limit, self.answer_cached(ctx)).await {
+            Ok(answered) => answered,
+            Err(_) => {
+                timed_out = true;
+                let e = CallError::Caller(limits::timeout_message(limit));
+                (Err(e), cache::Status::Off)
+            }
         };
         if result.is_ok() {
             for other in &tool.invalidates {
@@ -281,6 +310,7 @@ impl Pipeline {
             Ok(_) => Outcome::Ok,
             Err(CallError::Caller(_)) => Outcome::ToolError,
             Err(CallError::Unroutable(_)) => Outcome::Rejected,
+            Err(CallError::Confirm { .. }) => Outcome::Confirming,
         };
         record(outcome, status, &result);
         result

@@ -85,7 +85,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "unknown_key.yaml",
-        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, sql, operation, response, allow_writes, columns, key, where, order_by, limit, max_result_size, result, cache, invalidates, annotations, allow; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
+        "fixtures/bad-mappings/unknown_key.yaml:16:5: unknown field `descripton`, expected one of description, title, parameters, source, table, sql, operation, response, allow_writes, confirm, columns, key, where, order_by, limit, max_result_size, result, cache, invalidates, annotations, allow; did you mean `description`? (at tools.get_item.descripton)\n1 problem in fixtures/bad-mappings/unknown_key.yaml\n",
     ),
     (
         "unknown_source.yaml",

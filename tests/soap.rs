@@ -591,6 +591,26 @@ async fn spyne_service_through_mcp() {
     assert_eq!(cheap["rows"][0]["item_no"], "2000");
     assert_eq!(cheap["rows"][0]["tags"], json!([]));
 
+    // An array parameter: one <string> per item, answers in the order asked.
+    let (err, got) = mcp_call(&client, "get_items", json!({"item_nos": ["2000", "1100"]})).await;
+    assert!(!err, "{got}");
+    assert_eq!(
+        got["rows"],
+        json!([{"item_no": "2000", "description": "Helmet", "price": "59.90"},
+               {"item_no": "1100", "description": "Front Wheel", "price": "120.50"}])
+    );
+    let (err, m) = mcp_call(
+        &client,
+        "get_items",
+        json!({"item_nos": ["1000", "x".repeat(21)]}),
+    )
+    .await;
+    assert!(err);
+    assert_eq!(
+        m,
+        json!("argument `item_nos` item 2 is 21 characters long; at most 20 allowed")
+    );
+
     let evil = "</text><admin>1</admin>&amp;";
     let (_, e) = mcp_call(&client, "echo", json!({"text": evil})).await;
     assert_eq!(e, json!({"text": evil}));
@@ -819,4 +839,201 @@ async fn imported_spyne_wsdl_checks_and_calls() {
         String::from_utf8_lossy(&fault.stderr).trim(),
         "error: the service answered with a SOAP fault: Customer C4 does not exist (code Client.NotFound); detail: C4"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes confirmed by the user: MCP elicitation in a session (2025-11-25) and in the answer
+// for stateless clients (2026-07-28), with rmcp's client standing in for the user.
+
+/// A client whose "user" answers every confirmation with `action`, and remembers the questions.
+#[derive(Clone)]
+struct User {
+    action: rmcp::model::ElicitationAction,
+    version: rmcp::model::ProtocolVersion,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl rmcp::ClientHandler for User {
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        let rmcp::model::ElicitRequestParams::FormElicitationParams { message, .. } = request
+        else {
+            panic!("a confirmation is a form");
+        };
+        self.asked.lock().unwrap().push(message);
+        Ok(rmcp::model::ElicitResult::new(self.action.clone()))
+    }
+
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        let mut caps = rmcp::model::ClientCapabilities::default();
+        caps.elicitation = Some(Default::default());
+        rmcp::model::ClientConfig::new(
+            caps,
+            rmcp::model::Implementation::new("confirming-user", "0"),
+        )
+        .with_protocol_version(self.version.clone())
+    }
+}
+
+impl User {
+    fn new(action: rmcp::model::ElicitationAction, version: rmcp::model::ProtocolVersion) -> User {
+        User {
+            action,
+            version,
+            asked: Default::default(),
+        }
+    }
+
+    async fn connect(&self, url: String) -> rmcp::service::RunningService<rmcp::RoleClient, User> {
+        use rmcp::ServiceExt;
+        use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
+        let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url);
+        if self.version.has_initialize() {
+            return self.clone().serve(transport).await.expect("initialize");
+        }
+        let lifecycle = ClientLifecycleMode::Discover {
+            preferred_versions: vec![self.version.clone()],
+        };
+        self.clone()
+            .serve_with_lifecycle(transport, lifecycle)
+            .await
+            .expect("discover")
+    }
+
+    fn questions(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+async fn create_order<H: rmcp::ClientHandler>(
+    c: &rmcp::service::RunningService<rmcp::RoleClient, H>,
+) -> (bool, Value) {
+    let r = c
+        .call_tool(
+            CallToolRequestParams::new("create_sales_order").with_arguments(support::args(
+                json!({"customer_no": "C10000", "item_no": "1100", "quantity": 2}),
+            )),
+        )
+        .await
+        .unwrap();
+    let body = r
+        .structured_content
+        .unwrap_or_else(|| json!(r.content[0].as_text().unwrap().text.clone()));
+    (r.is_error == Some(true), body)
+}
+
+#[tokio::test]
+async fn writes_are_confirmed_by_the_user() {
+    use rmcp::model::{ElicitationAction, ProtocolVersion};
+    let spyne = Spyne::start();
+    let server =
+        HttpServer::start_with_env(&example(), &[], &[("ERP_SOAP_URL", spyne.url.as_str())]).await;
+    // The first new order is SO-1002; a declined write makes none.
+    let order_exists = |no: &'static str| {
+        let url = server.url();
+        async move {
+            let c = User::new(ElicitationAction::Accept, ProtocolVersion::V_2025_11_25)
+                .connect(url)
+                .await;
+            let r = c
+                .call_tool(
+                    CallToolRequestParams::new("get_sales_order")
+                        .with_arguments(support::args(json!({"order_no": no}))),
+                )
+                .await
+                .unwrap();
+            r.is_error == Some(false)
+        }
+    };
+
+    for version in [ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28] {
+        let no = User::new(ElicitationAction::Decline, version.clone());
+        let c = no.connect(server.url()).await;
+        let (err, m) = create_order(&c).await;
+        assert!(err, "{version}: {m}");
+        assert_eq!(
+            m,
+            json!(
+                "the user declined this change; nothing was sent to the ERP. Do not retry unless the user asks for it"
+            )
+        );
+        assert_eq!(
+            no.questions(),
+            [
+                "Create a sales order changes data in the ERP (source `erp`). Send it with customer_no = \"C10000\", item_no = \"1100\", quantity = 2?"
+            ],
+            "{version}"
+        );
+        assert!(
+            !order_exists("SO-1002").await,
+            "{version}: a declined write sent nothing"
+        );
+
+        let cancel = User::new(ElicitationAction::Cancel, version.clone());
+        let (err, m) = create_order(&cancel.connect(server.url()).await).await;
+        assert!(err);
+        assert!(
+            m.as_str()
+                .unwrap()
+                .starts_with("the user dismissed the confirmation; nothing was sent"),
+            "{m}"
+        );
+    }
+    for (version, expected) in [
+        (ProtocolVersion::V_2025_11_25, "SO-1002"),
+        (ProtocolVersion::V_2026_07_28, "SO-1003"),
+    ] {
+        let yes = User::new(ElicitationAction::Accept, version.clone());
+        let (err, made) = create_order(&yes.connect(server.url()).await).await;
+        assert!(!err, "{version}: {made}");
+        assert_eq!(made["order_no"], expected, "{version}");
+        assert_eq!(yes.questions().len(), 1, "{version}: asked once");
+    }
+
+    // A client that cannot ask: `ask` sends, `require` refuses.
+    let plain = server.client(ProtocolVersion::V_2025_11_25).await;
+    let (err, made) = create_order(&plain).await;
+    assert!(!err, "{made}");
+    assert_eq!(made["order_no"], "SO-1004");
+    drop(server);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(example().join("erp.yaml"))
+        .unwrap()
+        .replace("confirm: ask", "confirm: require");
+    std::fs::write(dir.path().join("erp.yaml"), yaml).unwrap();
+    let strict =
+        HttpServer::start_with_env(dir.path(), &[], &[("ERP_SOAP_URL", spyne.url.as_str())]).await;
+    let (err, m) = create_order(&strict.client(ProtocolVersion::V_2025_11_25).await).await;
+    assert!(err);
+    assert_eq!(
+        m,
+        json!(
+            "`create_sales_order` changes ERP data and needs the user's confirmation, but it cannot be asked (the client does not support MCP elicitation); nothing was sent to the ERP"
+        )
+    );
+    // `legacy-mcp call`: no terminal here, so a `require` write needs --yes.
+    let call = |extra: &[&str]| {
+        std::process::Command::new(bin())
+            .args([
+                "call",
+                "create_sales_order",
+                "--args",
+                r#"{"customer_no":"C10000","item_no":"1000","quantity":1}"#,
+                "--mappings",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .env("ERP_SOAP_URL", &spyne.url)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let refused = call(&[]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --yes to confirm"));
+    let made: Value = serde_json::from_str(&succeeded(call(&["--yes"]))).unwrap();
+    assert_eq!(made["order_no"], "SO-1005");
 }

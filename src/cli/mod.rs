@@ -19,6 +19,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use serde_json::{Map, Value as Json};
 
+use crate::confirm;
+
 use crate::audit::{self, Auditor};
 use crate::auth::{Access, Principal};
 use crate::catalog::{self, Catalog};
@@ -192,6 +194,9 @@ pub enum Command {
         /// Arguments as a JSON object.
         #[arg(long, default_value = "{}")]
         args: String,
+        /// Confirm a write without being asked (otherwise a write asks on the terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Read one resource and print it (exit 1 on an error).
     Read {
@@ -261,11 +266,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             mappings,
             caller,
             args,
+            yes,
         } => {
             let Some(run) = Run::new(&config, &mappings, &caller) else {
                 return ExitCode::FAILURE;
             };
-            call(&run, &tool, &args).await
+            call(&run, &tool, &args, yes).await
         }
         Command::Read {
             uri,
@@ -586,7 +592,7 @@ fn check(dir: &Path) -> ExitCode {
     }
 }
 
-async fn call(run: &Run, tool: &str, args: &str) -> ExitCode {
+async fn call(run: &Run, tool: &str, args: &str, yes: bool) -> ExitCode {
     let args: Map<String, Json> = match serde_json::from_str(args) {
         Ok(Json::Object(m)) => m,
         Ok(_) => return fail("--args must be a JSON object, e.g. '{\"customer_no\": \"C10000\"}'"),
@@ -595,7 +601,44 @@ async fn call(run: &Run, tool: &str, args: &str) -> ExitCode {
     let Some(pipeline) = run.pipeline(false) else {
         return ExitCode::FAILURE;
     };
-    print_result(pipeline.call_tool(&run.principal, tool, args).await)
+    let asker = TerminalAsker { yes };
+    print_result(
+        pipeline
+            .call_tool_asking(&run.principal, tool, args, &asker)
+            .await,
+    )
+}
+
+/// `call` confirms a write with `--yes`, or by asking on the terminal.
+struct TerminalAsker {
+    yes: bool,
+}
+
+impl confirm::Asker for TerminalAsker {
+    fn ask<'a>(
+        &'a self,
+        q: &'a confirm::Question,
+    ) -> futures_util::future::BoxFuture<'a, confirm::Answer> {
+        use std::io::IsTerminal;
+        Box::pin(async move {
+            if self.yes {
+                return confirm::Answer::Yes;
+            }
+            if !std::io::stdin().is_terminal() {
+                return confirm::Answer::CannotAsk("no terminal to ask on: pass --yes to confirm");
+            }
+            eprint!("{} [y/N] ", q.text);
+            let line = tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map(|_| line)
+            })
+            .await;
+            match line {
+                Ok(Ok(l)) if matches!(l.trim(), "y" | "Y" | "yes") => confirm::Answer::Yes,
+                _ => confirm::Answer::No("the operator declined this change".into()),
+            }
+        })
+    }
 }
 
 async fn read(run: &Run, uri: &str) -> ExitCode {

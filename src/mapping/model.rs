@@ -845,6 +845,12 @@ pub struct ToolDef {
     /// annotated destructive, never cached and never retried.
     #[serde(default)]
     pub allow_writes: Option<bool>,
+    /// soap, for a tool that writes: whether the user confirms each call before it is sent,
+    /// through the client (MCP elicitation). `ask` (default): when the client can ask;
+    /// `require`: refuse when it cannot; `never`: send without asking.
+    #[serde(default)]
+    #[schemars(with = "Option<ConfirmRule>")]
+    pub confirm: Option<Spanned<ConfirmRule>>,
     /// odbc, mssql, soap: the result columns, in order, with their types. `introspect` and
     /// `import-wsdl` write them.
     #[serde(default)]
@@ -888,6 +894,19 @@ pub struct ToolDef {
     /// the server denies by default.
     #[serde(default)]
     pub allow: Option<Vec<String>>,
+}
+
+/// When a write is confirmed by the user before it is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmRule {
+    /// Ask when the client supports MCP elicitation; send without asking when it does not.
+    #[default]
+    Ask,
+    /// Ask; refuse the call when the client cannot ask.
+    Require,
+    /// Never ask (the client's own approval of destructive tools is enough).
+    Never,
 }
 
 /// A tool's read cache rule.

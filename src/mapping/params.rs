@@ -436,12 +436,16 @@ pub fn input_schema(params: &[Param], with_cursor: bool) -> Map<String, Json> {
 }
 
 fn param_schema(p: &Param) -> Json {
+    let description = p.description.as_deref();
     let mut s = match p.list {
-        None => value_schema(p),
+        None => value_schema(p, description),
         Some(count) => {
             let mut a = Map::new();
             a.insert("type".into(), json!("array"));
-            a.insert("items".into(), Json::Object(value_schema(p)));
+            if let Some(d) = description {
+                a.insert("description".into(), json!(d));
+            }
+            a.insert("items".into(), Json::Object(value_schema(p, None)));
             if count.min > 0 {
                 a.insert("minItems".into(), json!(count.min));
             }
@@ -449,9 +453,6 @@ fn param_schema(p: &Param) -> Json {
             a
         }
     };
-    if let Some(d) = &p.description {
-        s.insert("description".into(), json!(d));
-    }
     match &p.default {
         Some(Default::Fixed(v)) => {
             s.insert("default".into(), v.to_json());
@@ -471,7 +472,7 @@ fn param_schema(p: &Param) -> Json {
 }
 
 /// The schema of one value (of each item, for an array): its type and rules.
-fn value_schema(p: &Param) -> Map<String, Json> {
+fn value_schema(p: &Param, description: Option<&str>) -> Map<String, Json> {
     let mut s = Map::new();
     let ty = match p.kind {
         ParamType::String | ParamType::Date | ParamType::Enum | ParamType::Array => "string",
@@ -480,6 +481,9 @@ fn value_schema(p: &Param) -> Map<String, Json> {
         ParamType::Boolean => "boolean",
     };
     s.insert("type".into(), json!(ty));
+    if let Some(d) = description {
+        s.insert("description".into(), json!(d));
+    }
     if p.kind == ParamType::Date {
         s.insert("format".into(), json!("date"));
     }

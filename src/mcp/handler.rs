@@ -25,6 +25,7 @@ use rmcp::{RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
+use super::elicit::{ClientAsker, input_required};
 use super::live::{Live, State};
 use crate::auth::Principal;
 use crate::catalog::Catalog;
@@ -285,8 +286,7 @@ fn page(
 
 /// Resource reads and prompts have no `isError` result: both kinds become invalid-params errors.
 fn to_error_data(e: CallError) -> ErrorData {
-    let (CallError::Unroutable(m) | CallError::Caller(m)) = e;
-    ErrorData::invalid_params(m, None)
+    ErrorData::invalid_params(e.to_string(), None)
 }
 
 impl ServerHandler for Server {
@@ -384,13 +384,14 @@ impl ServerHandler for Server {
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let asker = ClientAsker::new(&ctx, &request);
         let args = request.arguments.unwrap_or_default();
         let who = self.caller(&ctx);
         let result = match self
             .live
             .current()
             .pipeline
-            .call_tool(&who, &request.name, args)
+            .call_tool_asking(&who, &request.name, args, &asker)
             .await
         {
             Ok(out) => {
@@ -411,6 +412,11 @@ impl ServerHandler for Server {
             }
             Err(CallError::Unroutable(message)) => {
                 return Err(ErrorData::invalid_params(message, None));
+            }
+            Err(CallError::Confirm { question, state }) => {
+                return Ok(CallToolResponse::InputRequired(input_required(
+                    &question, &state,
+                )?));
             }
         };
         Ok(CallToolResponse::Complete(from_json::<CallToolResult>(

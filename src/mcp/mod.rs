@@ -3,8 +3,10 @@
 //! - `handler`  the rmcp `ServerHandler` (lists, tools, resources, prompts, logging)
 //! - `stdio`    stdio transport with a guard that answers garbage and oversized lines
 //! - `http`     streamable HTTP at `/mcp` with Host and Origin checks, health and metrics
+//! - `elicit`   asking the client's user to confirm a write (MCP elicitation)
 //! - `live`     the served catalogue, swapped by a reload under running sessions
 
+pub mod elicit;
 pub mod handler;
 pub mod http;
 pub mod live;
