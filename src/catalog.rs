@@ -344,9 +344,9 @@ fn compile_source(
         SourceKind::Mssql => Some(Source::Mssql(mssql::config::compile(
             name, &def.value, dir, p,
         ))),
-        SourceKind::Soap => Some(Source::Soap(soap::config::compile(
+        SourceKind::Soap => Some(Source::Soap(Box::new(soap::config::compile(
             name, &def.value, dir, p,
-        ))),
+        )))),
     }
 }
 

@@ -45,7 +45,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "soap.yaml",
-        "fixtures/bad-mappings/soap.yaml:3:11: a soap source needs `endpoint:` (the service URL, e.g. https://nav01:7047/DynamicsNAV/WS/CRONUS/Page/Customer) (at sources.nav)\nfixtures/bad-mappings/soap.yaml:4:11: give exactly one of `basic`, `ws_security` or `bearer` (at sources.nav.auth)\nfixtures/bad-mappings/soap.yaml:9:16: a soap tool needs `response: { path: ... }`: the elements inside Body that are the rows (at tools.read_customer)\nfixtures/bad-mappings/soap.yaml:13:16: operation `Update` changes data by its name: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried); if it only reads, annotate `read_only: true` (at tools.update_customer.allow_writes)\n4 problems in fixtures/bad-mappings/soap.yaml\n",
+        "fixtures/bad-mappings/soap.yaml:3:11: a soap source needs `endpoint:` (the service URL, e.g. https://nav01:7047/DynamicsNAV/WS/CRONUS/Page/Customer) (at sources.nav)\nfixtures/bad-mappings/soap.yaml:4:11: give exactly one of `basic`, `ws_security`, `bearer` or `ntlm` (at sources.nav.auth)\nfixtures/bad-mappings/soap.yaml:9:16: a soap tool needs `response: { path: ... }`: the elements inside Body that are the rows (at tools.read_customer)\nfixtures/bad-mappings/soap.yaml:13:16: operation `Update` changes data by its name: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried); if it only reads, annotate `read_only: true` (at tools.update_customer.allow_writes)\n4 problems in fixtures/bad-mappings/soap.yaml\n",
     ),
     (
         "missing_env.yaml",

@@ -1037,3 +1037,138 @@ async fn writes_are_confirmed_by_the_user() {
     let made: Value = serde_json::from_str(&succeeded(call(&["--yes"]))).unwrap();
     assert_eq!(made["order_no"], "SO-1005");
 }
+
+// ---------------------------------------------------------------------------------------------
+// NTLM against the fixture's verifying server: one handshake per connection, accounts never
+// crossing between sources, wrong passwords and servers without NTLM.
+
+fn ntlm_mapping(base: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = |name: &str, user: &str, password_var: &str, path: &str| {
+        format!(
+            "  {name}:\n    kind: soap\n    endpoint: {base}/{path}\n    namespace: urn:fixture\n    auth:\n      ntlm: {{ user: '{user}', password: \"${{env:{password_var}}}\" }}\n"
+        )
+    };
+    let tool = |name: &str, source: &str| {
+        format!(
+            "  {name}:\n    description: Who the service thinks we are.\n    source: {source}\n    operation: {{ element: WhoAmI, action: WhoAmI }}\n    response: {{ path: WhoAmIResponse }}\n    columns:\n      user: {{ type: string }}\n      handshakes: {{ type: integer }}\n      bodyBytes: {{ type: integer }}\n    result: {{ one: true }}\n"
+        )
+    };
+    let yaml = format!(
+        "version: 1\nsources:\n{}{}{}{}tools:\n{}{}{}{}",
+        source("nav_mcp", "CRONUS\\mcp", "NTLM_TEST_MCP_PW", "ntlm"),
+        source(
+            "nav_auditor",
+            "CRONUS\\auditor",
+            "NTLM_TEST_AUDITOR_PW",
+            "ntlm"
+        ),
+        source("nav_wrong", "CRONUS\\mcp", "NTLM_TEST_WRONG_PW", "ntlm"),
+        source("not_ntlm", "CRONUS\\mcp", "NTLM_TEST_MCP_PW", "ok"),
+        tool("who_mcp", "nav_mcp"),
+        tool("who_auditor", "nav_auditor"),
+        tool("who_wrong", "nav_wrong"),
+        tool("who_not_ntlm", "not_ntlm"),
+    );
+    std::fs::write(dir.path().join("ntlm.yaml"), yaml).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn ntlm_authenticates_each_connection_once_and_never_crosses_accounts() {
+    let f = fixture::start().await;
+    // SAFETY: these variables are only read by this test's mappings.
+    unsafe {
+        std::env::set_var("NTLM_TEST_MCP_PW", fixture::NTLM_ACCOUNTS[0].2);
+        std::env::set_var("NTLM_TEST_AUDITOR_PW", fixture::NTLM_ACCOUNTS[1].2);
+        std::env::set_var("NTLM_TEST_WRONG_PW", "not the password");
+    }
+    let dir = ntlm_mapping(&f.base);
+    let p = pipeline(dir.path());
+    // Interleaved calls as two accounts on one endpoint: each sees only its own account, and
+    // calls one after another reuse the connection signed in the first time.
+    for round in 1..=3 {
+        for (tool, account) in [
+            ("who_mcp", "CRONUS\\mcp"),
+            ("who_auditor", "CRONUS\\auditor"),
+        ] {
+            let who = call(&p, tool, json!({})).await.unwrap();
+            assert_eq!(who["user"], account, "round {round}");
+            assert_eq!(
+                who["handshakes"], 1,
+                "round {round}: one sign-in per connection"
+            );
+            assert!(
+                who["bodyBytes"].as_i64().unwrap() > 0,
+                "the envelope arrived"
+            );
+        }
+    }
+    // Concurrent calls open more connections; each signs in as the source's account.
+    let calls: Vec<_> = (0..4).map(|_| call(&p, "who_auditor", json!({}))).collect();
+    for who in futures_util::future::join_all(calls).await {
+        assert_eq!(who.unwrap()["user"], "CRONUS\\auditor");
+    }
+    let seen = f.seen();
+    let negotiations = seen
+        .iter()
+        .filter(|s| {
+            s.headers
+                .get("authorization")
+                .is_some_and(|a| a.to_str().unwrap().starts_with("NTLM "))
+                && s.body.is_empty()
+        })
+        .count();
+    let conns = f.fixture.ntlm.lock().unwrap().len();
+    assert_eq!(
+        negotiations, conns,
+        "one negotiation per connection, on an empty body"
+    );
+    for s in &seen {
+        for (_, pw) in fixture::NTLM_ACCOUNTS.iter().map(|(_, u, p)| (u, p)) {
+            assert!(
+                !format!("{:?}{}", s.headers, s.body).contains(pw),
+                "the password never travels"
+            );
+        }
+    }
+
+    // The server forgets every connection's sign-in (an application pool recycle): the next
+    // call is refused with 401, signs in again on its connection, and is then answered.
+    f.fixture.ntlm.lock().unwrap().clear();
+    let before = f.seen().len();
+    assert_eq!(
+        call(&p, "who_mcp", json!({})).await.unwrap()["user"],
+        "CRONUS\\mcp"
+    );
+    assert_eq!(
+        f.seen().len() - before,
+        3,
+        "refused, negotiate, authenticate"
+    );
+
+    let fail = |tool: &'static str| {
+        let p = &p;
+        async move {
+            match call(p, tool, json!({})).await {
+                Err(CallError::Caller(m)) => m,
+                other => panic!("{tool}: expected a tool error, got {other:?}"),
+            }
+        }
+    };
+    let e = fail("who_wrong").await;
+    assert_eq!(
+        e,
+        "source `nav_wrong` refused the NTLM sign-in as CRONUS\\mcp (HTTP 401): check the user name, domain and password"
+    );
+    let e = fail("who_not_ntlm").await;
+    assert_eq!(
+        e,
+        "source `not_ntlm` did not answer the NTLM negotiation with a challenge (HTTP 200); the service may want another `auth:` (basic, or Kerberos, which this build does not speak)"
+    );
+    // The pipeline keeps serving after both.
+    assert_eq!(
+        call(&p, "who_mcp", json!({})).await.unwrap()["user"],
+        "CRONUS\\mcp"
+    );
+}

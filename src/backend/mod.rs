@@ -19,7 +19,7 @@ pub enum Source {
     Flatfile(flatfile::FlatfileSource),
     Odbc(odbc::OdbcSource),
     Mssql(mssql::MssqlSource),
-    Soap(soap::SoapSource),
+    Soap(Box<soap::SoapSource>),
 }
 
 impl Source {

@@ -39,6 +39,10 @@ pub struct SoapAuthDef {
     /// An OAuth or API bearer token in the `Authorization` header.
     #[serde(default)]
     pub bearer: Option<BearerDef>,
+    /// Windows NTLM (Dynamics NAV on-premises' default): `user` is `DOMAIN\user` or
+    /// `user@domain`. Each connection is authenticated once, as this account only.
+    #[serde(default)]
+    pub ntlm: Option<UserPassword>,
 }
 
 /// A user name and password; write the password as `${env:NAME}` or `${file:PATH}`.

@@ -1,17 +1,21 @@
 //! A SOAP fixture server for what a real SOAP stack will not produce on demand: HTML login
 //! pages, bare error statuses, empty, truncated, oversized and hostile bodies, hanging answers,
 //! SOAP 1.2 faults with subcodes, rpc/encoded multiRef answers, embedded result documents, and
-//! WS-Security and basic-auth checks. Each behaviour has its own path; every request is kept
-//! so tests can look at what the adapter sent.
+//! WS-Security and basic-auth checks, and an NTLM server (`/ntlm`) that verifies NTLMv2
+//! responses itself (MD4, HMAC-MD5, per MS-NLMP) and remembers which account each TCP
+//! connection signed in as. Each behaviour has its own path; every request is kept so tests
+//! can look at what the adapter sent.
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -34,7 +38,25 @@ pub struct Seen {
 #[derive(Clone, Default)]
 pub struct Fixture {
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// NTLM state per TCP connection, by the client's address.
+    pub ntlm: Arc<Mutex<HashMap<SocketAddr, NtlmConn>>>,
 }
+
+/// What the NTLM server knows about one connection.
+#[derive(Debug, Clone, Default)]
+pub struct NtlmConn {
+    challenge: Option<[u8; 8]>,
+    /// `DOMAIN\user` once the connection signed in.
+    pub user: Option<String>,
+    /// Completed sign-ins on this connection.
+    pub handshakes: u32,
+}
+
+/// The accounts the NTLM server accepts: (domain, user, password).
+pub const NTLM_ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("CRONUS", "mcp", "nav-Pa55<&>"),
+    ("CRONUS", "auditor", "another one"),
+];
 
 pub struct Running {
     pub base: String,
@@ -50,11 +72,13 @@ impl Running {
 pub async fn start() -> Running {
     let fixture = Fixture::default();
     let app = Router::new()
+        .route("/ntlm", post(ntlm))
         .route("/{behaviour}", post(answer))
         .with_state(fixture.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.ok() });
     Running { base, fixture }
 }
 
@@ -283,4 +307,165 @@ fn check_ws_security(body: &str) -> Result<(), String> {
         return Err("stale Created".into());
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// NTLM: Negotiate -> 401 with a Challenge -> Authenticate (verified) -> the connection is the
+// account's; requests without credentials on it are served, on other connections refused.
+
+async fn ntlm(
+    State(f): State<Fixture>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    f.seen.lock().unwrap().push(Seen {
+        path: "ntlm".into(),
+        headers: headers.clone(),
+        body: String::from_utf8_lossy(&body).to_string(),
+    });
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("NTLM "))
+        .map(|t| base64::engine::general_purpose::STANDARD.decode(t));
+    let mut conns = f.ntlm.lock().unwrap();
+    let conn = conns.entry(peer).or_default();
+    match token {
+        Some(Ok(msg)) if msg.len() >= 12 && &msg[..8] == b"NTLMSSP\0" => {
+            match u32::from_le_bytes(msg[8..12].try_into().unwrap()) {
+                1 => {
+                    let mut challenge = [0u8; 8];
+                    getrandom::fill(&mut challenge).unwrap();
+                    conn.challenge = Some(challenge);
+                    conn.user = None;
+                    let b64 = base64::engine::general_purpose::STANDARD
+                        .encode(challenge_message(challenge));
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, format!("NTLM {b64}"))],
+                        "",
+                    )
+                        .into_response();
+                }
+                3 => match conn
+                    .challenge
+                    .take()
+                    .ok_or("no challenge on this connection".to_string())
+                    .and_then(|c| verify(&msg, c))
+                {
+                    Ok(user) => {
+                        conn.user = Some(user);
+                        conn.handshakes += 1;
+                    }
+                    Err(why) => return (StatusCode::UNAUTHORIZED, why).into_response(),
+                },
+                _ => return StatusCode::BAD_REQUEST.into_response(),
+            }
+        }
+        Some(_) => return StatusCode::BAD_REQUEST.into_response(),
+        None if conn.user.is_none() => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "NTLM")],
+                "",
+            )
+                .into_response();
+        }
+        None => {}
+    }
+    ok11(&format!(
+        r#"<WhoAmIResponse xmlns="urn:fixture"><user>{}</user><handshakes>{}</handshakes><bodyBytes>{}</bodyBytes></WhoAmIResponse>"#,
+        conn.user.as_deref().unwrap_or_default(),
+        conn.handshakes,
+        body.len()
+    ))
+}
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+/// A Type 2 message (MS-NLMP 2.2.1.2): target name, flags, challenge, target info.
+fn challenge_message(challenge: [u8; 8]) -> Vec<u8> {
+    let target = utf16("CRONUS");
+    let mut info = Vec::new();
+    for (kind, value) in [(2u16, "CRONUS"), (1, "NAV01")] {
+        let v = utf16(value);
+        info.extend_from_slice(&kind.to_le_bytes());
+        info.extend_from_slice(&(v.len() as u16).to_le_bytes());
+        info.extend_from_slice(&v);
+    }
+    info.extend_from_slice(&[0, 0, 0, 0]); // MsvAvEOL
+    let flags: u32 = 0x0000_0001 | 0x0000_0004 | 0x0000_0200 | 0x0001_0000 | 0x0080_0000;
+    let mut m = Vec::new();
+    m.extend_from_slice(b"NTLMSSP\0");
+    m.extend_from_slice(&2u32.to_le_bytes());
+    let target_at = 56u32;
+    let info_at = target_at + target.len() as u32;
+    m.extend_from_slice(&(target.len() as u16).to_le_bytes());
+    m.extend_from_slice(&(target.len() as u16).to_le_bytes());
+    m.extend_from_slice(&target_at.to_le_bytes());
+    m.extend_from_slice(&flags.to_le_bytes());
+    m.extend_from_slice(&challenge);
+    m.extend_from_slice(&[0; 8]);
+    m.extend_from_slice(&(info.len() as u16).to_le_bytes());
+    m.extend_from_slice(&(info.len() as u16).to_le_bytes());
+    m.extend_from_slice(&info_at.to_le_bytes());
+    m.extend_from_slice(&[0; 8]); // version
+    assert_eq!(m.len(), 56);
+    m.extend_from_slice(&target);
+    m.extend_from_slice(&info);
+    m
+}
+
+/// A security buffer's bytes (length at `at`, offset at `at + 4`).
+fn field(msg: &[u8], at: usize) -> Result<&[u8], String> {
+    let len = u16::from_le_bytes(msg[at..at + 2].try_into().unwrap()) as usize;
+    let off = u32::from_le_bytes(msg[at + 4..at + 8].try_into().unwrap()) as usize;
+    msg.get(off..off + len)
+        .ok_or_else(|| "a field points outside the message".to_string())
+}
+
+fn from_utf16(b: &[u8]) -> String {
+    let units: Vec<u16> = b
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c.get(1).copied().unwrap_or(0)]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// Check a Type 3 message's NTLMv2 response against the known accounts: NTProofStr =
+/// HMAC-MD5(NTOWFv2, server challenge + blob), NTOWFv2 = HMAC-MD5(MD4(UTF-16 password),
+/// UTF-16(UPPER(user) + domain)). The account, as `DOMAIN\user`.
+fn verify(msg: &[u8], challenge: [u8; 8]) -> Result<String, String> {
+    use hmac::{Hmac, KeyInit, Mac};
+    use md4::{Digest, Md4};
+    if msg.len() < 64 {
+        return Err("the Authenticate message is too short".into());
+    }
+    let nt = field(msg, 20)?;
+    let domain = from_utf16(field(msg, 28)?);
+    let user = from_utf16(field(msg, 36)?);
+    if nt.len() <= 24 {
+        return Err("not an NTLMv2 response".into());
+    }
+    let (proof, blob) = nt.split_at(16);
+    let Some((_, _, password)) = NTLM_ACCOUNTS
+        .iter()
+        .find(|(d, u, _)| d.eq_ignore_ascii_case(&domain) && u.eq_ignore_ascii_case(&user))
+    else {
+        return Err(format!("no account {domain}\\{user}"));
+    };
+    let nt_hash = Md4::digest(utf16(password));
+    let mut h = <Hmac<md5::Md5> as KeyInit>::new_from_slice(&nt_hash).unwrap();
+    h.update(&utf16(&(user.to_uppercase() + &domain)));
+    let owf = h.finalize().into_bytes();
+    let mut h = <Hmac<md5::Md5> as KeyInit>::new_from_slice(&owf).unwrap();
+    h.update(&challenge);
+    h.update(blob);
+    if h.finalize().into_bytes().as_slice() != proof {
+        return Err("wrong password".into());
+    }
+    Ok(format!("{domain}\\{user}"))
 }

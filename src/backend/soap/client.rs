@@ -8,13 +8,20 @@ use crate::mapping::soap::SoapVersion;
 
 /// The client for one source: timeouts, trust, proxy. Failures (an unreadable certificate)
 /// surface on the first call, so `check` stays free of I/O.
-pub fn build(s: &SoapSettings) -> Result<reqwest::Client, String> {
+///
+/// `one_connection`: an NTLM connection (`ntlm.rs`): HTTP/1.1 (NTLM cannot authenticate an
+/// HTTP/2 stream), and at most one idle connection, so requests made one after another reuse
+/// the connection the handshake authenticated.
+pub fn build(s: &SoapSettings, one_connection: bool) -> Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder()
         .connect_timeout(s.connect_timeout)
         .timeout(s.request_timeout)
         .user_agent(concat!("legacy-mcp/", env!("CARGO_PKG_VERSION")))
         // Redirects would re-send the body (and credentials) somewhere the mapping did not name.
         .redirect(reqwest::redirect::Policy::none());
+    if one_connection {
+        b = b.http1_only().pool_max_idle_per_host(1);
+    }
     b = match &s.trust {
         Trust::System => b,
         Trust::Any => b.tls_danger_accept_invalid_certs(true),
@@ -57,6 +64,8 @@ pub struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// `WWW-Authenticate: NTLM [token]`: the token (empty when NTLM is only offered).
+    pub ntlm: Option<String>,
 }
 
 /// POST the envelope and read the answer (any status: faults come with 500).
@@ -65,6 +74,29 @@ pub async fn send(
     s: &SoapSettings,
     action: &str,
     envelope: String,
+) -> Result<Answer, SoapError> {
+    let authorization = match &s.auth {
+        Auth::Basic { user, password } => {
+            use base64::Engine;
+            let pair = format!("{user}:{password}");
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ))
+        }
+        Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        Auth::None | Auth::WsSecurity { .. } | Auth::Ntlm { .. } => None,
+    };
+    exchange(client, s, action, envelope, authorization).await
+}
+
+/// One POST with the given `Authorization` header (basic, bearer, or an NTLM message).
+pub async fn exchange(
+    client: &reqwest::Client,
+    s: &SoapSettings,
+    action: &str,
+    envelope: String,
+    authorization: Option<String>,
 ) -> Result<Answer, SoapError> {
     let mut req = client.post(&s.endpoint).body(envelope);
     req = match s.version {
@@ -80,12 +112,28 @@ pub async fn send(
             },
         ),
     };
-    req = match &s.auth {
-        Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
-        Auth::Bearer(token) => req.bearer_auth(token),
-        Auth::None | Auth::WsSecurity { .. } => req,
-    };
+    if let Some(a) = authorization {
+        let mut value = reqwest::header::HeaderValue::from_str(&a).map_err(|_| {
+            SoapError::Call(format!(
+                "source `{}`: the credentials cannot be sent in an HTTP header (control characters)",
+                s.name
+            ))
+        })?;
+        value.set_sensitive(true);
+        req = req.header(reqwest::header::AUTHORIZATION, value);
+    }
     let resp = req.send().await.map_err(|e| transport(s, &e))?;
+    let ntlm = resp
+        .headers()
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (scheme, token) = v.trim().split_once(' ').unwrap_or((v.trim(), ""));
+            scheme
+                .eq_ignore_ascii_case("NTLM")
+                .then(|| token.trim().to_string())
+        });
     let status = resp.status().as_u16();
     let content_type = resp
         .headers()
@@ -122,6 +170,7 @@ pub async fn send(
         status,
         body: decode(&body, &content_type),
         content_type,
+        ntlm,
     })
 }
 

@@ -52,6 +52,17 @@ pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>
         Some(a) => auth(&a.value, &a.referenced, dir, &format!("{here}.auth"), p),
         None => Auth::None,
     };
+    // A forward proxy may carry one connection's requests on several of its own; NTLM needs
+    // one connection end to end, which only a CONNECT tunnel (https) gives.
+    if let (Auth::Ntlm { .. }, Some(x)) = (&auth, &def.proxy)
+        && !endpoint.starts_with("https://")
+    {
+        p.at(
+            &x.referenced,
+            format!("{here}.proxy"),
+            "NTLM through a proxy needs an https:// endpoint (a tunnel per connection); use https or remove `proxy`",
+        );
+    }
     let headers = def
         .soap_headers
         .iter()
@@ -128,12 +139,13 @@ fn auth(a: &SoapAuthDef, at: &Location, dir: &Path, here: &str, p: &mut FileProb
         a.basic.is_some(),
         a.ws_security.is_some(),
         a.bearer.is_some(),
+        a.ntlm.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         p.at(
             at,
             here,
-            "give exactly one of `basic`, `ws_security` or `bearer`",
+            "give exactly one of `basic`, `ws_security`, `bearer` or `ntlm`",
         );
         return Auth::None;
     }
@@ -154,6 +166,15 @@ fn auth(a: &SoapAuthDef, at: &Location, dir: &Path, here: &str, p: &mut FileProb
             user: secret(&w.user, "ws_security.user"),
             password: secret(&w.password, "ws_security.password"),
             digest: w.password_type == crate::mapping::soap::PasswordType::Digest,
+        };
+    }
+    if let Some(n) = &a.ntlm {
+        let account = secret(&n.user, "ntlm.user");
+        let (domain, user) = super::ntlm::split_account(&account);
+        return Auth::Ntlm {
+            domain,
+            user,
+            password: secret(&n.password, "ntlm.password"),
         };
     }
     let b = a.bearer.as_ref().expect("one was given");

@@ -6,6 +6,7 @@
 //!   construction; WS-Security `UsernameToken`
 //! - `client.rs`   the HTTP exchange: headers per SOAP version, auth, timeouts, TLS, the size
 //!   cap, and non-SOAP answers (HTML pages, 401/404, empty bodies) as errors
+//! - `ntlm.rs`     NTLM: the handshake per connection, a pool of connections per source
 //! - `xml.rs`      the hostile-input-safe XML tree (no DTDs, capped depth)
 //! - `fault.rs`    SOAP 1.1 and 1.2 faults
 //! - `project.rs`  the response path, columns, multiRef/href resolution, embedded documents
@@ -15,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod envelope;
 pub mod fault;
+pub mod ntlm;
 pub mod project;
 pub mod wsdl;
 pub mod xml;
@@ -33,6 +35,8 @@ pub struct SoapSource {
     pub settings: SoapSettings,
     /// Built on first use, so `check` opens nothing.
     client: OnceLock<Result<reqwest::Client, String>>,
+    /// NTLM sources send through their own authenticated connections instead.
+    ntlm: ntlm::Pool,
 }
 
 pub struct SoapSettings {
@@ -64,6 +68,12 @@ pub enum Auth {
         digest: bool,
     },
     Bearer(String),
+    /// NTLM: connection-based, so sent through `ntlm::Pool`.
+    Ntlm {
+        domain: String,
+        user: String,
+        password: String,
+    },
 }
 
 /// One element of a request: its name, namespace and content.
@@ -163,12 +173,13 @@ impl SoapSource {
         SoapSource {
             settings,
             client: OnceLock::new(),
+            ntlm: ntlm::Pool::default(),
         }
     }
 
     fn client(&self) -> Result<&reqwest::Client, SoapError> {
         self.client
-            .get_or_init(|| client::build(&self.settings))
+            .get_or_init(|| client::build(&self.settings, false))
             .as_ref()
             .map_err(|e| SoapError::Call(e.clone()))
     }
@@ -195,7 +206,13 @@ impl SoapSource {
     /// Send the operation and project the answer into rows (one page of them).
     pub async fn run(&self, q: SoapQuery) -> Result<RowSet, SoapError> {
         let envelope = envelope::render(&self.settings, &q.op, &q.params);
-        let answer = client::send(self.client()?, &self.settings, &q.op.action, envelope).await?;
+        let answer = if matches!(self.settings.auth, Auth::Ntlm { .. }) {
+            self.ntlm
+                .send(&self.settings, &q.op.action, envelope)
+                .await?
+        } else {
+            client::send(self.client()?, &self.settings, &q.op.action, envelope).await?
+        };
         let rows = project::rows(&answer, &q.op, &self.settings)?;
         let total = rows.len() as u64;
         let rows: Vec<Vec<Value>> = rows

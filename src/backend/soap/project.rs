@@ -301,6 +301,7 @@ mod tests {
             status: 200,
             content_type: "text/xml".into(),
             body: body.into(),
+            ntlm: None,
         };
         let s = crate::backend::soap::config::test_settings();
         let rows = rows(&a, &op, &s).unwrap();
