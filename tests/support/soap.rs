@@ -42,6 +42,19 @@ pub struct Fixture {
     pub ntlm: Arc<Mutex<HashMap<SocketAddr, NtlmConn>>>,
 }
 
+impl Fixture {
+    /// Keep a request for the test to look at; its body as text.
+    fn record(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body).to_string();
+        self.seen.lock().unwrap().push(Seen {
+            path: path.to_string(),
+            headers: headers.clone(),
+            body: text.clone(),
+        });
+        text
+    }
+}
+
 /// What the NTLM server knows about one connection.
 #[derive(Debug, Clone, Default)]
 pub struct NtlmConn {
@@ -118,12 +131,7 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let text = String::from_utf8_lossy(&body).to_string();
-    f.seen.lock().unwrap().push(Seen {
-        path: behaviour.clone(),
-        headers: headers.clone(),
-        body: text.clone(),
-    });
+    let text = f.record(&behaviour, &headers, &body);
     let ok_item = r#"<m:GetItemResponse xmlns:m="urn:x"><m:Item><m:No>1000</m:No></m:Item></m:GetItemResponse>"#;
     match behaviour.as_str() {
         "ok" => ok11(ok_item),
@@ -319,11 +327,7 @@ async fn ntlm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    f.seen.lock().unwrap().push(Seen {
-        path: "ntlm".into(),
-        headers: headers.clone(),
-        body: String::from_utf8_lossy(&body).to_string(),
-    });
+    f.record("ntlm", &headers, &body);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
