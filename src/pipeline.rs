@@ -196,7 +196,6 @@ impl Pipeline {
         self.access.permits(who, allow)
     }
 
-    /// Run a tool through every phase.
     /// Call a tool with nobody to ask: a write with `confirm: require` is refused.
     pub async fn call_tool(
         &self,
@@ -208,8 +207,8 @@ impl Pipeline {
             .await
     }
 
-    /// Call a tool; a write asks `asker` for the user's confirmation first, as the tool's
-    /// `confirm` rule says.
+    /// Run a tool through every phase; a write asks `asker` for the user's confirmation
+    /// first, as the tool's `confirm` rule says.
     pub async fn call_tool_asking(
         &self,
         who: &Principal,
