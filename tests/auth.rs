@@ -201,18 +201,6 @@ async fn no_or_bad_credentials_get_401_with_a_challenge_and_metadata() {
     }
 }
 
-async fn tool_names(client: &support::Client) -> Vec<String> {
-    let mut names: Vec<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 async fn call(client: &support::Client, tool: &str, args: Value) -> Result<Value, String> {
     let req = CallToolRequestParams::new(tool.to_string()).with_arguments(support::args(args));
     client
@@ -238,12 +226,12 @@ async fn roles_see_only_what_they_may_use() {
         .await
         .unwrap();
 
-    assert_eq!(tool_names(&support).await, ["get_customer"]);
+    assert_eq!(support::tool_names(&support).await, ["get_customer"]);
     assert_eq!(
-        tool_names(&finance).await,
+        support::tool_names(&finance).await,
         ["customer_activity", "get_customer"]
     );
-    assert!(tool_names(&nobody).await.is_empty());
+    assert!(support::tool_names(&nobody).await.is_empty());
     assert!(
         nobody
             .list_all_resource_templates()
@@ -289,7 +277,7 @@ async fn default_access_decides_for_entries_without_allow() {
     let demo = support::demo();
     let (_d1, closed) = start("deny", &demo).await;
     let client = closed.client_with_token(SUPPORT_KEY).await.unwrap();
-    assert!(tool_names(&client).await.is_empty());
+    assert!(support::tool_names(&client).await.is_empty());
     assert!(
         call(&client, "get_item", json!({"item_no": "SCH-01000"}))
             .await
@@ -299,7 +287,11 @@ async fn default_access_decides_for_entries_without_allow() {
 
     let (_d2, open) = start("allow", &demo).await;
     let client = open.client_with_token(SUPPORT_KEY).await.unwrap();
-    assert!(tool_names(&client).await.contains(&"get_item".to_string()));
+    assert!(
+        support::tool_names(&client)
+            .await
+            .contains(&"get_item".to_string())
+    );
     assert!(
         call(&client, "get_item", json!({"item_no": "SCH-01000"}))
             .await

@@ -303,13 +303,7 @@ tools:
     )
     .unwrap();
     wait_until("tools/list_changed", || changed.load(Ordering::SeqCst) > 0).await;
-    let names: Vec<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let names = support::tool_names(&client).await;
     assert!(names.contains(&"count_items".to_string()), "{names:?}");
     support::call_ok(&client, "count_items", json!({"prefix": "SCH"})).await;
 

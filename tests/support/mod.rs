@@ -248,6 +248,21 @@ pub fn succeeded(out: std::process::Output) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
+/// The names of the tools a session lists, sorted.
+pub async fn tool_names<H: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .expect("tools/list answered")
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Call a tool over an MCP client session and insist that it succeeded; the result.
 pub async fn call_ok<H: rmcp::ClientHandler>(
     client: &RunningService<RoleClient, H>,
