@@ -573,3 +573,70 @@ async fn introspect_writes_a_mapping_that_checks_and_answers() {
         assert_eq!(list["count"], 1, "{db:?}");
     }
 }
+
+/// Each worker keeps a tool's statement prepared. A table dropped and created again with another
+/// column type leaves PostgreSQL's plan for it stale ("cached plan must not change result
+/// type"): the call prepares the statement again and answers, rather than failing once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_statement_prepared_before_a_schema_change_still_answers() {
+    for db in ALL {
+        let table = format!("plan_probe_{}", std::process::id());
+        let run = move |sql: String| {
+            tokio::task::spawn_blocking(move || {
+                let env = odbc_api::environment().unwrap();
+                let conn = env
+                    .connect_with_connection_string(
+                        &format!("{};", driver::resolve(&db.connection_string())),
+                        ConnectionOptions::default(),
+                    )
+                    .unwrap();
+                for s in sql.split(';').filter(|s| !s.trim().is_empty()) {
+                    conn.execute(s, (), None)
+                        .unwrap_or_else(|e| panic!("{db:?}: {s}\n{e}"));
+                }
+            })
+        };
+        let create = |kind: &str, v: &str| {
+            format!(
+                "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (k INTEGER, v {kind}); \
+                 INSERT INTO {table} VALUES (1, '{v}')"
+            )
+        };
+        run(create("VARCHAR(10)", "short")).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            r#"
+sources:
+  erp:
+    kind: odbc
+    connection_string: "{conn}"
+    pool_size: 1
+tools:
+  probe:
+    description: The probe row's value.
+    source: erp
+    sql: SELECT v FROM {table} WHERE k = :k
+    parameters:
+      k: {{type: integer}}
+    columns:
+      v: {{type: string}}
+    result: {{one: true}}
+"#,
+            conn = db.connection_string()
+        );
+        std::fs::write(dir.path().join("m.yaml"), text).unwrap();
+        let p = pipeline(dir.path());
+        let first = call(&p, "probe", json!({"k": 1})).await.unwrap();
+        assert_eq!(first["v"], "short", "{db:?}");
+        run(create("VARCHAR(40)", "a longer value than before"))
+            .await
+            .unwrap();
+        let second = call(&p, "probe", json!({"k": 1})).await;
+        assert_eq!(
+            second.map(|v| v["v"].clone()).map_err(|e| e.to_string()),
+            Ok(json!("a longer value than before")),
+            "{db:?}"
+        );
+        run(format!("DROP TABLE {table}")).await.unwrap();
+    }
+}

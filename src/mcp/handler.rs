@@ -20,7 +20,7 @@ use rmcp::model::{
     ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
     ServerConfig, SetLevelRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
@@ -30,7 +30,7 @@ use super::live::{Live, State};
 use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::mapping::model::Role;
-use crate::pipeline::{CallError, Pipeline};
+use crate::pipeline::{CallError, Pipeline, ToolOutput};
 
 /// The `_meta` key of a result that comes with a notice (an answer from an older version of
 /// the data, and why).
@@ -142,17 +142,43 @@ impl Server {
             .clone()
     }
 
-    /// Send a log notification when the client asked for this level or lower.
-    async fn log(&self, ctx: &RequestContext<RoleServer>, level: usize, data: Json) {
-        if level < self.log_level.load(Ordering::Relaxed) as usize {
-            return;
-        }
-        if let Ok(param) = from_json::<LoggingMessageNotificationParam>(
-            json!({"level": LEVELS[level], "logger": "legacy-mcp", "data": data}),
-        ) {
-            let _ = ctx.peer.notify_logging_message(param).await;
-        }
+    /// The caller when the transport names none.
+    pub fn default_principal(&self) -> &Principal {
+        &self.principal
     }
+}
+
+/// Index of `warning` in `LEVELS`: tool errors are logged at this level.
+pub(crate) const WARNING: usize = 3;
+
+/// Send a log notification when the client asked for this level or lower.
+pub(crate) async fn log(peer: &Peer<RoleServer>, wanted: &AtomicU8, level: usize, data: Json) {
+    if level < wanted.load(Ordering::Relaxed) as usize {
+        return;
+    }
+    if let Ok(param) = from_json::<LoggingMessageNotificationParam>(
+        json!({"level": LEVELS[level], "logger": "legacy-mcp", "data": data}),
+    ) {
+        let _ = peer.notify_logging_message(param).await;
+    }
+}
+
+/// A tool's answer as the JSON of an MCP `CallToolResult`.
+pub(crate) fn tool_result(out: ToolOutput) -> Json {
+    let mut content = vec![json!({"type": "text", "text": out.text})];
+    let mut result = json!({"structuredContent": out.structured, "isError": false});
+    // Said twice on purpose: agents read the text, programs read `_meta`.
+    if let Some(notice) = out.notice {
+        content.push(json!({"type": "text", "text": format!("Notice: {notice}")}));
+        result["_meta"] = json!({ NOTICE_META: notice });
+    }
+    result["content"] = json!(content);
+    result
+}
+
+/// A tool error (the agent can act on it) as the JSON of an MCP `CallToolResult`.
+pub(crate) fn tool_error(message: &str) -> Json {
+    json!({"content": [{"type": "text", "text": message}], "isError": true})
 }
 
 pub(crate) fn render_lists(cat: &Catalog) -> Lists {
@@ -308,7 +334,14 @@ impl ServerHandler for Server {
 
     /// A session is ready: remember it, to tell it when a reload changes the lists.
     async fn on_initialized(&self, ctx: rmcp::service::NotificationContext<RoleServer>) {
-        self.live.register(ctx.peer);
+        let id = ctx
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.headers.get(super::direct::SESSION_HEADER))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(super::live::STDIO);
+        self.live
+            .register(id, ctx.peer.clone(), self.log_level.clone());
     }
 
     async fn set_level(
@@ -394,21 +427,11 @@ impl ServerHandler for Server {
             .call_tool_asking(&who, &request.name, args, &asker)
             .await
         {
-            Ok(out) => {
-                let mut content = vec![json!({"type": "text", "text": out.text})];
-                let mut result = json!({"structuredContent": out.structured, "isError": false});
-                // Said twice on purpose: agents read the text, programs read `_meta`.
-                if let Some(notice) = out.notice {
-                    content.push(json!({"type": "text", "text": format!("Notice: {notice}")}));
-                    result["_meta"] = json!({ NOTICE_META: notice });
-                }
-                result["content"] = json!(content);
-                result
-            }
+            Ok(out) => tool_result(out),
             Err(CallError::Caller(message)) => {
-                self.log(&ctx, 3, json!({"tool": request.name, "error": message}))
-                    .await;
-                json!({"content": [{"type": "text", "text": message}], "isError": true})
+                let data = json!({"tool": request.name, "error": message});
+                log(&ctx.peer, &self.log_level, WARNING, data).await;
+                tool_error(&message)
             }
             Err(CallError::Unroutable(message)) => {
                 return Err(ErrorData::invalid_params(message, None));

@@ -4,22 +4,28 @@
 //! protection: the Host header must name this server (loopback names plus the operator's
 //! allow-list) and a browser Origin must be on the allow-list.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
 use super::Server;
+use super::direct::{self, SESSION_HEADER};
+use super::handler::PROTOCOL_VERSIONS;
+use super::live::{Live, Session};
 use crate::auth;
+use crate::auth::Principal;
 use crate::auth::http::{Authenticator, METADATA_PATH};
 
 /// What the operator can set about the HTTP listener.
@@ -56,14 +62,33 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         // Stateless (2026-07-28) answers without notifications go out as one JSON body
         // instead of an SSE stream: one write instead of three.
         .with_json_response(true)
-        .with_cancellation_token(cancel);
-    let service = StreamableHttpService::new(
-        move || Ok(server.for_session()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+        .with_cancellation_token(cancel.clone());
+    // Sessions idle out by our clock, not rmcp's: a call answered directly never reaches
+    // rmcp's session worker, whose own timer would close a busy session (see `Activity`).
+    let mut manager = LocalSessionManager::default();
+    manager.session_config.keep_alive = None;
+    let manager = Arc::new(manager);
+    let activity = Activity::default();
+    tokio::spawn(activity.clone().reap_every(
+        SESSION_CHECK,
+        manager.clone(),
+        server.live(),
+        cancel.clone(),
+    ));
+    let direct = Arc::new(DirectHttp {
+        live: server.live(),
+        who: server.default_principal().clone(),
+        activity,
+    });
+    let service = StreamableHttpService::new(move || Ok(server.for_session()), manager, config);
     let limit = opts.max_request_bytes;
-    let mut mcp = axum::Router::new().nest_service("/mcp", service);
+    // Inside authentication: a direct answer serves the caller it authenticated.
+    let mut mcp =
+        axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(move |req, next| {
+                direct_calls(direct.clone(), req, next)
+            }));
     let mut app = match &opts.health {
         Some(h) => h.clone().router(),
         None => axum::Router::new(),
@@ -150,6 +175,8 @@ async fn json_rpc_guard(req: Request, next: Next, limit: usize, answers: Answers
             &format!("parse error: {e}"),
         );
     }
+    let mut parts = parts;
+    parts.extensions.insert(RawBody(bytes.clone()));
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -160,6 +187,127 @@ async fn json_rpc_guard(req: Request, next: Next, limit: usize, answers: Answers
         chunk
     });
     Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// A POST's body as the guard read it, for `direct_calls` (rmcp reads the body itself).
+#[derive(Clone)]
+struct RawBody(axum::body::Bytes);
+
+/// How long an HTTP session may go without a request before it is closed: rmcp's default.
+const SESSION_IDLE: Duration = Duration::from_secs(300);
+/// How often idle sessions are looked for.
+const SESSION_CHECK: Duration = Duration::from_secs(30);
+
+/// What `direct_calls` needs: the sessions and catalogue, and the caller when authentication
+/// names none.
+struct DirectHttp {
+    live: Arc<Live>,
+    who: Principal,
+    activity: Activity,
+}
+
+/// Answer a plain `tools/call` of an initialised session directly (`direct.rs`); pass
+/// everything else to rmcp. Every request naming a session counts as its activity.
+async fn direct_calls(d: Arc<DirectHttp>, req: Request, next: Next) -> Response {
+    let Some((call, session)) = direct_call(&d, &req) else {
+        return next.run(req).await;
+    };
+    let state = d.live.current();
+    if !call.answerable(&state) {
+        return next.run(req).await;
+    }
+    let who = req.extensions().get::<Principal>().unwrap_or(&d.who);
+    let body = call.answer(&state, who, &session).await;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// The call and its session, when `req` is a POST rmcp would accept and the body is a plain
+/// tool call.
+fn direct_call(d: &DirectHttp, req: &Request) -> Option<(direct::Call, Arc<Session>)> {
+    let id = req.headers().get(SESSION_HEADER)?.to_str().ok()?;
+    d.activity.touch(id);
+    if req.method() != axum::http::Method::POST || !plain_post(req.headers()) {
+        return None;
+    }
+    let call = direct::parse(&req.extensions().get::<RawBody>()?.0)?;
+    Some((call, d.live.session(id)?))
+}
+
+/// The headers rmcp would accept for a session's POST without a question: a JSON body, both
+/// answer types accepted, and a 2025 protocol version (2026 requests carry more to check).
+fn plain_post(h: &axum::http::HeaderMap) -> bool {
+    let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+    let accept = text("accept").unwrap_or("");
+    let version_ok = text("mcp-protocol-version").is_none_or(|v| {
+        PROTOCOL_VERSIONS
+            .iter()
+            .any(|p| p.has_initialize() && p.as_str() == v)
+    });
+    text("content-type").is_some_and(|c| c.starts_with("application/json"))
+        && accept.contains("application/json")
+        && accept.contains("text/event-stream")
+        && version_ok
+}
+
+/// When each HTTP session last had a request. rmcp would close a session after five idle
+/// minutes, but it does not see the calls answered directly; this clock sees every request.
+#[derive(Clone, Default)]
+struct Activity(Arc<Mutex<HashMap<String, Instant>>>);
+
+impl Activity {
+    fn touch(&self, id: &str) {
+        let now = Instant::now();
+        let mut seen = self.0.lock().expect("activity lock");
+        match seen.get_mut(id) {
+            Some(t) => *t = now,
+            None => {
+                seen.insert(id.to_string(), now);
+            }
+        }
+    }
+
+    /// Close the sessions idle longer than `SESSION_IDLE`, every `every`, until `stop`.
+    async fn reap_every(
+        self,
+        every: Duration,
+        manager: Arc<LocalSessionManager>,
+        live: Arc<Live>,
+        stop: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let open: Vec<_> = manager.sessions.read().await.keys().cloned().collect();
+            let idle = self.idle(&open, SESSION_IDLE);
+            for id in idle {
+                let _ = manager.close_session(&id).await;
+                live.forget(&id);
+            }
+        }
+    }
+
+    /// Of the `open` sessions, those idle longer than `limit`; forgets closed ones. A session
+    /// not seen yet (its `initialize` carried no id) starts its clock now.
+    fn idle<K: AsRef<str> + Clone>(&self, open: &[K], limit: Duration) -> Vec<K> {
+        let now = Instant::now();
+        let mut seen = self.0.lock().expect("activity lock");
+        seen.retain(|id, _| open.iter().any(|o| o.as_ref() == id.as_str()));
+        let mut idle = Vec::new();
+        for id in open {
+            let last = *seen.entry(id.as_ref().to_string()).or_insert(now);
+            if now.duration_since(last) > limit {
+                seen.remove(id.as_ref());
+                idle.push(id.clone());
+            }
+        }
+        idle
+    }
 }
 
 fn json_rpc_error(status: StatusCode, code: i64, message: &str) -> Response {

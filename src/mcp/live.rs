@@ -4,8 +4,11 @@
 //! catalogue) once and uses it to the end, so a call that started before a swap finishes on
 //! the mappings it started with. A swap replaces both at once, then tells every session that
 //! asked to be told (`notifications/tools/list_changed` and the resource and prompt
-//! equivalents).
+//! equivalents). It also knows each initialised session by id, for the tool calls the
+//! transports answer themselves (`direct.rs`).
 
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, RwLock};
 
 use rmcp::RoleServer;
@@ -24,6 +27,18 @@ pub struct Live {
     state: RwLock<Arc<State>>,
     /// Sessions that finished initialising; closed ones are dropped at the next swap.
     peers: Mutex<Vec<Peer<RoleServer>>>,
+    /// The same sessions by id (the HTTP session id; `STDIO` for stdio's one session).
+    sessions: RwLock<HashMap<String, Arc<Session>>>,
+}
+
+/// The id under which stdio's single session is known.
+pub const STDIO: &str = "stdio";
+
+/// What a directly answered call needs from its session: where to send a log notification,
+/// and the level the client asked for.
+pub struct Session {
+    pub peer: Peer<RoleServer>,
+    pub log_level: Arc<AtomicU8>,
 }
 
 impl Live {
@@ -31,6 +46,7 @@ impl Live {
         Live {
             state: RwLock::new(Arc::new(State::new(pipeline))),
             peers: Mutex::new(Vec::new()),
+            sessions: RwLock::new(HashMap::new()),
         }
     }
 
@@ -39,11 +55,29 @@ impl Live {
         self.state.read().expect("live state lock").clone()
     }
 
-    /// Remember a session, to tell it when the lists change.
-    pub fn register(&self, peer: Peer<RoleServer>) {
+    /// Remember a session, to tell it when the lists change and to answer its tool calls
+    /// directly.
+    pub fn register(&self, id: &str, peer: Peer<RoleServer>, log_level: Arc<AtomicU8>) {
         let mut peers = self.peers.lock().expect("peers lock");
         peers.retain(|p| !p.is_transport_closed());
-        peers.push(peer);
+        peers.push(peer.clone());
+        let mut sessions = self.sessions.write().expect("sessions lock");
+        sessions.retain(|_, s| !s.peer.is_transport_closed());
+        sessions.insert(id.to_string(), Arc::new(Session { peer, log_level }));
+    }
+
+    /// The initialised session `id`, while it is open.
+    pub fn session(&self, id: &str) -> Option<Arc<Session>> {
+        let sessions = self.sessions.read().expect("sessions lock");
+        sessions
+            .get(id)
+            .filter(|s| !s.peer.is_transport_closed())
+            .cloned()
+    }
+
+    /// Forget a session the transport closed.
+    pub fn forget(&self, id: &str) {
+        self.sessions.write().expect("sessions lock").remove(id);
     }
 
     /// Serve `pipeline` from now on and tell the sessions; returns how many were told.

@@ -3,9 +3,11 @@
 //! - `handler`  the rmcp `ServerHandler` (lists, tools, resources, prompts, logging)
 //! - `stdio`    stdio transport with a guard that answers garbage and oversized lines
 //! - `http`     streamable HTTP at `/mcp` with Host and Origin checks, health and metrics
+//! - `direct`   plain tool calls answered by the transports without rmcp's session machinery
 //! - `elicit`   asking the client's user to confirm a write (MCP elicitation)
 //! - `live`     the served catalogue, swapped by a reload under running sessions
 
+pub mod direct;
 pub mod elicit;
 pub mod handler;
 pub mod http;

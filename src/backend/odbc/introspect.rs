@@ -31,7 +31,7 @@ fn describe(w: &mut Worker, table: &str) -> Result<TableInfo, SqlError> {
     };
     w.connection()?;
     let quote = w.quote;
-    let conn = w.conn.as_ref().expect("just connected");
+    let conn = w.connection()?;
     let (open, close) = if quote == '[' {
         ('[', ']')
     } else {

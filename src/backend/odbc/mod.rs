@@ -79,7 +79,7 @@ impl OdbcSource {
         pool.run(move |w| {
             let dead = w.connection()?.is_dead().unwrap_or(true);
             if dead {
-                w.conn = None;
+                w.disconnect();
                 return Err(SqlError::Unreachable {
                     src,
                     detail: "the driver reports the connection dead".into(),

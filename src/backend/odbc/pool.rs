@@ -6,11 +6,13 @@
 //! `pool_timeout` is told the source is busy, and a job keeps its permit until its worker is
 //! done, so a stuck query can never let more work pile onto the database.
 
+use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use odbc_api::Connection;
+use odbc_api::handles::StatementConnection;
+use odbc_api::{Connection, ConnectionTransitions, Prepared};
 use tokio::sync::{Semaphore, oneshot};
 
 use super::OdbcSettings;
@@ -19,23 +21,97 @@ use crate::backend::sql::{self, SqlError};
 
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
-/// One worker's state: its connection, opened on first use and dropped when it breaks.
+/// A statement prepared on a worker's connection; it holds the connection alive.
+pub type Statement = Prepared<StatementConnection<Arc<Connection<'static>>>>;
+
+/// Statements kept prepared per connection. A tool's query text varies only with its optional
+/// filters and the cursor's paging, so a few dozen cover a large mapping; past that the least
+/// recently used one is closed.
+const STATEMENTS_PER_CONNECTION: usize = 32;
+
+/// One worker's state: its connection, opened on first use and dropped when it breaks, and the
+/// statements prepared on it.
 pub struct Worker {
     pub settings: Arc<OdbcSettings>,
-    pub conn: Option<Connection<'static>>,
+    conn: Option<Arc<Connection<'static>>>,
+    /// Query text -> (statement, last use). Preparing once and executing many times spares the
+    /// database a parse and plan per call (psqlODBC prepares on the server).
+    statements: HashMap<String, (Statement, u64)>,
+    uses: u64,
     /// The driver's identifier quote, learnt when connecting.
     pub quote: char,
 }
 
 impl Worker {
+    fn new(settings: Arc<OdbcSettings>) -> Worker {
+        Worker {
+            settings,
+            conn: None,
+            statements: HashMap::new(),
+            uses: 0,
+            quote: '"',
+        }
+    }
+
     /// The open connection, connecting first if there is none.
     pub fn connection(&mut self) -> Result<&Connection<'static>, SqlError> {
         if self.conn.is_none() {
             let (conn, quote) = query::connect(&self.settings)?;
+            // odbc-api lets a statement own its connection through an `Arc` (not an `Rc`);
+            // it never leaves this worker's thread.
+            #[allow(clippy::arc_with_non_send_sync)]
+            let conn = Arc::new(conn);
             self.conn = Some(conn);
             self.quote = quote;
         }
         Ok(self.conn.as_ref().expect("just connected"))
+    }
+
+    /// Close the connection and every statement prepared on it; the next job reconnects.
+    pub fn disconnect(&mut self) {
+        self.statements.clear();
+        self.conn = None;
+    }
+
+    /// The statement for `text`, prepared (with the query timeout) on first use. The worker
+    /// must be connected.
+    pub fn prepared(&mut self, text: &str) -> Result<&mut Statement, odbc_api::Error> {
+        self.uses += 1;
+        let now = self.uses;
+        if !self.statements.contains_key(text) {
+            if self.statements.len() >= STATEMENTS_PER_CONNECTION {
+                self.evict_oldest();
+            }
+            let conn = self.conn.clone().expect("connected before preparing");
+            let mut stmt = ConnectionTransitions::into_prepared(conn, text)?;
+            stmt.set_query_timeout_sec(self.settings.query_timeout.as_secs().max(1) as usize)?;
+            self.statements.insert(text.to_string(), (stmt, now));
+        }
+        let entry = self.statements.get_mut(text).expect("prepared above");
+        entry.1 = now;
+        Ok(&mut entry.0)
+    }
+
+    /// Whether `text` has a statement prepared on this connection.
+    pub fn is_prepared(&self, text: &str) -> bool {
+        self.statements.contains_key(text)
+    }
+
+    /// Close the statement for `text` after it failed: whatever state the driver left it in,
+    /// the next call prepares afresh (a table altered under a PostgreSQL plan, for one).
+    pub fn forget(&mut self, text: &str) {
+        self.statements.remove(text);
+    }
+
+    fn evict_oldest(&mut self) {
+        let oldest = self
+            .statements
+            .iter()
+            .min_by_key(|(_, (_, used))| *used)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            self.statements.remove(&k);
+        }
     }
 }
 
@@ -55,11 +131,7 @@ impl Pool {
             std::thread::Builder::new()
                 .name(format!("odbc-{}-{i}", settings.name))
                 .spawn(move || {
-                    let mut w = Worker {
-                        settings,
-                        conn: None,
-                        quote: '"',
-                    };
+                    let mut w = Worker::new(settings);
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = rx.lock().map(|r| r.recv());
@@ -71,7 +143,7 @@ impl Pool {
                                         job(&mut w)
                                     }));
                                 if ok.is_err() {
-                                    w.conn = None;
+                                    w.disconnect();
                                 }
                             }
                             _ => break,

@@ -51,6 +51,10 @@ impl Failure {
         self.state.starts_with("08") || self.state == "57P01"
     }
 
+    fn timed_out(&self) -> bool {
+        matches!(self.state.as_str(), "HYT00" | "HYT01" | "HY008" | "57014")
+    }
+
     fn into_error(self, s: &OdbcSettings, connecting: bool) -> SqlError {
         let src = s.name.clone();
         let m = self.message.to_ascii_lowercase();
@@ -65,7 +69,7 @@ impl Failure {
             };
         }
         match self.state.as_str() {
-            "HYT00" | "HYT01" | "HY008" | "57014" => SqlError::Timeout {
+            _ if self.timed_out() => SqlError::Timeout {
                 src,
                 seconds: s.query_timeout.as_secs(),
             },
@@ -117,35 +121,48 @@ pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char), SqlError
 pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
     let s = w.settings.clone();
     w.connection()?;
-    let result = run(w, &s, q);
-    if let Err(f) = &result
-        && (f.lost_connection() || w.conn.as_ref().is_none_or(|c| c.is_dead().unwrap_or(true)))
-    {
-        w.conn = None;
-    }
-    result.map_err(|f| f.into_error(&s, false))
-}
-
-fn run(w: &Worker, s: &OdbcSettings, q: &SqlQuery) -> Result<RowSet, Failure> {
-    let conn = w.conn.as_ref().expect("connected by execute");
-    let quote = w.quote;
-    let (open, close) = if quote == '[' {
+    let (open, close) = if w.quote == '[' {
         ('[', ']')
     } else {
-        (quote, quote)
+        (w.quote, w.quote)
     };
     let (text, binds) = q.render(Dialect {
         placeholders: Placeholders::Question,
         open_quote: open,
         close_quote: close,
     });
+    let reused = w.is_prepared(&text);
+    let mut result = run(w, &s, q, &text, &binds);
+    if let Err(f) = &result {
+        let dead = w.connection().map_or(true, |c| c.is_dead().unwrap_or(true));
+        if f.lost_connection() || dead {
+            w.disconnect();
+        } else {
+            w.forget(&text);
+            // A statement prepared earlier can go stale under a schema change (PostgreSQL:
+            // "cached plan must not change result type"). SQL tools only read, so one fresh
+            // prepare and run is safe; a timeout is not retried, it would only double the wait.
+            if reused && !f.timed_out() {
+                result = run(w, &s, q, &text, &binds);
+                if result.is_err() {
+                    w.forget(&text);
+                }
+            }
+        }
+    }
+    result.map_err(|f| f.into_error(&s, false))
+}
+
+fn run(
+    w: &mut Worker,
+    s: &OdbcSettings,
+    q: &SqlQuery,
+    text: &str,
+    binds: &[Value],
+) -> Result<RowSet, Failure> {
     let params: Vec<Box<dyn InputParameter>> = binds.iter().map(|v| parameter(v, s.wide)).collect();
-    let mut stmt = conn.preallocate().map_err(|e| failure(s, e))?;
-    stmt.set_query_timeout_sec(s.query_timeout.as_secs().max(1) as usize)
-        .map_err(|e| failure(s, e))?;
-    let cursor = stmt
-        .execute(&text, params.as_slice())
-        .map_err(|e| failure(s, e))?;
+    let stmt = w.prepared(text).map_err(|e| failure(s, e))?;
+    let cursor = stmt.execute(params.as_slice()).map_err(|e| failure(s, e))?;
     let Some(cursor) = cursor else {
         return Ok(RowSet {
             rows: Vec::new(),

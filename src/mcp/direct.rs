@@ -1,0 +1,96 @@
+//! Tool calls the transports answer themselves, without rmcp's session machinery.
+//!
+//! rmcp carries each request of a session through its session worker, the service loop and a
+//! task of its own, and the answer back the same way: a handful of task wake-ups that, on the
+//! project machine, cost about half of a cached call's CPU (docs/performance.md). A plain
+//! `tools/call` in an initialised session needs none of it: no confirmation to ask (a write
+//! with `confirm: ask` or `require` still goes through rmcp, which can elicit), no progress to
+//! report, no per-request protocol metadata. Such a call is answered here, by the same
+//! pipeline and in the same result shape as `handler.rs`; every other message, and every
+//! call that does not parse as exactly such a call, goes to rmcp as before.
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+
+use super::handler::{WARNING, log, tool_error, tool_result};
+use super::live::{Session, State};
+use crate::auth::Principal;
+use crate::mapping::model::ConfirmRule;
+use crate::pipeline::CallError;
+
+/// The streamable HTTP session header.
+pub const SESSION_HEADER: &str = "mcp-session-id";
+
+/// A `tools/call` request this module can answer.
+pub struct Call {
+    id: Json,
+    name: String,
+    args: Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Message {
+    jsonrpc: String,
+    id: Json,
+    method: String,
+    params: Params,
+}
+
+/// Unknown fields (a 2026 retry's `inputResponses`, a task request) send the call to rmcp.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    name: String,
+    #[serde(default)]
+    arguments: Option<Map<String, Json>>,
+    #[serde(default, rename = "_meta")]
+    meta: Option<Map<String, Json>>,
+}
+
+/// The call in `body`, when it is one JSON-RPC `tools/call` request with nothing in it that
+/// needs the session: its `_meta` may carry a progress token (no progress is ever sent), and
+/// nothing else.
+pub fn parse(body: &[u8]) -> Option<Call> {
+    let m: Message = serde_json::from_slice(body).ok()?;
+    let id_ok = m.id.is_string() || m.id.is_i64() || m.id.is_u64();
+    let meta_ok = m
+        .params
+        .meta
+        .as_ref()
+        .is_none_or(|meta| meta.keys().all(|k| k == "progressToken"));
+    (m.jsonrpc == "2.0" && m.method == "tools/call" && id_ok && meta_ok).then(|| Call {
+        id: m.id,
+        name: m.params.name,
+        args: m.params.arguments.unwrap_or_default(),
+    })
+}
+
+impl Call {
+    /// Whether the answer needs nothing from rmcp: the tool never asks the user.
+    pub fn answerable(&self, state: &State) -> bool {
+        let tool = state.pipeline.catalog().tools.get(&self.name);
+        tool.is_none_or(|t| !t.writes || t.confirm == ConfirmRule::Never)
+    }
+
+    /// Run the call and return the JSON-RPC answer, as rmcp would have written it. A tool
+    /// error is also sent to the session as a log notification, as `handler.rs` does.
+    pub async fn answer(self, state: &State, who: &Principal, session: &Session) -> Vec<u8> {
+        let Call { id, name, args } = self;
+        let answer = match state.pipeline.call_tool(who, &name, args).await {
+            Ok(out) => json!({"jsonrpc": "2.0", "id": id, "result": tool_result(out)}),
+            Err(CallError::Caller(message)) => {
+                let data = json!({"tool": name, "error": message});
+                log(&session.peer, &session.log_level, WARNING, data).await;
+                json!({"jsonrpc": "2.0", "id": id, "result": tool_error(&message)})
+            }
+            Err(CallError::Unroutable(message)) => {
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}})
+            }
+            // Nobody is asked here (`answerable`), so no question can come back.
+            Err(CallError::Confirm { .. }) => json!({"jsonrpc": "2.0", "id": id,
+                "error": {"code": -32603, "message": "the call needs a confirmation this transport cannot ask for"}}),
+        };
+        serde_json::to_vec(&answer).expect("JSON values serialise")
+    }
+}
