@@ -122,3 +122,70 @@ async fn garbage_and_oversized_bodies_get_json_rpc_errors_and_the_server_keeps_s
     assert_eq!(r.is_error, Some(false));
     client.cancel().await.unwrap();
 }
+
+/// One POST's JSON-RPC answer, whether it came as one JSON body or as an SSE stream.
+async fn answer_of(r: reqwest::Response) -> (String, Value) {
+    let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+    let text = r.text().await.unwrap();
+    let body = if kind.starts_with("application/json") {
+        serde_json::from_str(&text).unwrap()
+    } else {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|v| v.get("id").is_some())
+            .unwrap_or_else(|| panic!("no answer in the stream: {text}"))
+    };
+    (kind, body)
+}
+
+/// A session's plain tool call is answered directly (one JSON body, without rmcp's session
+/// worker); a call with more in its `_meta` goes through rmcp (an SSE stream). Both give the
+/// same answer, for a result, a tool error and an unknown tool; a closed session gets 404.
+#[tokio::test]
+async fn session_calls_answer_the_same_directly_and_through_rmcp() {
+    let server = HttpServer::start(&demo(), &[]).await;
+    let init = post(&server).body(INIT).send().await.unwrap();
+    let session = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let in_session = || post(&server).header("mcp-session-id", session.as_str());
+    let done = in_session()
+        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 202);
+    let cases = [
+        json!({"name": "get_item", "arguments": {"item_no": "SCH-01000"}}),
+        json!({"name": "get_customer", "arguments": {"customer_no": 7}}),
+        json!({"name": "nope", "arguments": {}}),
+    ];
+    for (i, params) in cases.iter().enumerate() {
+        let direct =
+            json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": params});
+        let (kind, direct) = answer_of(in_session().json(&direct).send().await.unwrap()).await;
+        assert_eq!(kind, "application/json", "{params}");
+        let mut via_rmcp = params.clone();
+        via_rmcp["_meta"] = json!({"trace": "x"});
+        let routed =
+            json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": via_rmcp});
+        let (kind, routed) = answer_of(in_session().json(&routed).send().await.unwrap()).await;
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        assert_eq!(direct, routed, "{params}");
+    }
+    let closed = reqwest::Client::new()
+        .delete(server.url())
+        .header("mcp-session-id", session.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert!(closed.status().is_success(), "{}", closed.status());
+    let after = in_session()
+        .json(&json!({"jsonrpc": "2.0", "id": 99, "method": "tools/call", "params": cases[0]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 404);
+}

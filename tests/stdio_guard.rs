@@ -1,5 +1,6 @@
 //! Raw bytes on stdio (what no well-behaved client sends): garbage and oversized lines get a
-//! JSON-RPC error with `id: null`, and the server keeps answering.
+//! JSON-RPC error with `id: null`, and the server keeps answering. Plain tool calls, which the
+//! guard answers itself, answer exactly as rmcp does.
 
 mod support;
 
@@ -72,4 +73,67 @@ async fn garbage_and_oversized_lines_get_errors_and_serving_goes_on() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "closing stdin ends the server cleanly");
+}
+
+/// A plain `tools/call` is answered by the stdio guard (`mcp/direct.rs`); one whose `_meta`
+/// carries more goes through rmcp. Both answer alike: a result, a tool error, an unknown tool.
+#[tokio::test]
+async fn plain_tool_calls_answer_as_rmcp_does() {
+    let mut child = Command::new(bin())
+        .args(["serve", "--mappings"])
+        .arg(demo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut input = String::from(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
+    );
+    input.push_str("\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n");
+    let cases = [
+        serde_json::json!({"name": "get_item", "arguments": {"item_no": "SCH-01000"}}),
+        serde_json::json!({"name": "get_customer", "arguments": {"customer_no": 7}}),
+        serde_json::json!({"name": "nope"}),
+    ];
+    for (i, params) in cases.iter().enumerate() {
+        let mut routed = params.clone();
+        routed["_meta"] = serde_json::json!({"trace": "x"});
+        for (id, p) in [(10 + i, params.clone()), (20 + i, routed)] {
+            let call = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": p});
+            input.push_str(&format!("{call}\n"));
+        }
+    }
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    stdin.flush().await.unwrap();
+    let mut answers = std::collections::HashMap::new();
+    let mut logged = 0;
+    while answers.len() < 1 + 2 * cases.len() || logged < 2 {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let m: Value = serde_json::from_str(&line).unwrap();
+        // Tool errors also come as log notifications (no id); both paths send one.
+        if let Some(id) = m["id"].as_u64() {
+            answers.insert(id, m);
+        } else {
+            assert_eq!(m["method"], "notifications/message", "{m}");
+            assert_eq!(m["params"]["data"]["tool"], "get_customer", "{m}");
+            logged += 1;
+        }
+    }
+    for i in 0..cases.len() as u64 {
+        let (mut direct, mut routed) = (answers[&(10 + i)].clone(), answers[&(20 + i)].clone());
+        direct["id"] = Value::Null;
+        routed["id"] = Value::Null;
+        assert_eq!(direct, routed, "{}", cases[i as usize]);
+    }
+    assert_eq!(answers[&10]["result"]["isError"], false);
+    assert_eq!(answers[&11]["result"]["isError"], true);
+    assert_eq!(answers[&12]["error"]["code"], -32602);
 }

@@ -79,6 +79,7 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         live: server.live(),
         who: server.default_principal().clone(),
         activity,
+        manager: manager.clone(),
     });
     let service = StreamableHttpService::new(move || Ok(server.for_session()), manager, config);
     let limit = opts.max_request_bytes;
@@ -204,6 +205,8 @@ struct DirectHttp {
     live: Arc<Live>,
     who: Principal,
     activity: Activity,
+    /// rmcp's sessions: a session it closed is not answered for.
+    manager: Arc<LocalSessionManager>,
 }
 
 /// Answer a plain `tools/call` of an initialised session directly (`direct.rs`); pass
@@ -213,7 +216,8 @@ async fn direct_calls(d: Arc<DirectHttp>, req: Request, next: Next) -> Response 
         return next.run(req).await;
     };
     let state = d.live.current();
-    if !call.answerable(&state) {
+    let open = d.manager.has_session(&session.id).await.unwrap_or(false);
+    if !open || !call.answerable(&state) {
         return next.run(req).await;
     }
     let who = req.extensions().get::<Principal>().unwrap_or(&d.who);
@@ -424,4 +428,29 @@ fn tls_config(
     Ok(axum_server::tls_rustls::RustlsConfig::from_config(
         Arc::new(config),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_idle_by_their_last_request_and_closed_ones_are_forgotten() {
+        let a = Activity::default();
+        a.touch("busy");
+        a.touch("quiet");
+        a.touch("gone");
+        std::thread::sleep(Duration::from_millis(30));
+        a.touch("busy");
+        let open = ["busy", "quiet", "new"];
+        assert_eq!(a.idle(&open, Duration::from_millis(20)), vec!["quiet"]);
+        let seen: Vec<String> = {
+            let mut k: Vec<String> = a.0.lock().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        // `gone` is no longer open; `quiet` was closed; `new` starts its clock.
+        assert_eq!(seen, ["busy", "new"]);
+        assert!(a.idle(&open, Duration::from_secs(60)).is_empty());
+    }
 }

@@ -37,6 +37,7 @@ pub const STDIO: &str = "stdio";
 /// What a directly answered call needs from its session: where to send a log notification,
 /// and the level the client asked for.
 pub struct Session {
+    pub id: Arc<str>,
     pub peer: Peer<RoleServer>,
     pub log_level: Arc<AtomicU8>,
 }
@@ -63,7 +64,12 @@ impl Live {
         peers.push(peer.clone());
         let mut sessions = self.sessions.write().expect("sessions lock");
         sessions.retain(|_, s| !s.peer.is_transport_closed());
-        sessions.insert(id.to_string(), Arc::new(Session { peer, log_level }));
+        let session = Session {
+            id: id.into(),
+            peer,
+            log_level,
+        };
+        sessions.insert(id.to_string(), Arc::new(session));
     }
 
     /// The initialised session `id`, while it is open.

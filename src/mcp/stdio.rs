@@ -1,8 +1,9 @@
 //! MCP over stdio, behind a small guard. rmcp silently drops lines that are not JSON; the
 //! JSON-RPC spec (and an integrator debugging a pipe) wants an answer. The guard reads stdin line
 //! by line with a size bound, answers unparsable or oversized lines itself with a JSON-RPC error
-//! (`id: null`), and passes the rest to rmcp. One writer task owns stdout so rmcp's responses and
-//! the guard's errors never interleave within a line.
+//! (`id: null`), and passes the rest to rmcp. Plain tool calls of the initialised session are
+//! answered by the guard itself (`direct.rs`), each in a task of its own. One writer task owns
+//! stdout so rmcp's responses and the guard's lines never interleave within a line.
 
 use rmcp::ServiceExt;
 use serde_json::json;
@@ -10,16 +11,81 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::mpsc;
 
 use super::Server;
+use super::direct;
+use super::live::STDIO;
 
 /// Serve MCP on this process's stdin/stdout until stdin closes.
 pub async fn serve(server: Server, max_request_bytes: usize) -> anyhow::Result<()> {
-    serve_on(
-        server,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-        max_request_bytes,
-    )
-    .await
+    serve_on(server, input(), output(), max_request_bytes).await
+}
+
+type Input = Box<dyn AsyncRead + Unpin + Send>;
+type Output = Box<dyn AsyncWrite + Unpin + Send>;
+
+/// Stdin, read on the runtime's own threads when it is a pipe or a socket (as an MCP client
+/// starts us). tokio's `stdin()` reads on its blocking pool: two thread hand-overs per line,
+/// measured as most of a cached call's cost over stdio (docs/performance.md). A terminal or a
+/// file keeps the portable path.
+fn input() -> Input {
+    #[cfg(unix)]
+    if let Some(fd) = unix_stream(std::io::stdin().as_fd()) {
+        match fd {
+            Stream::Pipe(fd) => {
+                if let Ok(r) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
+                    return Box::new(r);
+                }
+            }
+            Stream::Socket(s) => return Box::new(s),
+        }
+    }
+    Box::new(tokio::io::stdin())
+}
+
+/// Stdout, as `input()` reads stdin.
+fn output() -> Output {
+    #[cfg(unix)]
+    if let Some(fd) = unix_stream(std::io::stdout().as_fd()) {
+        match fd {
+            Stream::Pipe(fd) => {
+                if let Ok(w) = tokio::net::unix::pipe::Sender::from_owned_fd(fd) {
+                    return Box::new(w);
+                }
+            }
+            Stream::Socket(s) => return Box::new(s),
+        }
+    }
+    Box::new(tokio::io::stdout())
+}
+
+#[cfg(unix)]
+use std::os::fd::AsFd;
+
+#[cfg(unix)]
+enum Stream {
+    Pipe(std::os::fd::OwnedFd),
+    Socket(tokio::net::UnixStream),
+}
+
+/// A duplicate of `fd` the runtime can poll, when it is a pipe or a Unix socket. The duplicate
+/// shares the descriptor's non-blocking flag; nothing else in the process uses stdin or stdout
+/// while serving (logs go to stderr).
+#[cfg(unix)]
+fn unix_stream(fd: std::os::fd::BorrowedFd<'_>) -> Option<Stream> {
+    use std::os::unix::fs::FileTypeExt;
+    let fd = fd.try_clone_to_owned().ok()?;
+    let kind = std::fs::File::from(fd.try_clone().ok()?)
+        .metadata()
+        .ok()?
+        .file_type();
+    if kind.is_fifo() {
+        return Some(Stream::Pipe(fd));
+    }
+    if kind.is_socket() {
+        let s = std::os::unix::net::UnixStream::from(fd);
+        s.set_nonblocking(true).ok()?;
+        return tokio::net::UnixStream::from_std(s).ok().map(Stream::Socket);
+    }
+    None
 }
 
 pub async fn serve_on(
@@ -33,6 +99,8 @@ pub async fn serve_on(
     let (errors_tx, errors_rx) = mpsc::channel::<String>(64);
 
     let writer = tokio::spawn(write_out(output, from_rmcp, errors_rx));
+    let live = server.live();
+    let who = std::sync::Arc::new(server.default_principal().clone());
     let reader = tokio::spawn(async move {
         let mut input = BufReader::new(input);
         let mut line = Vec::new();
@@ -51,7 +119,20 @@ pub async fn serve_on(
                     if text.iter().all(|b| b.is_ascii_whitespace()) {
                         continue;
                     }
-                    if let Err(e) = serde_json::from_slice::<serde_json::Value>(text) {
+                    if let Some(call) = direct::parse(text) {
+                        let state = live.current();
+                        if let Some(session) = live.session(STDIO)
+                            && call.answerable(&state)
+                        {
+                            let (out, who) = (errors_tx.clone(), who.clone());
+                            tokio::spawn(async move {
+                                let answer = call.answer(&state, &who, &session).await;
+                                let line = String::from_utf8(answer).expect("JSON is UTF-8");
+                                let _ = out.send(line).await;
+                            });
+                            continue;
+                        }
+                    } else if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(text) {
                         let _ = errors_tx
                             .send(error_line(-32700, &format!("parse error: {e}")))
                             .await;
@@ -132,7 +213,8 @@ async fn read_bounded_line(
     }
 }
 
-/// The only writer of stdout: whole lines from rmcp and from the guard.
+/// The only writer of stdout: whole lines from rmcp and from the guard (its errors and its
+/// direct answers).
 async fn write_out(
     mut output: impl AsyncWrite + Unpin,
     from_rmcp: impl AsyncRead + Unpin,
