@@ -227,6 +227,10 @@ def main():
                 "--seconds", secs, "--pid", floor.p.pid))
             floors[("soap", c)] = repeat(runs, lambda: loadgen(
                 "floor-soap", "--url", soap_url, "--concurrency", c, "--seconds", secs))
+        # The stdio floor: the load generator itself as the server, a fixed answer per line.
+        floors[("stdio",)] = repeat(runs, lambda: loadgen(
+            "stdio", "--bin", LOADGEN, "--mappings", "-", "--tool", "x", "--args", "{}", "--calls", calls))
+        floors[("handover",)] = repeat(runs, lambda: loadgen("handover", "--calls", calls * 4))
         sqlq = "SELECT no, name, price FROM bench_items WHERE no = ?"
         for kind, conn in (("sqlite", f"Driver={{SQLite3}};Database={db}"), ("pg", PG)):
             floors[("odbc", kind)] = repeat(runs, lambda: loadgen(
@@ -254,7 +258,8 @@ def report(results, floors, startup, burst, cases, levels, quick):
         for c in levels + ["stdio"]:
             r = results[(label, c)]
             if c == "stdio":
-                f = None
+                f = {"http": floors[("stdio",)], "soap": floors[("soap", 1)]}.get(fkind) or \
+                    floors[("odbc", "sqlite" if "SQLite" in label else "pg")]
             elif fkind == "odbc":
                 f = floors[("odbc", "sqlite" if "SQLite" in label else "pg")] if c == 1 else None
             else:
@@ -264,8 +269,13 @@ def report(results, floors, startup, burst, cases, levels, quick):
             lines.append(f"| {label} | {transport} | {fmt(r['calls_per_s'])} | {fmt(r['p50_us'])} | {fmt(r['p99_us'])} | "
                          f"{fmt(r['cpu_us_per_call'])} | {fmt(r['rss_mb'], 1)} | {fmt(f and f['calls_per_s'])} | "
                          f"{fmt(f and f['p50_us'])} | {fmt(over)} |")
-    lines += ["", "Floors: HTTP = an axum handler returning a fixed JSON-RPC answer (same client); ODBC = the same prepared "
-              "query in a loop on one connection (sequential); SOAP = the same request from a plain HTTP client.", ""]
+    lines += ["", "Floors: HTTP = an axum handler returning a fixed JSON-RPC answer (same client); stdio = the load "
+              "generator as the server, answering each line with a fixed JSON-RPC answer (same client); ODBC = the same "
+              "prepared query in a loop on one connection (sequential; the floor of the ODBC rows over HTTP c=1 and "
+              "stdio); SOAP = the same request from a plain HTTP client (c=1 for the stdio row).", ""]
+    lines += [f"Thread hand-over on this machine: a message to a thread blocked on a channel and back, p50 "
+              f"{fmt(floors[('handover',)]['p50_us'])} µs, p99 {fmt(floors[('handover',)]['p99_us'])} µs "
+              f"(two wake-ups; an ODBC call makes this trip to its worker thread).", ""]
     lines += ["| startup (stdio: start to first tools/list answer) | median ms | idle RSS MB |", "|---|---|---|"]
     for n, s in startup.items():
         lines.append(f"| {n} tools | {fmt(s['median_ms'], 1)} | {fmt(s['idle_rss_mb'], 1)} |")

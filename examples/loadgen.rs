@@ -6,9 +6,12 @@
 //! - `startup`      process start to the first `tools/list` answer, and idle RSS
 //! - `burst`        N identical calls at once (single-flight), backend requests counted
 //! - `floor-http`   serve a fixed JSON-RPC answer (the HTTP floor: what axum alone costs)
+//! - `serve`        answer each stdin line with a fixed JSON-RPC answer (the stdio floor; the
+//!                  `stdio` client starts it with `--bin` pointing at this program)
 //! - `floor-odbc`   the same prepared ODBC query in a loop (the database floor)
 //! - `floor-soap`   the same SOAP request with a plain HTTP client (the SOAP floor)
 //! - `soap-server`  a fixed-answer SOAP service that counts requests (optionally slow)
+//! - `handover`     a message to another thread and back (what one thread hop costs here)
 //!
 //! Every measuring command prints one JSON object on stdout.
 
@@ -45,12 +48,14 @@ async fn main() {
         Some("startup") => startup(&args).await,
         Some("burst") => burst(&args).await,
         Some("floor-http") => return floor_http().await,
+        Some("serve") => return floor_stdio(),
         Some("soap-server") => return soap_server(&args).await,
         Some("floor-soap") => floor_soap(&args).await,
         Some("floor-odbc") => floor_odbc(&args),
+        Some("handover") => handover(&args),
         _ => {
             eprintln!(
-                "usage: loadgen http|stdio|startup|burst|floor-http|floor-odbc|floor-soap|soap-server ..."
+                "usage: loadgen http|stdio|startup|burst|floor-http|floor-odbc|floor-soap|soap-server|serve ..."
             );
             std::process::exit(2);
         }
@@ -416,24 +421,48 @@ async fn serve_on(app: axum::Router) {
 /// HTTP MCP server can do.
 async fn floor_http() {
     use axum::http::header;
-    let answer = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\"item_no\":\"SCH-01000\"}"}],"structuredContent":{"item_no":"SCH-01000"},"isError":false}}"#;
-    let body = format!("data: {answer}\n\n");
     let app = axum::Router::new().route(
         "/mcp",
-        axum::routing::post(move || {
-            let body = body.clone();
-            async move {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/event-stream"),
-                        (header::HeaderName::from_static("mcp-session-id"), "floor"),
-                    ],
-                    body,
-                )
-            }
+        axum::routing::post(move || async move {
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::HeaderName::from_static("mcp-session-id"), "floor"),
+                ],
+                FIXED_ANSWER,
+            )
         }),
     );
     serve_on(app).await;
+}
+
+/// The floors' answer: what a cached `flat_item` call returns, give or take.
+const FIXED_ANSWER: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\"item_no\":\"SCH-01000\"}"}],"structuredContent":{"item_no":"SCH-01000"},"isError":false}}"#;
+
+/// `serve ...` (as the stdio client starts a server): the stdio floor. Each request line is
+/// parsed for its id and answered with a fixed result, on blocking stdin and stdout.
+fn floor_stdio() {
+    use std::io::{BufRead, Write};
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let fixed: Value = serde_json::from_str(FIXED_ANSWER).unwrap();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let Some(id) = msg.get("id") else { continue };
+        let mut answer = fixed.clone();
+        answer["id"] = id.clone();
+        if msg["method"] == "initialize" {
+            answer["result"] = json!({"protocolVersion": msg["params"]["protocolVersion"],
+                "capabilities": {"tools": {}}, "serverInfo": {"name": "floor", "version": "0"}});
+        }
+        let text = answer.to_string();
+        if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
 }
 
 const SOAP_ANSWER: &str = r#"<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:GetItemResponse xmlns:m="urn:bench"><m:Item><m:No>SCH-01000</m:No><m:Description>Schraube M8x40</m:Description><m:Price>0.42</m:Price></m:Item></m:GetItemResponse></s:Body></s:Envelope>"#;
@@ -510,6 +539,30 @@ async fn floor_soap(args: &[String]) -> Value {
 
 /// `floor-odbc --connection C --sql S --param V --calls N`: one prepared statement, executed
 /// and its row fetched as text, in a loop on one connection.
+/// `handover --calls N`: round trips to a thread blocked on a channel and back, the way a call
+/// reaches an ODBC worker thread and returns. The p50 is the price of two thread wake-ups.
+fn handover(args: &[String]) -> Value {
+    let n = num(args, "--calls", 20000);
+    let (to_worker, jobs) = std::sync::mpsc::channel::<u64>();
+    let (to_caller, answers) = std::sync::mpsc::channel::<u64>();
+    std::thread::spawn(move || {
+        for j in jobs {
+            if to_caller.send(j).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lat = Vec::with_capacity(n as usize);
+    let started = Instant::now();
+    for i in 0..n {
+        let t = Instant::now();
+        to_worker.send(i).unwrap();
+        answers.recv().unwrap();
+        lat.push(t.elapsed().as_micros() as u64);
+    }
+    summary(lat, started.elapsed(), None, None)
+}
+
 fn floor_odbc(args: &[String]) -> Value {
     use odbc_api::{ConnectionOptions, Cursor, Environment, IntoParameter};
     let env = Environment::new().unwrap();
