@@ -6,8 +6,8 @@
 //! - `startup`      process start to the first `tools/list` answer, and idle RSS
 //! - `burst`        N identical calls at once (single-flight), backend requests counted
 //! - `floor-http`   serve a fixed JSON-RPC answer (the HTTP floor: what axum alone costs)
-//! - `serve`        answer each stdin line with a fixed JSON-RPC answer (the stdio floor; the
-//!                  `stdio` client starts it with `--bin` pointing at this program)
+//! - `serve`        answer each stdin line with a fixed JSON-RPC answer: the stdio floor (run
+//!   by the `stdio` client with `--bin` pointing at this program)
 //! - `floor-odbc`   the same prepared ODBC query in a loop (the database floor)
 //! - `floor-soap`   the same SOAP request with a plain HTTP client (the SOAP floor)
 //! - `soap-server`  a fixed-answer SOAP service that counts requests (optionally slow)

@@ -317,11 +317,25 @@ fn to_error_data(e: CallError) -> ErrorData {
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
+        // Worded from the catalogue: a mapping with SOAP writes is not read-only.
+        let writes = self
+            .live
+            .current()
+            .pipeline
+            .catalog()
+            .tools
+            .values()
+            .any(|t| t.writes);
+        let access = if writes {
+            "Access to ERP data: tools annotated destructive change it, and may ask the user to confirm first."
+        } else {
+            "Read-only access to ERP data."
+        };
         let mut info: ServerConfig = serde_json::from_value(json!({
             "protocolVersion": ProtocolVersion::V_2025_11_25,
             "capabilities": {"tools": {"listChanged": true}, "resources": {"listChanged": true}, "prompts": {"listChanged": true}, "logging": {}},
             "serverInfo": {"name": "legacy-mcp", "version": env!("CARGO_PKG_VERSION")},
-            "instructions": "Read-only access to ERP data. Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601."
+            "instructions": format!("{access} Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601.")
         }))
         .expect("static server info is valid");
         info.protocol_version = ProtocolVersion::V_2025_11_25;
