@@ -153,8 +153,11 @@ class Proc:
             self.p.kill()
 
 
-def loadgen(*args):
-    out = subprocess.run([LOADGEN, *map(str, args)], check=True, capture_output=True, text=True)
+def loadgen(*args, pin=False):
+    # pin: the load generator and everything it starts share core 0 (taskset), so no hand-over
+    # between them waits for another core to wake up.
+    cmd = (["taskset", "-c", "0"] if pin else []) + [LOADGEN, *map(str, args)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -217,9 +220,10 @@ def main():
                 results[(label, c)] = repeat(runs, lambda: loadgen(
                     "http", "--url", url, "--tool", tool, "--args", json.dumps(args),
                     "--concurrency", c, "--seconds", secs, "--pid", server.p.pid))
-            results[(label, "stdio")] = repeat(runs, lambda: loadgen(
-                "stdio", "--bin", BIN, "--mappings", mdir, "--config", settings, "--tool", tool,
-                "--args", json.dumps(args), "--calls", calls))
+            for pin, key in ((False, "stdio"), (True, "stdio, one core")):
+                results[(label, key)] = repeat(runs, lambda: loadgen(
+                    "stdio", "--bin", BIN, "--mappings", mdir, "--config", settings, "--tool", tool,
+                    "--args", json.dumps(args), "--calls", calls, pin=pin))
         floors = {}
         for c in levels:
             floors[("http", c)] = repeat(runs, lambda: loadgen(
@@ -228,9 +232,10 @@ def main():
             floors[("soap", c)] = repeat(runs, lambda: loadgen(
                 "floor-soap", "--url", soap_url, "--concurrency", c, "--seconds", secs))
         # The stdio floor: the load generator itself as the server, a fixed answer per line.
-        floors[("stdio",)] = repeat(runs, lambda: loadgen(
-            "stdio", "--bin", LOADGEN, "--mappings", "-", "--tool", "x", "--args", "{}", "--calls", calls))
-        floors[("handover",)] = repeat(runs, lambda: loadgen("handover", "--calls", calls * 4))
+        for pin, key in ((False, "stdio"), (True, "stdio, one core")):
+            floors[(key,)] = repeat(runs, lambda: loadgen(
+                "stdio", "--bin", LOADGEN, "--mappings", "-", "--tool", "x", "--args", "{}", "--calls", calls, pin=pin))
+            floors[("handover", key)] = repeat(runs, lambda: loadgen("handover", "--calls", calls * 4, pin=pin))
         sqlq = "SELECT no, name, price FROM bench_items WHERE no = ?"
         for kind, conn in (("sqlite", f"Driver={{SQLite3}};Database={db}"), ("pg", PG)):
             floors[("odbc", kind)] = repeat(runs, lambda: loadgen(
@@ -255,17 +260,17 @@ def report(results, floors, startup, burst, cases, levels, quick):
     lines += ["| case | transport | calls/s | p50 µs | p99 µs | CPU µs/call | server RSS MB | floor calls/s | floor p50 µs | p50 over floor µs |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for label, tool, args, (fkind, _) in cases:
-        for c in levels + ["stdio"]:
+        for c in levels + ["stdio", "stdio, one core"]:
             r = results[(label, c)]
-            if c == "stdio":
-                f = {"http": floors[("stdio",)], "soap": floors[("soap", 1)]}.get(fkind) or \
+            if str(c).startswith("stdio"):
+                f = {"http": floors[(c,)], "soap": floors[("soap", 1)]}.get(fkind) or \
                     floors[("odbc", "sqlite" if "SQLite" in label else "pg")]
             elif fkind == "odbc":
                 f = floors[("odbc", "sqlite" if "SQLite" in label else "pg")] if c == 1 else None
             else:
                 f = floors[(fkind, c)]
             over = None if f is None else r["p50_us"] - f["p50_us"]
-            transport = "stdio, sequential" if c == "stdio" else f"HTTP c={c}"
+            transport = {"stdio": "stdio, sequential", "stdio, one core": "stdio, one core"}.get(c, f"HTTP c={c}")
             lines.append(f"| {label} | {transport} | {fmt(r['calls_per_s'])} | {fmt(r['p50_us'])} | {fmt(r['p99_us'])} | "
                          f"{fmt(r['cpu_us_per_call'])} | {fmt(r['rss_mb'], 1)} | {fmt(f and f['calls_per_s'])} | "
                          f"{fmt(f and f['p50_us'])} | {fmt(over)} |")
@@ -273,9 +278,12 @@ def report(results, floors, startup, burst, cases, levels, quick):
               "generator as the server, answering each line with a fixed JSON-RPC answer (same client); ODBC = the same "
               "prepared query in a loop on one connection (sequential; the floor of the ODBC rows over HTTP c=1 and "
               "stdio); SOAP = the same request from a plain HTTP client (c=1 for the stdio row).", ""]
-    lines += [f"Thread hand-over on this machine: a message to a thread blocked on a channel and back, p50 "
-              f"{fmt(floors[('handover',)]['p50_us'])} µs, p99 {fmt(floors[('handover',)]['p99_us'])} µs "
-              f"(two wake-ups; an ODBC call makes this trip to its worker thread).", ""]
+    lines += ["\"stdio, one core\": the load generator, the server and its threads pinned to core 0 (`taskset -c 0`); "
+              "PostgreSQL runs where the system puts it.", ""]
+    a, b = floors[("handover", "stdio")], floors[("handover", "stdio, one core")]
+    lines += [f"Thread hand-over on this machine (a message to a thread blocked on a channel and back: two wake-ups, "
+              f"the trip an ODBC call makes to its worker thread): p50 {fmt(a['p50_us'])} µs (p99 {fmt(a['p99_us'])}) "
+              f"with the threads free to use both cores, {fmt(b['p50_us'])} µs (p99 {fmt(b['p99_us'])}) on one core.", ""]
     lines += ["| startup (stdio: start to first tools/list answer) | median ms | idle RSS MB |", "|---|---|---|"]
     for n, s in startup.items():
         lines.append(f"| {n} tools | {fmt(s['median_ms'], 1)} | {fmt(s['idle_rss_mb'], 1)} |")
