@@ -12,10 +12,14 @@ use support::*;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-#[tokio::test]
-async fn garbage_and_oversized_lines_get_errors_and_serving_goes_on() {
+type Lines = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// `serve` on the demo with raw pipes: the child, its stdin and its stdout's lines.
+fn serve(extra: &[&str]) -> (tokio::process::Child, tokio::process::ChildStdin, Lines) {
     let mut child = Command::new(bin())
-        .args(["serve", "--max-request-bytes", "2048", "--mappings"])
+        .arg("serve")
+        .args(extra)
+        .arg("--mappings")
         .arg(demo())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -23,8 +27,14 @@ async fn garbage_and_oversized_lines_get_errors_and_serving_goes_on() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdin = child.stdin.take().unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, stdin, lines)
+}
+
+#[tokio::test]
+async fn garbage_and_oversized_lines_get_errors_and_serving_goes_on() {
+    let (mut child, mut stdin, mut lines) = serve(&["--max-request-bytes", "2048"]);
     let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
     let mut input = String::new();
     input.push_str(init);
@@ -79,17 +89,7 @@ async fn garbage_and_oversized_lines_get_errors_and_serving_goes_on() {
 /// carries more goes through rmcp. Both answer alike: a result, a tool error, an unknown tool.
 #[tokio::test]
 async fn plain_tool_calls_answer_as_rmcp_does() {
-    let mut child = Command::new(bin())
-        .args(["serve", "--mappings"])
-        .arg(demo())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (_child, mut stdin, mut lines) = serve(&[]);
     let mut input = String::from(
         r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#,
     );

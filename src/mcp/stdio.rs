@@ -28,15 +28,12 @@ type Output = Box<dyn AsyncWrite + Unpin + Send>;
 /// file keeps the portable path.
 fn input() -> Input {
     #[cfg(unix)]
-    if let Some(fd) = unix_stream(std::io::stdin().as_fd()) {
-        match fd {
-            Stream::Pipe(fd) => {
-                if let Ok(r) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
-                    return Box::new(r);
-                }
-            }
-            Stream::Socket(s) => return Box::new(s),
-        }
+    if let Some(r) = polled(
+        std::io::stdin().as_fd(),
+        |fd| tokio::net::unix::pipe::Receiver::from_owned_fd(fd).map(|r| Box::new(r) as Input),
+        |s| Box::new(s) as Input,
+    ) {
+        return r;
     }
     Box::new(tokio::io::stdin())
 }
@@ -44,17 +41,27 @@ fn input() -> Input {
 /// Stdout, as `input()` reads stdin.
 fn output() -> Output {
     #[cfg(unix)]
-    if let Some(fd) = unix_stream(std::io::stdout().as_fd()) {
-        match fd {
-            Stream::Pipe(fd) => {
-                if let Ok(w) = tokio::net::unix::pipe::Sender::from_owned_fd(fd) {
-                    return Box::new(w);
-                }
-            }
-            Stream::Socket(s) => return Box::new(s),
-        }
+    if let Some(w) = polled(
+        std::io::stdout().as_fd(),
+        |fd| tokio::net::unix::pipe::Sender::from_owned_fd(fd).map(|w| Box::new(w) as Output),
+        |s| Box::new(s) as Output,
+    ) {
+        return w;
     }
     Box::new(tokio::io::stdout())
+}
+
+/// `fd` as a stream the runtime polls, built by `pipe` or `socket`, when it is one of those.
+#[cfg(unix)]
+fn polled<T>(
+    fd: std::os::fd::BorrowedFd<'_>,
+    pipe: impl FnOnce(std::os::fd::OwnedFd) -> std::io::Result<T>,
+    socket: impl FnOnce(tokio::net::UnixStream) -> T,
+) -> Option<T> {
+    match unix_stream(fd)? {
+        Stream::Pipe(fd) => pipe(fd).ok(),
+        Stream::Socket(s) => Some(socket(s)),
+    }
 }
 
 #[cfg(unix)]
