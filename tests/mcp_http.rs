@@ -23,13 +23,8 @@ async fn every_protocol_version_lists_and_calls_every_demo_tool() {
         let negotiated = client.peer_info().map(|i| i.protocol_version.clone());
         assert_eq!(negotiated, Some(version.clone()));
         if version.has_initialize() {
-            let intro = client.peer_info().and_then(|i| i.instructions.clone());
-            assert!(
-                intro
-                    .as_deref()
-                    .is_some_and(|t| t.starts_with("Read-only access")),
-                "{intro:?}"
-            );
+            let intro = instructions(&client);
+            assert!(intro.starts_with("Read-only access"), "{intro}");
         }
         let tools = client.list_all_tools().await.unwrap();
         assert_eq!(tools.len(), 7, "{version:?}");

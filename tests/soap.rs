@@ -540,12 +540,10 @@ async fn spyne_service_through_mcp() {
     assert_eq!(hints.read_only_hint, Some(false));
     assert_eq!(hints.destructive_hint, Some(true));
     // A mapping that writes is not introduced as read-only.
-    let intro = client.peer_info().and_then(|i| i.instructions.clone());
+    let intro = instructions(&client);
     assert!(
-        intro
-            .as_deref()
-            .is_some_and(|t| t.starts_with("Access to ERP data: tools annotated destructive")),
-        "{intro:?}"
+        intro.starts_with("Access to ERP data: tools annotated destructive"),
+        "{intro}"
     );
     let find = tools.iter().find(|t| t.name == "find_items").unwrap();
     assert_eq!(

@@ -45,6 +45,17 @@ fn sqlite_file() -> &'static PathBuf {
 }
 
 impl Db {
+    /// A connection of the test's own (schema setup), outside the adapter.
+    fn admin(self) -> odbc_api::Connection<'static> {
+        odbc_api::environment()
+            .unwrap()
+            .connect_with_connection_string(
+                &format!("{};", driver::resolve(&self.connection_string())),
+                ConnectionOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("connect to {self:?}: {e}"))
+    }
+
     fn connection_string(self) -> String {
         match self {
             Db::Sqlite => format!("Driver={{SQLite3}};Database={}", sqlite_file().display()),
@@ -85,13 +96,7 @@ fn load(db: Db) {
     }
     let schema = std::fs::read_to_string(support::root().join("fixtures/erp-sql/schema.sql"))
         .expect("schema.sql");
-    let env = odbc_api::environment().unwrap();
-    let conn = env
-        .connect_with_connection_string(
-            &format!("{};", driver::resolve(&db.connection_string())),
-            ConnectionOptions::default(),
-        )
-        .unwrap_or_else(|e| panic!("connect to {db:?}: {e}"));
+    let conn = db.admin();
     for stmt in db.dialect(&schema).split("\n;\n") {
         let sql: String = stmt
             .lines()
@@ -358,23 +363,26 @@ async fn a_full_pool_answers_busy_after_a_bounded_wait() {
 }
 
 fn one_source(conn: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
+    one_source_with(
+        conn,
+        "login_timeout: 3s",
         r#"
-sources:
-  erp:
-    kind: odbc
-    connection_string: "{conn}"
-    login_timeout: 3s
-tools:
   one:
     description: Selects one.
     source: erp
     sql: SELECT 1 AS one
     columns:
-      one: {{type: integer}}
-    result: {{one: true}}
-"#
+      one: {type: integer}
+    result: {one: true}
+"#,
+    )
+}
+
+/// A mapping with the one source `erp` on `conn` (plus `settings`, one YAML line) and `tools`.
+fn one_source_with(conn: &str, settings: &str, tools: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "sources:\n  erp:\n    kind: odbc\n    connection_string: \"{conn}\"\n    {settings}\ntools:{tools}"
     );
     std::fs::write(dir.path().join("m.yaml"), text).unwrap();
     dir
@@ -583,13 +591,7 @@ async fn a_statement_prepared_before_a_schema_change_still_answers() {
         let table = format!("plan_probe_{}", std::process::id());
         let run = move |sql: String| {
             tokio::task::spawn_blocking(move || {
-                let env = odbc_api::environment().unwrap();
-                let conn = env
-                    .connect_with_connection_string(
-                        &format!("{};", driver::resolve(&db.connection_string())),
-                        ConnectionOptions::default(),
-                    )
-                    .unwrap();
+                let conn = db.admin();
                 for s in sql.split(';').filter(|s| !s.trim().is_empty()) {
                     conn.execute(s, (), None)
                         .unwrap_or_else(|e| panic!("{db:?}: {s}\n{e}"));
@@ -603,15 +605,11 @@ async fn a_statement_prepared_before_a_schema_change_still_answers() {
             )
         };
         run(create("VARCHAR(10)", "short")).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let text = format!(
-            r#"
-sources:
-  erp:
-    kind: odbc
-    connection_string: "{conn}"
-    pool_size: 1
-tools:
+        let dir = one_source_with(
+            &db.connection_string(),
+            "pool_size: 1",
+            &format!(
+                r#"
   probe:
     description: The probe row's value.
     source: erp
@@ -621,10 +619,9 @@ tools:
     columns:
       v: {{type: string}}
     result: {{one: true}}
-"#,
-            conn = db.connection_string()
+"#
+            ),
         );
-        std::fs::write(dir.path().join("m.yaml"), text).unwrap();
         let p = pipeline(dir.path());
         let first = call(&p, "probe", json!({"k": 1})).await.unwrap();
         assert_eq!(first["v"], "short", "{db:?}");

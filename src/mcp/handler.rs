@@ -181,6 +181,19 @@ pub(crate) fn tool_error(message: &str) -> Json {
     json!({"content": [{"type": "text", "text": message}], "isError": true})
 }
 
+/// What `initialize` tells the agent about this server, worded from the catalogue: a mapping
+/// with SOAP writes is not read-only.
+pub(crate) fn render_instructions(cat: &Catalog) -> String {
+    let access = if cat.tools.values().any(|t| t.writes) {
+        "Access to ERP data: tools annotated destructive change it, and may ask the user to confirm first."
+    } else {
+        "Read-only access to ERP data."
+    };
+    format!(
+        "{access} Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601."
+    )
+}
+
 pub(crate) fn render_lists(cat: &Catalog) -> Lists {
     let tools = cat
         .tools
@@ -317,25 +330,11 @@ fn to_error_data(e: CallError) -> ErrorData {
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
-        // Worded from the catalogue: a mapping with SOAP writes is not read-only.
-        let writes = self
-            .live
-            .current()
-            .pipeline
-            .catalog()
-            .tools
-            .values()
-            .any(|t| t.writes);
-        let access = if writes {
-            "Access to ERP data: tools annotated destructive change it, and may ask the user to confirm first."
-        } else {
-            "Read-only access to ERP data."
-        };
         let mut info: ServerConfig = serde_json::from_value(json!({
             "protocolVersion": ProtocolVersion::V_2025_11_25,
             "capabilities": {"tools": {"listChanged": true}, "resources": {"listChanged": true}, "prompts": {"listChanged": true}, "logging": {}},
             "serverInfo": {"name": "legacy-mcp", "version": env!("CARGO_PKG_VERSION")},
-            "instructions": format!("{access} Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601.")
+            "instructions": self.live.current().instructions,
         }))
         .expect("static server info is valid");
         info.protocol_version = ProtocolVersion::V_2025_11_25;

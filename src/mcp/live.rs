@@ -14,13 +14,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use rmcp::RoleServer;
 use rmcp::service::Peer;
 
-use super::handler::{Lists, render_lists};
+use super::handler::{Lists, render_instructions, render_lists};
 use crate::pipeline::Pipeline;
 
 /// One generation of the served mappings.
 pub struct State {
     pub pipeline: Pipeline,
     pub(crate) lists: Lists,
+    /// The `instructions` of `initialize`.
+    pub(crate) instructions: String,
 }
 
 pub struct Live {
@@ -110,6 +112,11 @@ impl Live {
 impl State {
     fn new(pipeline: Pipeline) -> State {
         let lists = render_lists(pipeline.catalog());
-        State { pipeline, lists }
+        let instructions = render_instructions(pipeline.catalog());
+        State {
+            pipeline,
+            lists,
+            instructions,
+        }
     }
 }

@@ -275,3 +275,11 @@ pub async fn call_ok<H: rmcp::ClientHandler>(
     assert_eq!(r.is_error, Some(false), "{tool}: {r:?}");
     r
 }
+
+/// The server's `instructions`, as the client received them at `initialize`.
+pub fn instructions<H: rmcp::ClientHandler>(client: &RunningService<RoleClient, H>) -> String {
+    client
+        .peer_info()
+        .and_then(|i| i.instructions.clone())
+        .unwrap_or_default()
+}

@@ -77,8 +77,8 @@ impl OdbcSource {
             .get_or_init(|| pool::Pool::start(self.settings.clone()));
         let src = self.settings.name.clone();
         pool.run(move |w| {
-            let dead = w.connection()?.is_dead().unwrap_or(true);
-            if dead {
+            w.connection()?;
+            if w.is_dead() {
                 w.disconnect();
                 return Err(SqlError::Unreachable {
                     src,

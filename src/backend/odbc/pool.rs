@@ -67,6 +67,13 @@ impl Worker {
         Ok(self.conn.as_ref().expect("just connected"))
     }
 
+    /// No connection, or the driver reports this one dead.
+    pub fn is_dead(&self) -> bool {
+        self.conn
+            .as_ref()
+            .is_none_or(|c| c.is_dead().unwrap_or(true))
+    }
+
     /// Close the connection and every statement prepared on it; the next job reconnects.
     pub fn disconnect(&mut self) {
         self.statements.clear();

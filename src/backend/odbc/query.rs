@@ -134,8 +134,7 @@ pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
     let reused = w.is_prepared(&text);
     let mut result = run(w, &s, q, &text, &binds);
     if let Err(f) = &result {
-        let dead = w.connection().map_or(true, |c| c.is_dead().unwrap_or(true));
-        if f.lost_connection() || dead {
+        if f.lost_connection() || w.is_dead() {
             w.disconnect();
         } else {
             w.forget(&text);
