@@ -130,7 +130,7 @@ impl Server {
             })
             .map(|l| &l.json)
             .collect();
-        page(&visible, key, request, self.page_size)
+        page(&visible, key, request, self.page_size).map(complete)
     }
 
     /// The caller of one request: what the HTTP layer authenticated, else the default.
@@ -282,6 +282,13 @@ pub(crate) fn render_lists(cat: &Catalog) -> Lists {
         templates,
         prompts,
     }
+}
+
+/// Mark a result `resultType: "complete"`, which 2026-07-28 requires on every result. rmcp
+/// strips it again for sessions that negotiated an older version, which never had the field.
+fn complete(mut result: Json) -> Json {
+    result["resultType"] = json!("complete");
+    result
 }
 
 fn from_json<T: DeserializeOwned>(v: Json) -> Result<T, ErrorData> {
@@ -456,7 +463,7 @@ impl ServerHandler for Server {
             }
         };
         Ok(CallToolResponse::Complete(from_json::<CallToolResult>(
-            result,
+            complete(result),
         )?))
     }
 
@@ -483,7 +490,7 @@ impl ServerHandler for Server {
         }
         Ok(ReadResourceResponse::Complete(from_json::<
             ReadResourceResult,
-        >(result)?))
+        >(complete(result))?))
     }
 
     async fn get_prompt(
@@ -519,7 +526,7 @@ impl ServerHandler for Server {
             result["description"] = json!(d);
         }
         Ok(GetPromptResponse::Complete(from_json::<GetPromptResult>(
-            result,
+            complete(result),
         )?))
     }
 }
