@@ -126,7 +126,12 @@ pub struct Resource {
     pub tool: String,
     pub arguments: Map<String, Json>,
     pub allow: Option<Vec<String>>,
+    /// How often a subscribed resource is looked at; `None`: it cannot be subscribed to.
+    pub watch: Option<std::time::Duration>,
 }
+
+/// How often a flat-file resource's export is looked at without a `watch:` of its own.
+pub const FLAT_WATCH: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct Prompt {
     pub name: String,
@@ -1215,6 +1220,18 @@ fn compile_resource(
             );
         }
     }
+    let watch = match &d.watch {
+        Some(w) if w.every.0 < std::time::Duration::from_secs(1) => {
+            p.at(
+                &d.uri.referenced,
+                format!("{here}.watch.every"),
+                "a resource is looked at every 1s at most often: set `every` to 1s or more",
+            );
+            None
+        }
+        Some(w) => Some(w.every.0),
+        None => matches!(tool.plan, Plan::Flat { .. }).then_some(FLAT_WATCH),
+    };
     let is_template = !template.variables().is_empty();
     Some(Resource {
         name: name.to_string(),
@@ -1232,6 +1249,7 @@ fn compile_resource(
         tool: tool.name.clone(),
         arguments: d.arguments.clone(),
         allow: d.allow.clone(),
+        watch,
     })
 }
 

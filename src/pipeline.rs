@@ -350,7 +350,7 @@ impl Pipeline {
         Ok((resource, out))
     }
 
-    fn match_resource(&self, uri: &str) -> Option<(&Resource, Map<String, Json>)> {
+    pub fn match_resource(&self, uri: &str) -> Option<(&Resource, Map<String, Json>)> {
         self.catalog.resources.iter().find_map(|r| {
             match &r.template {
                 None => (r.uri == uri).then(Map::new),

@@ -960,6 +960,21 @@ pub struct ResourceDef {
     /// the server denies by default.
     #[serde(default)]
     pub allow: Option<Vec<String>>,
+    /// Live updates: how subscribed clients learn that the resource changed. A flat-file
+    /// resource is watched without it (its export's file status, every 2s); a SQL or SOAP
+    /// resource only with it (its answer, re-read every `every`).
+    #[serde(default)]
+    pub watch: Option<WatchDef>,
+}
+
+/// How a resource is watched while a client is subscribed to it.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatchDef {
+    /// How often the resource is looked at while someone is subscribed (e.g. `30s`, `5m`); at
+    /// least 1s. A change is notified when the answer (flat files: the export file) differs
+    /// from the last look.
+    pub every: DurationText,
 }
 
 /// One prompt argument.

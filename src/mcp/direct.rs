@@ -81,7 +81,8 @@ impl Call {
             Ok(out) => json!({"jsonrpc": "2.0", "id": id, "result": tool_result(out)}),
             Err(CallError::Caller(message)) => {
                 let data = json!({"tool": name, "error": message});
-                log(&session.peer, &session.log_level, WARNING, data).await;
+                let wanted = session.log_level.load(std::sync::atomic::Ordering::Relaxed);
+                log(&session.peer, Some(wanted as usize), WARNING, data).await;
                 json!({"jsonrpc": "2.0", "id": id, "result": tool_error(&message)})
             }
             Err(CallError::Unroutable(message)) => {

@@ -18,15 +18,17 @@ use rmcp::model::{
     GetPromptResponse, GetPromptResult, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, LoggingMessageNotificationParam, PaginatedRequestParams,
     ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    ServerConfig, SetLevelRequestParams,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
+    UnsubscribeRequestParams,
 };
-use rmcp::service::{Peer, RequestContext};
+use rmcp::service::{Peer, RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
 use super::elicit::{ClientAsker, input_required};
 use super::live::{Live, State};
+use super::watch::Notifier;
 use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::mapping::model::Role;
@@ -142,18 +144,43 @@ impl Server {
             .clone()
     }
 
+    /// The lowest log level this request's client wants. A 2025 session sets it once with
+    /// `logging/setLevel`; a 2026-07-28 request opts in itself with
+    /// `io.modelcontextprotocol/logLevel` in its `_meta`, and without it gets no log
+    /// notification at all (SEP-2575: the server MUST NOT send one).
+    fn log_threshold(&self, ctx: &RequestContext<RoleServer>) -> Option<usize> {
+        let modern = ctx
+            .protocol_version()
+            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+        if !modern {
+            return Some(self.log_level.load(Ordering::Relaxed) as usize);
+        }
+        let name = serde_json::to_value(ctx.meta.log_level()?).ok()?;
+        LEVELS.iter().position(|l| Some(*l) == name.as_str())
+    }
+
     /// The caller when the transport names none.
     pub fn default_principal(&self) -> &Principal {
         &self.principal
     }
 }
 
+/// The session a request belongs to: its HTTP session id, or stdio's one session.
+fn session_id(extensions: &rmcp::model::Extensions) -> &str {
+    extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|p| p.headers.get(super::direct::SESSION_HEADER))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(super::live::STDIO)
+}
+
 /// Index of `warning` in `LEVELS`: tool errors are logged at this level.
 pub(crate) const WARNING: usize = 3;
 
-/// Send a log notification when the client asked for this level or lower.
-pub(crate) async fn log(peer: &Peer<RoleServer>, wanted: &AtomicU8, level: usize, data: Json) {
-    if level < wanted.load(Ordering::Relaxed) as usize {
+/// Send a log notification when the client asked for this level or lower; `wanted` is the
+/// lowest level it asked for, `None` when it asked for none.
+pub(crate) async fn log(peer: &Peer<RoleServer>, wanted: Option<usize>, level: usize, data: Json) {
+    if wanted.is_none_or(|w| level < w) {
         return;
     }
     if let Ok(param) = from_json::<LoggingMessageNotificationParam>(
@@ -337,11 +364,19 @@ fn to_error_data(e: CallError) -> ErrorData {
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
+        let state = self.live.current();
+        // `subscribe` only when some resource can be watched (`watch.rs`).
+        let watched = state
+            .pipeline
+            .catalog()
+            .resources
+            .iter()
+            .any(|r| r.watch.is_some());
         let mut info: ServerConfig = serde_json::from_value(json!({
             "protocolVersion": ProtocolVersion::V_2025_11_25,
-            "capabilities": {"tools": {"listChanged": true}, "resources": {"listChanged": true}, "prompts": {"listChanged": true}, "logging": {}},
+            "capabilities": {"tools": {"listChanged": true}, "resources": {"listChanged": true, "subscribe": watched}, "prompts": {"listChanged": true}, "logging": {}},
             "serverInfo": {"name": "legacy-mcp", "version": env!("CARGO_PKG_VERSION")},
-            "instructions": self.live.current().instructions,
+            "instructions": state.instructions,
         }))
         .expect("static server info is valid");
         info.protocol_version = ProtocolVersion::V_2025_11_25;
@@ -352,16 +387,94 @@ impl ServerHandler for Server {
         Cow::Borrowed(PROTOCOL_VERSIONS)
     }
 
-    /// A session is ready: remember it, to tell it when a reload changes the lists.
+    /// A session is ready: remember it, to tell it when the lists change.
     async fn on_initialized(&self, ctx: rmcp::service::NotificationContext<RoleServer>) {
-        let id = ctx
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|p| p.headers.get(super::direct::SESSION_HEADER))
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(super::live::STDIO);
+        let id = session_id(&ctx.extensions);
         self.live
             .register(id, ctx.peer.clone(), self.log_level.clone());
+    }
+
+    /// What a `subscriptions/listen` stream is granted: every list change, and updates of the
+    /// resources that can be watched, up to the per-client bound. Whether the caller may read
+    /// each one is decided in `listen`, which knows the caller.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        let state = self.live.current();
+        let uris: Vec<String> = requested
+            .resource_subscriptions
+            .iter()
+            .flatten()
+            .filter(|uri| {
+                state
+                    .pipeline
+                    .match_resource(uri)
+                    .is_some_and(|(r, _)| r.watch.is_some())
+            })
+            .take(super::watch::PER_CLIENT)
+            .cloned()
+            .collect();
+        let mut accepted = SubscriptionFilter::builder()
+            .tools_list_changed()
+            .prompts_list_changed()
+            .resources_list_changed();
+        if !uris.is_empty() {
+            accepted = accepted.resource_subscriptions(uris);
+        }
+        Some(accepted.build())
+    }
+
+    /// One `subscriptions/listen` stream (2026-07-28), until the client cancels it or the
+    /// connection ends: list changes after a reload, and updates of its resources.
+    async fn listen(&self, sub: SubscriptionContext) -> Result<(), ErrorData> {
+        static STREAMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = format!(
+            "listen:{}",
+            STREAMS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let who = self.caller(sub.request_context());
+        let sink = sub.sink().clone();
+        self.live.listen(&id, sink.clone());
+        for uri in sub.accepted().resource_subscriptions.iter().flatten() {
+            let notify = Notifier::Sink(sink.clone());
+            let subscribed = self
+                .live
+                .watches()
+                .subscribe(&self.live, &who, &id, uri, notify);
+            if let Err(why) = subscribed.await {
+                tracing::info!(%uri, "subscription refused: {why}");
+            }
+        }
+        sub.cancelled().await;
+        self.live.unlisten(&id);
+        Ok(())
+    }
+
+    /// `resources/subscribe` of a 2025 session.
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let who = self.caller(&ctx);
+        let client = session_id(&ctx.extensions);
+        let notify = Notifier::Peer(ctx.peer.clone());
+        self.live
+            .watches()
+            .subscribe(&self.live, &who, client, &request.uri, notify)
+            .await
+            .map_err(|why| ErrorData::invalid_params(why, Some(json!({"uri": request.uri}))))
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let client = session_id(&ctx.extensions);
+        self.live.watches().unsubscribe(client, &request.uri);
+        Ok(())
     }
 
     async fn set_level(
@@ -450,7 +563,7 @@ impl ServerHandler for Server {
             Ok(out) => tool_result(out),
             Err(CallError::Caller(message)) => {
                 let data = json!({"tool": request.name, "error": message});
-                log(&ctx.peer, &self.log_level, WARNING, data).await;
+                log(&ctx.peer, self.log_threshold(&ctx), WARNING, data).await;
                 tool_error(&message)
             }
             Err(CallError::Unroutable(message)) => {

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -22,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Server;
 use super::direct::{self, SESSION_HEADER};
+use super::entrance::{Entrance, RawBody, error_response};
 use super::handler::PROTOCOL_VERSIONS;
 use super::live::{Live, Session};
 use crate::auth;
@@ -55,8 +55,8 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
     let mut origins: Vec<String> = vec!["http://localhost:*".into(), "http://127.0.0.1:*".into()];
     origins.extend(opts.allowed_origins.iter().cloned());
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(hosts)
-        .with_allowed_origins(origins)
+        .with_allowed_hosts(hosts.clone())
+        .with_allowed_origins(origins.clone())
         .enforce_origin_validation()
         .with_max_request_body_bytes(opts.max_request_bytes)
         // Stateless (2026-07-28) answers without notifications go out as one JSON body
@@ -82,7 +82,6 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         manager: manager.clone(),
     });
     let service = StreamableHttpService::new(move || Ok(server.for_session()), manager, config);
-    let limit = opts.max_request_bytes;
     // Inside authentication: a direct answer serves the caller it authenticated.
     let mut mcp =
         axum::Router::new()
@@ -108,13 +107,18 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
             );
         }
     }
-    // The size and JSON guard runs first, so an unauthenticated caller cannot make the
-    // server read an unbounded body either.
-    let answers = opts.answers.clone();
+    // The one entrance (`entrance.rs`) in front of everything on /mcp, authentication
+    // included: no answering path can be reached without passing it.
+    let entrance = Arc::new(Entrance {
+        hosts,
+        origins,
+        max_request_bytes: opts.max_request_bytes,
+        answers: opts.answers.clone(),
+    });
+    let mcp = mcp.layer(axum::middleware::from_fn(move |req, next| {
+        entrance.clone().guard(req, next)
+    }));
     app.merge(mcp)
-        .layer(axum::middleware::from_fn(move |req, next| {
-            json_rpc_guard(req, next, limit, answers.clone())
-        }))
 }
 
 /// POST answers still being written: a call's result leaves the pipeline before its HTTP
@@ -123,7 +127,7 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
 pub struct Answers(Arc<std::sync::atomic::AtomicUsize>);
 
 /// Counts one answer until its body has been sent (or dropped with its connection).
-struct Sending(Answers);
+pub(crate) struct Sending(Answers);
 
 impl Drop for Sending {
     fn drop(&mut self) {
@@ -132,7 +136,7 @@ impl Drop for Sending {
 }
 
 impl Answers {
-    fn start(&self) -> Sending {
+    pub(crate) fn start(&self) -> Sending {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Sending(self.clone())
     }
@@ -153,47 +157,6 @@ impl Answers {
     }
 }
 
-/// rmcp answers an unparsable or oversized POST with plain text; a JSON-RPC client should get
-/// a JSON-RPC error it can read. Bodies are read with the size bound, checked, and passed on.
-async fn json_rpc_guard(req: Request, next: Next, limit: usize, answers: Answers) -> Response {
-    if req.method() != axum::http::Method::POST {
-        return next.run(req).await;
-    }
-    let sending = answers.start();
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => {
-            let msg = format!("request too large: a message may be at most {limit} bytes");
-            return json_rpc_error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &msg);
-        }
-    };
-    // Checked without building a tree: rmcp parses the message again.
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        return json_rpc_error(
-            StatusCode::BAD_REQUEST,
-            -32700,
-            &format!("parse error: {e}"),
-        );
-    }
-    let mut parts = parts;
-    parts.extensions.insert(RawBody(bytes.clone()));
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    // The count ends when the body stream is dropped: sent to the end, or its connection gone.
-    let (parts, body) = response.into_parts();
-    let stream = futures_util::StreamExt::map(body.into_data_stream(), move |chunk| {
-        let _ = &sending;
-        chunk
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
-}
-
-/// A POST's body as the guard read it, for `direct_calls` (rmcp reads the body itself).
-#[derive(Clone)]
-struct RawBody(axum::body::Bytes);
-
 /// How long an HTTP session may go without a request before it is closed: rmcp's default.
 const SESSION_IDLE: Duration = Duration::from_secs(300);
 /// How often idle sessions are looked for.
@@ -212,6 +175,9 @@ struct DirectHttp {
 /// Answer a plain `tools/call` of an initialised session directly (`direct.rs`); pass
 /// everything else to rmcp. Every request naming a session counts as its activity.
 async fn direct_calls(d: Arc<DirectHttp>, req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::DELETE {
+        return end_session(&d, req, next).await;
+    }
     let Some((call, session)) = direct_call(&d, &req) else {
         return next.run(req).await;
     };
@@ -227,6 +193,30 @@ async fn direct_calls(d: Arc<DirectHttp>, req: Request, next: Next) -> Response 
         body,
     )
         .into_response()
+}
+
+/// DELETE of a session: 200 when it was open and is now closed (rmcp says 202, which the
+/// clients log as a failure: the spec's answer to a completed termination is 200), 404 when
+/// no such session is open. Without a session id rmcp answers.
+async fn end_session(d: &DirectHttp, req: Request, next: Next) -> Response {
+    let Some(id) = req
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(std::sync::Arc::<str>::from)
+    else {
+        return next.run(req).await;
+    };
+    if !d.manager.has_session(&id).await.unwrap_or(false) {
+        let msg = "no such session: it has ended or never existed; initialize a new one";
+        return error_response(StatusCode::NOT_FOUND, -32600, msg, None);
+    }
+    let mut response = next.run(req).await;
+    if response.status().is_success() {
+        d.live.forget(&id);
+        *response.status_mut() = StatusCode::OK;
+    }
+    response
 }
 
 /// The call and its session, when `req` is a POST rmcp would accept and the body is a plain
@@ -312,16 +302,6 @@ impl Activity {
         }
         idle
     }
-}
-
-fn json_rpc_error(status: StatusCode, code: i64, message: &str) -> Response {
-    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
-    (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 /// Bind and serve until `shutdown` fires, then shut down gracefully: stop accepting, let calls

@@ -12,9 +12,10 @@ use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, RwLock};
 
 use rmcp::RoleServer;
-use rmcp::service::Peer;
+use rmcp::service::{Peer, SubscriptionSink};
 
 use super::handler::{Lists, render_instructions, render_lists};
+use super::watch::Watches;
 use crate::pipeline::Pipeline;
 
 /// One generation of the served mappings.
@@ -31,6 +32,10 @@ pub struct Live {
     peers: Mutex<Vec<Peer<RoleServer>>>,
     /// The same sessions by id (the HTTP session id; `STDIO` for stdio's one session).
     sessions: RwLock<HashMap<String, Arc<Session>>>,
+    /// 2026-07-28 `subscriptions/listen` streams, told of list changes like the sessions.
+    listeners: Mutex<Vec<(String, SubscriptionSink)>>,
+    /// Resource subscriptions and their watches.
+    watches: Watches,
 }
 
 /// The id under which stdio's single session is known.
@@ -50,6 +55,8 @@ impl Live {
             state: RwLock::new(Arc::new(State::new(pipeline))),
             peers: Mutex::new(Vec::new()),
             sessions: RwLock::new(HashMap::new()),
+            listeners: Mutex::new(Vec::new()),
+            watches: Watches::default(),
         }
     }
 
@@ -83,9 +90,30 @@ impl Live {
             .cloned()
     }
 
-    /// Forget a session the transport closed.
+    /// Forget a session the transport closed, and its subscriptions.
     pub fn forget(&self, id: &str) {
         self.sessions.write().expect("sessions lock").remove(id);
+        self.watches.drop_client(id);
+    }
+
+    /// The resource subscriptions.
+    pub fn watches(&self) -> &Watches {
+        &self.watches
+    }
+
+    /// Tell a `subscriptions/listen` stream of list changes until `unlisten(id)`.
+    pub fn listen(&self, id: &str, sink: SubscriptionSink) {
+        let mut listeners = self.listeners.lock().expect("listeners lock");
+        listeners.push((id.to_string(), sink));
+    }
+
+    /// A listen stream ended: no more list changes, and its subscriptions end.
+    pub fn unlisten(&self, id: &str) {
+        self.listeners
+            .lock()
+            .expect("listeners lock")
+            .retain(|(l, _)| l != id);
+        self.watches.drop_client(id);
     }
 
     /// Serve `pipeline` from now on and tell the sessions; returns how many were told.
@@ -104,6 +132,19 @@ impl Live {
                 & p.notify_resource_list_changed().await.is_ok()
                 & p.notify_prompt_list_changed().await.is_ok();
             told += usize::from(ok);
+        }
+        let listeners: Vec<SubscriptionSink> = {
+            let listeners = self.listeners.lock().expect("listeners lock");
+            listeners.iter().map(|(_, s)| s.clone()).collect()
+        };
+        for sink in listeners {
+            // The sink sends only what the stream asked for; the rest is refused, not an error.
+            let sent = [
+                sink.notify_tool_list_changed().await.is_ok(),
+                sink.notify_resource_list_changed().await.is_ok(),
+                sink.notify_prompt_list_changed().await.is_ok(),
+            ];
+            told += usize::from(sent.contains(&true));
         }
         told
     }

@@ -9,10 +9,12 @@
 
 pub mod direct;
 pub mod elicit;
+pub mod entrance;
 pub mod handler;
 pub mod http;
 pub mod live;
 pub mod stdio;
+pub mod watch;
 
 pub use handler::Server;
 

@@ -11,8 +11,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::mpsc;
 
 use super::Server;
-use super::direct;
 use super::live::STDIO;
+use super::{direct, entrance};
 
 /// Serve MCP on this process's stdin/stdout until stdin closes.
 pub async fn serve(server: Server, max_request_bytes: usize) -> anyhow::Result<()> {
@@ -124,6 +124,15 @@ pub async fn serve_on(
                     let text = line.strip_suffix(b"\n").unwrap_or(&line);
                     let text = text.strip_suffix(b"\r").unwrap_or(text);
                     if text.iter().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                        // A batch: refused per request, each error with its request's id.
+                        let answer = match serde_json::from_slice::<Vec<serde_json::Value>>(text) {
+                            Ok(batch) => entrance::batch_refusal(&batch).to_string(),
+                            Err(e) => error_line(-32700, &format!("parse error: {e}")),
+                        };
+                        let _ = errors_tx.send(answer).await;
                         continue;
                     }
                     if let Some(call) = direct::parse(text) {
