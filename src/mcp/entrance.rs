@@ -218,9 +218,11 @@ fn normalize(host: &str) -> String {
 }
 
 fn host_allowed(name: &str, port: Option<u16>, allowed: &[String]) -> bool {
+    // A bare IPv6 address (`::1`) is no authority; it is a host name without a port.
+    let entry = |a: &String| authority(a).unwrap_or_else(|| (normalize(a.trim()), None));
     allowed
         .iter()
-        .filter_map(|a| authority(a))
+        .map(entry)
         .any(|(n, p)| n == name && p.is_none_or(|p| port == Some(p)))
 }
 

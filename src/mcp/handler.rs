@@ -415,6 +415,9 @@ impl ServerHandler for Server {
             .take(super::watch::PER_CLIENT)
             .cloned()
             .collect();
+        for uri in &uris {
+            self.live.watches().look_at_grant(&state, uri);
+        }
         let mut accepted = SubscriptionFilter::builder()
             .tools_list_changed()
             .prompts_list_changed()

@@ -74,6 +74,10 @@ struct Watched {
 #[derive(Default)]
 pub struct Watches {
     watched: Mutex<HashMap<String, Watched>>,
+    /// Flat-file looks taken when a `subscriptions/listen` stream was granted, by URI: rmcp
+    /// acknowledges the stream before `listen` runs, and a client may change the export the
+    /// moment it has the acknowledgment; the watch starts from this look, not a later one.
+    granted: Mutex<HashMap<String, (u64, std::time::Instant)>>,
 }
 
 impl Watches {
@@ -96,10 +100,11 @@ impl Watches {
             .lock()
             .expect("watches lock")
             .contains_key(&key);
-        let first = if fresh {
-            look(&state, who, uri).await
-        } else {
-            None
+        let granted = self.granted.lock().expect("watches lock").remove(uri);
+        let first = match granted {
+            Some((seen, at)) if at.elapsed() < GRANT_KEPT => Some(seen),
+            _ if fresh => look(&state, who, uri).await,
+            _ => None,
         };
         let mut watched = self.watched.lock().expect("watches lock");
         let (mut total, mut mine) = (0, 0);
@@ -141,6 +146,17 @@ impl Watches {
             }
         }
         Ok(())
+    }
+
+    /// Take the look a stream's watch of `uri` starts from, now, while the grant is being
+    /// decided (flat files only: a file status, no I/O beyond it).
+    pub fn look_at_grant(&self, state: &State, uri: &str) {
+        let Some(seen) = look_file(state, uri) else {
+            return;
+        };
+        let mut granted = self.granted.lock().expect("watches lock");
+        granted.retain(|_, (_, at)| at.elapsed() < GRANT_KEPT);
+        granted.insert(uri.to_string(), (seen, std::time::Instant::now()));
     }
 
     /// End `client`'s subscription to `uri` (under any profile).
@@ -246,16 +262,32 @@ async fn watch(
     }
 }
 
+/// How long a look taken at a grant may stand in for the watch's first one.
+const GRANT_KEPT: Duration = Duration::from_secs(10);
+
 /// What the resource looks like now, as a hash: a flat file's size and mtime, or the answer.
 async fn look(state: &State, who: &Principal, uri: &str) -> Option<u64> {
+    if let Some(seen) = look_file(state, uri) {
+        return Some(seen);
+    }
+    let (_, out) = state.pipeline.read_resource(who, uri).await.ok()?;
+    Some(hash(&out.text))
+}
+
+/// A flat-file resource's export, as a hash of its size and mtime; `None` for other kinds.
+fn look_file(state: &State, uri: &str) -> Option<u64> {
     let pipeline = &state.pipeline;
     let (resource, _) = pipeline.match_resource(uri)?;
-    let tool = pipeline.catalog().tools.get(&resource.tool)?;
-    let seen = match &tool.plan {
-        Plan::Flat { table, .. } => crate::backend::flatfile::reader::peek_version(table),
-        Plan::Sql { .. } | Plan::Soap { .. } => pipeline.read_resource(who, uri).await.ok()?.1.text,
-    };
+    match &pipeline.catalog().tools.get(&resource.tool)?.plan {
+        Plan::Flat { table, .. } => {
+            Some(hash(&crate::backend::flatfile::reader::peek_version(table)))
+        }
+        Plan::Sql { .. } | Plan::Soap { .. } => None,
+    }
+}
+
+fn hash(seen: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     seen.hash(&mut h);
-    Some(h.finish())
+    h.finish()
 }
