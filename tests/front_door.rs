@@ -61,7 +61,11 @@ fn stateless(id: u64, method: &str, mut params: Value, extra_meta: Value) -> Val
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 }
 
-fn stateless_post(server: &HttpServer, method: &str, name: Option<&str>) -> reqwest::RequestBuilder {
+fn stateless_post(
+    server: &HttpServer,
+    method: &str,
+    name: Option<&str>,
+) -> reqwest::RequestBuilder {
     let mut r = post(server)
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", method);
@@ -97,7 +101,12 @@ async fn no_path_on_mcp_answers_a_foreign_host_or_origin() {
     );
     for (header, value) in [("host", "evil.example"), ("origin", "http://evil.example")] {
         for msg in [&plain_call(2), &list] {
-            let r = in_session().header(header, value).json(msg).send().await.unwrap();
+            let r = in_session()
+                .header(header, value)
+                .json(msg)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 403, "{header}: {value} on {msg}");
             let b = body(r).await;
             assert_eq!(b["error"]["code"], -32600, "{b}");
@@ -257,7 +266,10 @@ async fn a_2026_request_gets_log_notifications_only_when_it_opts_in_at_its_level
             .filter(|m| m["method"] == "notifications/message")
             .count()
     };
-    for meta in [json!({}), json!({"io.modelcontextprotocol/logLevel": "error"})] {
+    for meta in [
+        json!({}),
+        json!({"io.modelcontextprotocol/logLevel": "error"}),
+    ] {
         let msgs = messages(call(meta.clone()).send().await.unwrap()).await;
         assert_eq!(logs(&msgs), 0, "{meta}: {msgs:?}");
         let answer = msgs.iter().find(|m| m["id"] == 9).expect("an answer");
@@ -267,7 +279,10 @@ async fn a_2026_request_gets_log_notifications_only_when_it_opts_in_at_its_level
     let opted = json!({"io.modelcontextprotocol/logLevel": "info"});
     let msgs = messages(call(opted).send().await.unwrap()).await;
     assert_eq!(logs(&msgs), 1, "{msgs:?}");
-    let log = msgs.iter().find(|m| m["method"] == "notifications/message").unwrap();
+    let log = msgs
+        .iter()
+        .find(|m| m["method"] == "notifications/message")
+        .unwrap();
     assert_eq!(log["params"]["level"], "warning");
 }
 
@@ -279,17 +294,36 @@ async fn every_2026_result_says_complete_and_2025_results_do_not() {
         ("resources/list", None, json!({})),
         ("resources/templates/list", None, json!({})),
         ("prompts/list", None, json!({})),
-        ("tools/call", Some("get_item"), json!({"name": "get_item", "arguments": {"item_no": "SCH-01000"}})),
-        ("resources/read", Some("erp://items/SCH-01000"), json!({"uri": "erp://items/SCH-01000"})),
-        ("prompts/get", Some("account_summary"), json!({"name": "account_summary", "arguments": {"customer_no": "C10042"}})),
+        (
+            "tools/call",
+            Some("get_item"),
+            json!({"name": "get_item", "arguments": {"item_no": "SCH-01000"}}),
+        ),
+        (
+            "resources/read",
+            Some("erp://items/SCH-01000"),
+            json!({"uri": "erp://items/SCH-01000"}),
+        ),
+        (
+            "prompts/get",
+            Some("account_summary"),
+            json!({"name": "account_summary", "arguments": {"customer_no": "C10042"}}),
+        ),
     ];
     let id = session(&server).await;
     for (i, (method, name, params)) in requests.iter().enumerate() {
         let msg = stateless(i as u64, method, params.clone(), json!({}));
-        let r = stateless_post(&server, method, *name).json(&msg).send().await.unwrap();
+        let r = stateless_post(&server, method, *name)
+            .json(&msg)
+            .send()
+            .await
+            .unwrap();
         let msgs = messages(r).await;
         let answer = msgs.iter().find(|m| m.get("id").is_some()).unwrap();
-        assert_eq!(answer["result"]["resultType"], "complete", "{method}: {answer}");
+        assert_eq!(
+            answer["result"]["resultType"], "complete",
+            "{method}: {answer}"
+        );
         let legacy = json!({"jsonrpc": "2.0", "id": 100 + i, "method": method, "params": params});
         let r = post(&server)
             .header("mcp-session-id", &id)
@@ -301,7 +335,10 @@ async fn every_2026_result_says_complete_and_2025_results_do_not() {
         let msgs = messages(r).await;
         let answer = msgs.iter().find(|m| m.get("id").is_some()).unwrap();
         assert!(answer["result"].is_object(), "{method}: {answer}");
-        assert!(answer["result"].get("resultType").is_none(), "{method}: {answer}");
+        assert!(
+            answer["result"].get("resultType").is_none(),
+            "{method}: {answer}"
+        );
     }
 }
 
@@ -329,10 +366,18 @@ async fn stdio_answers_a_batch_per_request_with_their_ids() {
         .unwrap()
         .unwrap();
     let answer: Value = serde_json::from_str(&line).unwrap();
-    let ids: Vec<&Value> = answer.as_array().unwrap().iter().map(|a| &a["id"]).collect();
+    let ids: Vec<&Value> = answer
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["id"])
+        .collect();
     assert_eq!(ids, [&json!(7), &json!(8)]);
     // The server keeps serving.
-    stdin.write_all(format!("{INIT}\n").as_bytes()).await.unwrap();
+    stdin
+        .write_all(format!("{INIT}\n").as_bytes())
+        .await
+        .unwrap();
     let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
         .await
         .unwrap()
@@ -340,5 +385,8 @@ async fn stdio_answers_a_batch_per_request_with_their_ids() {
         .unwrap();
     let init: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(init["id"], 1);
-    assert!(init["result"]["capabilities"]["resources"]["subscribe"] == true, "{init}");
+    assert!(
+        init["result"]["capabilities"]["resources"]["subscribe"] == true,
+        "{init}"
+    );
 }

@@ -41,7 +41,7 @@ pub struct RawBody(pub axum::body::Bytes);
 impl Entrance {
     /// The middleware: refuse what fails a check, pass the rest on.
     pub async fn guard(self: std::sync::Arc<Self>, req: Request, next: Next) -> Response {
-        if let Err(refused) = self.check_headers(req.uri(), req.headers()) {
+        if let Some(refused) = self.refuse_headers(req.uri(), req.headers()) {
             return refused;
         }
         if req.method() != axum::http::Method::POST {
@@ -74,8 +74,8 @@ impl Entrance {
         Response::from_parts(parts, Body::from_stream(stream))
     }
 
-    /// Checks 1 and 2, on the headers alone.
-    fn check_headers(&self, uri: &Uri, headers: &HeaderMap) -> Result<(), Response> {
+    /// Checks 1 and 2, on the headers alone: the refusal, if any.
+    fn refuse_headers(&self, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
         let forbidden = |msg: &str| {
             error_response(
                 StatusCode::FORBIDDEN,
@@ -93,9 +93,9 @@ impl Entrance {
             Some((name, port)) if host_allowed(&name, port, &self.hosts) => {}
             Some((name, _)) => {
                 tracing::warn!(host = %name, "refused a request with a foreign Host (DNS rebinding?)");
-                return Err(forbidden("the Host header is not allowed"));
+                return Some(forbidden("the Host header is not allowed"));
             }
-            None => return Err(forbidden("a valid Host header is required")),
+            None => return Some(forbidden("a valid Host header is required")),
         }
         if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
             let origin = origin.to_str().ok().and_then(parse_origin);
@@ -103,7 +103,7 @@ impl Entrance {
                 Some(o) if origin_allowed(&o, &self.origins) => {}
                 _ => {
                     tracing::warn!("refused a request from a foreign browser Origin");
-                    return Err(forbidden("the Origin header is not allowed"));
+                    return Some(forbidden("the Origin header is not allowed"));
                 }
             }
         }
@@ -116,7 +116,7 @@ impl Entrance {
                     supported.join(", ")
                 );
                 let data = json!({"requested": v, "supported": supported});
-                return Err(error_response(
+                return Some(error_response(
                     StatusCode::BAD_REQUEST,
                     -32022,
                     &msg,
@@ -124,7 +124,7 @@ impl Entrance {
                 ));
             }
         }
-        Ok(())
+        None
     }
 }
 

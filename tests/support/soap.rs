@@ -40,6 +40,8 @@ pub struct Fixture {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// NTLM state per TCP connection, by the client's address.
     pub ntlm: Arc<Mutex<HashMap<SocketAddr, NtlmConn>>>,
+    /// The item number the `changing` path answers with, set by the test.
+    pub item: Arc<Mutex<String>>,
 }
 
 impl Fixture {
@@ -135,6 +137,11 @@ async fn answer(
     let ok_item = r#"<m:GetItemResponse xmlns:m="urn:x"><m:Item><m:No>1000</m:No></m:Item></m:GetItemResponse>"#;
     match behaviour.as_str() {
         "ok" => ok11(ok_item),
+        // An answer the test changes (live resource updates).
+        "changing" => ok11(&format!(
+            r#"<m:GetItemResponse xmlns:m="urn:x"><m:Item><m:No>{}</m:No></m:Item></m:GetItemResponse>"#,
+            f.item.lock().unwrap()
+        )),
         "html" => xml(
             StatusCode::OK,
             "text/html; charset=utf-8",
