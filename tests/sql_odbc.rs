@@ -637,3 +637,100 @@ async fn a_statement_prepared_before_a_schema_change_still_answers() {
         run(format!("DROP TABLE {table}")).await.unwrap();
     }
 }
+
+/// Values longer than any block buffer (PostgreSQL `text` and unbounded `varchar`, MariaDB
+/// `LONGTEXT`, SQLite `TEXT`; psqlODBC reports 8190 and 255 characters for the first two, and
+/// the old bulk fetch cut them there with `truncated: false`) come back whole, beside short ones
+/// in the same result; a value over `max_text_length` is an error naming the column, never a
+/// shorter value.
+#[tokio::test(flavor = "multi_thread")]
+async fn long_values_come_back_whole_or_as_a_clear_error() {
+    let long = "x".repeat(100_000) + "END";
+    let medium = "é".repeat(20_000) + "END";
+    for db in ALL {
+        let table = format!("long_probe_{}", std::process::id());
+        let unbounded = match db {
+            Db::Postgres => "VARCHAR",
+            Db::Mariadb => "LONGTEXT",
+            Db::Sqlite => "TEXT",
+        };
+        let text = if db == Db::Mariadb {
+            "LONGTEXT"
+        } else {
+            "TEXT"
+        };
+        let setup = [
+            format!("DROP TABLE IF EXISTS {table}"),
+            format!("CREATE TABLE {table} (k INTEGER, t {text}, v {unbounded})"),
+            format!("INSERT INTO {table} VALUES (1, 'short', 'short')"),
+            format!("INSERT INTO {table} VALUES (2, '{long}', '{medium}')"),
+            format!("INSERT INTO {table} VALUES (3, 'after', 'after')"),
+        ];
+        tokio::task::spawn_blocking(move || {
+            let conn = db.admin();
+            for s in setup {
+                conn.execute(&s, (), None)
+                    .unwrap_or_else(|e| panic!("{db:?}: {}\n{e}", &s[..80.min(s.len())]));
+            }
+        })
+        .await
+        .unwrap();
+        let tools = format!(
+            r#"
+  probe:
+    description: Every probe row.
+    source: erp
+    sql: SELECT k, t, v FROM {table} ORDER BY k
+    columns:
+      k: {{type: integer}}
+      t: {{type: string}}
+      v: {{type: string}}
+    result: {{}}
+  one:
+    description: One probe row.
+    source: erp
+    sql: SELECT k, t, v FROM {table} WHERE k = :k
+    parameters:
+      k: {{type: integer}}
+    columns:
+      k: {{type: integer}}
+      t: {{type: string}}
+      v: {{type: string}}
+    result: {{one: true}}
+"#
+        );
+        let dir = one_source_with(&db.connection_string(), "pool_size: 1", &tools);
+        let p = pipeline(dir.path());
+        for _ in 0..2 {
+            // Twice: the second call takes the row-by-row path the worker learnt.
+            let all = call(&p, "probe", json!({})).await.unwrap();
+            let rows = all["rows"].as_array().unwrap();
+            assert_eq!(rows.len(), 3, "{db:?}");
+            assert_eq!(all["truncated"], false, "{db:?}");
+            assert_eq!(rows[0]["t"], "short", "{db:?}");
+            assert_eq!(rows[1]["t"].as_str().unwrap().len(), long.len(), "{db:?}");
+            assert_eq!(rows[1]["t"], long.as_str(), "{db:?}");
+            assert_eq!(rows[1]["v"], medium.as_str(), "{db:?}");
+            assert_eq!(rows[2]["v"], "after", "{db:?}");
+        }
+        let one = call(&p, "one", json!({"k": 2})).await.unwrap();
+        assert_eq!(one["t"], long.as_str(), "{db:?}");
+        let short = call(&p, "one", json!({"k": 1})).await.unwrap();
+        assert_eq!(short["t"], "short", "{db:?}");
+
+        let capped = one_source_with(&db.connection_string(), "max_text_length: 50KiB", &tools);
+        let p = pipeline(capped.path());
+        let err = call(&p, "probe", json!({})).await.unwrap_err().to_string();
+        assert!(
+            err.contains("column `t` is longer than max_text_length"),
+            "{db:?}: {err}"
+        );
+        tokio::task::spawn_blocking(move || {
+            db.admin()
+                .execute(&format!("DROP TABLE {table}"), (), None)
+                .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+}

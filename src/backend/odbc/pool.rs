@@ -6,7 +6,7 @@
 //! `pool_timeout` is told the source is busy, and a job keeps its permit until its worker is
 //! done, so a stuck query can never let more work pile onto the database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,6 +38,9 @@ pub struct Worker {
     /// database a parse and plan per call (psqlODBC prepares on the server).
     statements: HashMap<String, (Statement, u64)>,
     uses: u64,
+    /// Query texts whose results held a value longer than a block buffer's cell: read row by
+    /// row from then on (see `query::read`). Bounded like the statements.
+    long: HashSet<String>,
     /// The driver's identifier quote, learnt when connecting.
     pub quote: char,
 }
@@ -49,6 +52,7 @@ impl Worker {
             conn: None,
             statements: HashMap::new(),
             uses: 0,
+            long: HashSet::new(),
             quote: '"',
         }
     }
@@ -97,6 +101,19 @@ impl Worker {
         let entry = self.statements.get_mut(text).expect("prepared above");
         entry.1 = now;
         Ok(&mut entry.0)
+    }
+
+    /// Whether `text` is known to return values longer than a block buffer's cell.
+    pub fn reads_long(&self, text: &str) -> bool {
+        self.long.contains(text)
+    }
+
+    /// Remember that `text` returns long values.
+    pub fn mark_long(&mut self, text: &str) {
+        if self.long.len() >= STATEMENTS_PER_CONNECTION {
+            self.long.clear();
+        }
+        self.long.insert(text.to_string());
     }
 
     /// Whether `text` has a statement prepared on this connection.

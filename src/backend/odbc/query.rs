@@ -4,9 +4,16 @@
 //!
 //! Every cell is read in the driver's character form and parsed by the declared column type
 //! (`sql::parse_cell`): ODBC defines those forms for every SQL type, decimals keep every digit,
-//! and one conversion path serves all drivers. When every column reports a bounded size, rows
-//! come in blocks of `fetch_batch_size`; when any column is unbounded (`VARCHAR(max)`, `TEXT`,
-//! a driver reporting 0), rows are read one by one and long values piecewise (`SQLGetData`).
+//! and one conversion path serves all drivers.
+//!
+//! Rows come in blocks of `fetch_batch_size` into buffers of at most `CELL_BYTES` a cell,
+//! whatever size the driver reports for a column: drivers report `TEXT` as megabytes (SQLite),
+//! or far less than the values hold (psqlODBC: 8190 for `text`, 255 for unbounded `varchar`).
+//! Every fetched block is checked for cut values (their length indicator is larger than the
+//! buffer, or unknown); on the first, the query runs again and is read row by row, long values
+//! piecewise (`SQLGetData`), up to `max_text_length`. The worker remembers such a query so the
+//! next call reads row by row at once. Binary columns and `text: wide` sources are always read
+//! row by row.
 
 use odbc_api::buffers::{ColumnarBuffer, TextColumn};
 use odbc_api::parameter::{InputParameter, WithDataType};
@@ -21,6 +28,11 @@ use crate::backend::RowSet;
 use crate::backend::sql::{self, Dialect, Placeholders, Rows, SqlError, SqlQuery};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
+
+/// The most a cell takes in a block buffer. Longer values are detected by their length
+/// indicator and read whole on the row-by-row path; the buffer of a call never grows with a
+/// column's declared or reported size.
+const CELL_BYTES: usize = 4096;
 
 /// A driver failure before it is worded: SQLSTATE and the driver's (scrubbed) message.
 struct Failure {
@@ -160,17 +172,39 @@ fn run(
     binds: &[Value],
 ) -> Result<RowSet, Failure> {
     let params: Vec<Box<dyn InputParameter>> = binds.iter().map(|v| parameter(v, s.wide)).collect();
+    let mut blocks = !w.reads_long(text);
+    loop {
+        if let Some(rows) = run_once(w, s, q, text, &params, blocks)? {
+            return Ok(rows);
+        }
+        // A value did not fit its block buffer: read again, row by row, in full (SQL tools
+        // only read, so running the query twice is safe). On a fresh statement: one that did a
+        // block fetch keeps its row array size, and SQLGetData on it fails (SQLite: no data).
+        w.forget(text);
+        w.mark_long(text);
+        blocks = false;
+    }
+}
+
+/// Execute once and read; `None` when a value did not fit a block buffer.
+fn run_once(
+    w: &mut Worker,
+    s: &OdbcSettings,
+    q: &SqlQuery,
+    text: &str,
+    params: &[Box<dyn InputParameter>],
+    blocks: bool,
+) -> Result<Option<RowSet>, Failure> {
     let stmt = w.prepared(text).map_err(|e| failure(s, e))?;
-    let cursor = stmt.execute(params.as_slice()).map_err(|e| failure(s, e))?;
-    let Some(cursor) = cursor else {
-        return Ok(RowSet {
+    match stmt.execute(params).map_err(|e| failure(s, e))? {
+        Some(cursor) => read(s, cursor, q, blocks),
+        None => Ok(Some(RowSet {
             rows: Vec::new(),
             truncated: false,
             version: String::new(),
             notice: None,
-        });
-    };
-    read(s, cursor, q)
+        })),
+    }
 }
 
 /// A typed parameter for a bound value.
@@ -226,8 +260,31 @@ fn date(d: chrono::NaiveDate) -> Date {
     }
 }
 
-/// Stream the result: skip `offset` rows, keep `limit`, look for one more.
-fn read(s: &OdbcSettings, mut cursor: impl Cursor, q: &SqlQuery) -> Result<RowSet, Failure> {
+/// Stream the result: skip `offset` rows, keep `limit`, look for one more. `None` when a block
+/// held a value longer than its buffer (the caller reads again, row by row).
+fn read(
+    s: &OdbcSettings,
+    mut cursor: impl Cursor,
+    q: &SqlQuery,
+    blocks: bool,
+) -> Result<Option<RowSet>, Failure> {
+    let at = positions(s, &mut cursor, q)?;
+    // Binary data read as characters is hex for most drivers but not all (SQLite's is raw), so
+    // binary columns are always read with SQLGetData.
+    let bulk = blocks && !s.wide && q.columns.iter().all(|c| c.kind != FieldType::Binary);
+    if bulk {
+        read_blocks(s, cursor, q, &at)
+    } else {
+        read_rows(s, cursor, q, &at).map(Some)
+    }
+}
+
+/// The result column of each mapped column (1-based), by name.
+fn positions(
+    s: &OdbcSettings,
+    cursor: &mut impl Cursor,
+    q: &SqlQuery,
+) -> Result<Vec<u16>, Failure> {
     let names: Vec<String> = cursor
         .column_names()
         .and_then(|it| it.collect())
@@ -248,54 +305,78 @@ fn read(s: &OdbcSettings, mut cursor: impl Cursor, q: &SqlQuery) -> Result<RowSe
             }
         }
     }
-    let mut sizes = Vec::with_capacity(at.len());
-    if !s.wide {
-        for (c, &i) in q.columns.iter().zip(&at) {
-            let reported = cursor.col_display_size(i).map_err(|e| failure(s, e))?;
-            // Room for 4-byte UTF-8 characters; hex doubles binary; decimals need sign and point.
-            let size = reported.map(|n| match c.kind {
-                FieldType::Binary => n.get() * 2,
-                FieldType::String => n.get() * 4,
-                _ => n.get() + 2,
-            });
-            sizes.push(size.filter(|&n| n <= s.max_text));
-        }
+    Ok(at)
+}
+
+/// The block buffer's bytes for a column: what the driver reports (room for 4-byte UTF-8
+/// characters; decimals need sign and point), never more than `CELL_BYTES`. A report is only a
+/// hint: cut values are caught by their indicators.
+fn cell_bytes(
+    s: &OdbcSettings,
+    cursor: &mut impl Cursor,
+    kind: FieldType,
+    i: u16,
+) -> Result<usize, Failure> {
+    let reported = cursor.col_display_size(i).map_err(|e| failure(s, e))?;
+    let size = reported.map_or(CELL_BYTES, |n| match kind {
+        FieldType::String => n.get().saturating_mul(4),
+        _ => n.get().saturating_add(2),
+    });
+    Ok(size.clamp(1, CELL_BYTES))
+}
+
+fn read_blocks(
+    s: &OdbcSettings,
+    mut cursor: impl Cursor,
+    q: &SqlQuery,
+    at: &[u16],
+) -> Result<Option<RowSet>, Failure> {
+    let mut buffers = Vec::with_capacity(at.len());
+    for (c, &i) in q.columns.iter().zip(at) {
+        buffers.push((i, cell_bytes(s, &mut cursor, c.kind, i)?));
     }
-    // Binary data read as characters is hex for most drivers but not all (SQLite's is raw), so
-    // binary columns are always read with SQLGetData.
-    let bulk = !s.wide
-        && sizes.iter().all(Option::is_some)
-        && q.columns.iter().all(|c| c.kind != FieldType::Binary);
+    // A key lookup wants two rows: a 100-row buffer per call would be allocated and zeroed for
+    // nothing.
+    let rows = (s.batch as u64).min(q.rows_wanted()).max(1) as usize;
+    let buffers = buffers
+        .into_iter()
+        .map(|(i, n)| (i, TextColumn::<u8>::new(rows, n)))
+        .collect();
+    let mut block = cursor
+        .bind_buffer(ColumnarBuffer::new(buffers))
+        .map_err(|e| failure(s, e))?;
     let mut out = Rows::new(q);
-    if bulk {
-        // A key lookup wants two rows: a 100-row buffer per call would be allocated and
-        // zeroed for nothing.
-        let rows = (s.batch as u64).min(q.rows_wanted()).max(1) as usize;
-        let buffers = at
-            .iter()
-            .zip(&sizes)
-            .map(|(&i, n)| (i, TextColumn::<u8>::new(rows, n.unwrap_or(1))))
-            .collect();
-        let mut block = cursor
-            .bind_buffer(ColumnarBuffer::new(buffers))
-            .map_err(|e| failure(s, e))?;
-        while let Some(batch) = block.fetch().map_err(|e| failure(s, e))? {
-            for r in 0..batch.num_rows() {
-                if out.skipping() {
-                    continue;
-                }
-                let mut row = Vec::with_capacity(at.len());
-                for k in 0..q.columns.len() {
-                    let cell = batch.column(k).get(r);
-                    row.push(cell_value(s, q, k, cell.map(Cell::Text))?);
-                }
-                if out.push(row) {
-                    return Ok(out.finish());
-                }
+    while let Some(batch) = block.fetch().map_err(|e| failure(s, e))? {
+        // Checked on every block, not only when the driver says SQL_SUCCESS_WITH_INFO: a cut
+        // value must never pass as a whole one.
+        let cut = (0..q.columns.len()).any(|k| batch.column(k).has_truncated_values().is_some());
+        if cut {
+            return Ok(None);
+        }
+        for r in 0..batch.num_rows() {
+            if out.skipping() {
+                continue;
+            }
+            let mut row = Vec::with_capacity(at.len());
+            for k in 0..q.columns.len() {
+                let cell = batch.column(k).get(r);
+                row.push(cell_value(s, q, k, cell.map(Cell::Text))?);
+            }
+            if out.push(row) {
+                return Ok(Some(out.finish()));
             }
         }
-        return Ok(out.finish());
     }
+    Ok(Some(out.finish()))
+}
+
+fn read_rows(
+    s: &OdbcSettings,
+    mut cursor: impl Cursor,
+    q: &SqlQuery,
+    at: &[u16],
+) -> Result<RowSet, Failure> {
+    let mut out = Rows::new(q);
     let mut buf = Vec::new();
     let mut wbuf: Vec<u16> = Vec::new();
     while let Some(mut r) = cursor.next_row().map_err(|e| failure(s, e))? {
@@ -303,7 +384,7 @@ fn read(s: &OdbcSettings, mut cursor: impl Cursor, q: &SqlQuery) -> Result<RowSe
             continue;
         }
         let mut row = Vec::with_capacity(at.len());
-        for (k, (c, &i)) in q.columns.iter().zip(&at).enumerate() {
+        for (k, (c, &i)) in q.columns.iter().zip(at).enumerate() {
             let present = if c.kind == FieldType::Binary {
                 r.get_binary(i, &mut buf).map_err(|e| failure(s, e))?
             } else if s.wide {
