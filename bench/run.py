@@ -31,6 +31,7 @@ OUT = os.path.join(ROOT, "target", "bench")
 BIN = os.path.join(ROOT, "target", "release", "legacy-mcp")
 LOADGEN = os.path.join(ROOT, "target", "release", "examples", "loadgen")
 ROWS = 100_000
+STATELESS_LEVELS = [1, 16]
 PG = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Database=test;Uid=postgres"
 
 
@@ -220,6 +221,12 @@ def main():
                 results[(label, c)] = repeat(runs, lambda: loadgen(
                     "http", "--url", url, "--tool", tool, "--args", json.dumps(args),
                     "--concurrency", c, "--seconds", secs, "--pid", server.p.pid))
+            # The same calls stateless at 2026-07-28 (no session; the version, client info and
+            # capabilities in every request's _meta), as the official 2026 clients send them.
+            for c in STATELESS_LEVELS:
+                results[(label, f"2026 c={c}")] = repeat(runs, lambda: loadgen(
+                    "http", "--url", url, "--tool", tool, "--args", json.dumps(args),
+                    "--concurrency", c, "--seconds", secs, "--pid", server.p.pid, "--stateless"))
             for pin, key in ((False, "stdio"), (True, "stdio, one core")):
                 results[(label, key)] = repeat(runs, lambda: loadgen(
                     "stdio", "--bin", BIN, "--mappings", mdir, "--config", settings, "--tool", tool,
@@ -260,9 +267,13 @@ def report(results, floors, startup, burst, cases, levels, quick):
     lines += ["| case | transport | calls/s | p50 µs | p99 µs | CPU µs/call | server RSS MB | floor calls/s | floor p50 µs | p50 over floor µs |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for label, tool, args, (fkind, _) in cases:
-        for c in levels + ["stdio", "stdio, one core"]:
+        for c in levels + [f"2026 c={n}" for n in STATELESS_LEVELS] + ["stdio", "stdio, one core"]:
             r = results[(label, c)]
-            if str(c).startswith("stdio"):
+            if str(c).startswith("2026"):
+                n = int(c.split("=")[1])
+                f = floors[("odbc", "sqlite" if "SQLite" in label else "pg")] if fkind == "odbc" else floors[(fkind, n)]
+                f = None if fkind == "odbc" and n != 1 else f
+            elif str(c).startswith("stdio"):
                 f = {"http": floors[(c,)], "soap": floors[("soap", 1)]}.get(fkind) or \
                     floors[("odbc", "sqlite" if "SQLite" in label else "pg")]
             elif fkind == "odbc":
@@ -270,7 +281,8 @@ def report(results, floors, startup, burst, cases, levels, quick):
             else:
                 f = floors[(fkind, c)]
             over = None if f is None else r["p50_us"] - f["p50_us"]
-            transport = {"stdio": "stdio, sequential", "stdio, one core": "stdio, one core"}.get(c, f"HTTP c={c}")
+            transport = {"stdio": "stdio, sequential", "stdio, one core": "stdio, one core"}.get(
+                c, f"HTTP 2026-07-28 stateless c={str(c).split('=')[-1]}" if str(c).startswith("2026") else f"HTTP c={c}")
             lines.append(f"| {label} | {transport} | {fmt(r['calls_per_s'])} | {fmt(r['p50_us'])} | {fmt(r['p99_us'])} | "
                          f"{fmt(r['cpu_us_per_call'])} | {fmt(r['rss_mb'], 1)} | {fmt(f and f['calls_per_s'])} | "
                          f"{fmt(f and f['p50_us'])} | {fmt(over)} |")

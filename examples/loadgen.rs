@@ -110,6 +110,10 @@ struct Session {
     http: reqwest::Client,
     url: String,
     id: Option<String>,
+    /// 2026-07-28 without a session: no `initialize`, every request carries the protocol
+    /// version, client info and capabilities in its `_meta` and the `Mcp-Method`/`Mcp-Name`
+    /// headers, as the official 2026 clients send them.
+    stateless: bool,
 }
 
 /// The JSON-RPC answer in a response body: plain JSON, or the `data:` line of an SSE event.
@@ -129,6 +133,7 @@ impl Session {
             http,
             url: url.to_string(),
             id: None,
+            stateless: false,
         };
         let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": PROTOCOL, "capabilities": {},
@@ -145,14 +150,34 @@ impl Session {
         s
     }
 
+    fn stateless(http: reqwest::Client, url: &str) -> Session {
+        Session {
+            http,
+            url: url.to_string(),
+            id: None,
+            stateless: true,
+        }
+    }
+
     async fn post(&self, body: &Value) -> reqwest::Response {
+        let version = if self.stateless {
+            "2026-07-28"
+        } else {
+            PROTOCOL
+        };
         let mut req = self
             .http
             .post(&self.url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", PROTOCOL)
-            .body(body.to_string());
+            .header("mcp-protocol-version", version);
+        if self.stateless {
+            req = req.header("mcp-method", body["method"].as_str().unwrap_or_default());
+            if let Some(name) = body["params"]["name"].as_str() {
+                req = req.header("mcp-name", name);
+            }
+        }
+        let mut req = req.body(body.to_string());
         if let Some(id) = &self.id {
             req = req.header("mcp-session-id", id);
         }
@@ -162,8 +187,15 @@ impl Session {
     /// One tools/call; panics on anything but a successful result (a benchmark of errors
     /// would measure the wrong thing).
     async fn call(&self, id: u64, tool: &str, args: &Value) {
-        let body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        let mut body = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
             "params": {"name": tool, "arguments": args}});
+        if self.stateless {
+            body["params"]["_meta"] = json!({
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "loadgen", "version": "0"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+            });
+        }
         let text = self.post(&body).await.text().await.expect("answer body");
         let answer = answer_of(&text).unwrap_or_else(|| panic!("no JSON-RPC answer in {text}"));
         if answer["result"]["isError"] == json!(true) || answer.get("error").is_some() {
@@ -180,7 +212,7 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// `http --url U --tool T --args JSON --concurrency C --seconds S [--pid P]`
+/// `http --url U --tool T --args JSON --concurrency C --seconds S [--pid P] [--stateless]`
 async fn http(args: &[String]) -> Value {
     let url = need(args, "--url");
     let tool = Arc::new(need(args, "--tool"));
@@ -189,9 +221,14 @@ async fn http(args: &[String]) -> Value {
     let run_for = Duration::from_millis((num(args, "--seconds", 3) * 1000).max(200));
     let pid = arg(args, "--pid").map(|p| p.parse::<u32>().unwrap());
     let http = client();
+    let stateless = args.iter().any(|a| a == "--stateless");
     let mut sessions = Vec::new();
     for _ in 0..c {
-        let s = Session::open(http.clone(), &url).await;
+        let s = if stateless {
+            Session::stateless(http.clone(), &url)
+        } else {
+            Session::open(http.clone(), &url).await
+        };
         // Warm up: connections, the index of a flat file, the cache entry.
         for i in 0..20 {
             s.call(i, &tool, &call_args).await;

@@ -608,30 +608,45 @@ fn hints(a: &Annotations, writes: bool) -> ToolHints {
     }
 }
 
-/// Whether a SOAP tool changes data: its operation's name says so (`CreateOrder`, NAV's
-/// `Update`), it is annotated `read_only: false`, or it says `allow_writes: true`. A write
-/// must say `allow_writes: true` and is never cached.
+/// Whether a tool changes data. A SOAP tool: its operation's name says so (`CreateOrder`,
+/// NAV's `Update`). A SQL tool: its statement is not a plain query (`UPDATE`, `EXEC`, a
+/// data-modifying CTE, a second statement), unless it only calls a procedure the mapping
+/// annotates `read_only: true`. Either: it is annotated `read_only: false`, or it says
+/// `allow_writes: true`. A write must say `allow_writes: true`; it is then never cached,
+/// never retried, and confirmed when `confirm:` says so.
 fn check_writes(d: &ToolDef, plan: &Plan, here: &str, p: &mut FileProblems<'_>) -> bool {
-    let Plan::Soap { op, .. } = plan else {
-        return false;
+    let vouched_read = d.annotations.read_only == Some(true);
+    let (by_content, at) = match plan {
+        Plan::Soap { op, .. } => (
+            (!vouched_read && soap::config::name_says_write(&op.element))
+                .then(|| format!("operation `{}` changes data by its name", op.element)),
+            d.operation
+                .as_ref()
+                .map_or(d.source.referenced, |o| o.referenced),
+        ),
+        Plan::Sql { statement, .. } => (
+            statement
+                .change()
+                .filter(|_| !(vouched_read && statement.procedure))
+                .map(|why| format!("the SQL is not a plain query: {why}")),
+            d.sql.as_ref().map_or(d.source.referenced, |s| s.referenced),
+        ),
+        Plan::Flat { .. } => return false,
     };
-    let by_name =
-        d.annotations.read_only != Some(true) && soap::config::name_says_write(&op.element);
-    let writes = by_name || d.annotations.read_only == Some(false) || d.allow_writes == Some(true);
-    let at = d
-        .operation
-        .as_ref()
-        .map_or(d.source.referenced, |o| o.referenced);
+    // Only a name or a procedure call can be vouched for as a read; an `UPDATE` cannot.
+    let vouchable = match plan {
+        Plan::Sql { statement, .. } => statement.procedure || by_content.is_none(),
+        _ => true,
+    };
+    let writes = by_content.is_some()
+        || d.annotations.read_only == Some(false)
+        || d.allow_writes == Some(true);
     if writes && d.allow_writes != Some(true) {
-        let why = if by_name {
-            format!("operation `{}` changes data by its name", op.element)
-        } else {
-            "the tool is annotated `read_only: false`".into()
-        };
+        let why = by_content.unwrap_or_else(|| "the tool is annotated `read_only: false`".into());
         p.at(
             &at,
             format!("{here}.allow_writes"),
-            format!("{why}: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried); if it only reads, annotate `read_only: true`"),
+            format!("{why}: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried){}", if vouchable { "; if it only reads, annotate `read_only: true`" } else { "" }),
         );
     }
     if let Some(c) = d.confirm.as_ref().filter(|_| !writes) {
@@ -869,8 +884,6 @@ fn compile_sql(
             ("order_by", !d.order_by.is_empty()),
             ("operation", d.operation.is_some()),
             ("response", d.response.is_some()),
-            ("allow_writes", d.allow_writes.is_some()),
-            ("confirm", d.confirm.is_some()),
         ],
         p,
     );

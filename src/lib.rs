@@ -28,6 +28,7 @@ pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod confirm;
+pub mod cursor;
 pub mod health;
 pub mod limits;
 pub mod logging;

@@ -18,7 +18,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 
@@ -32,6 +31,7 @@ use crate::backend::{Filter, Query, RowSet, Source, flatfile};
 use crate::cache::{self, ReadCache};
 use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
 use crate::confirm;
+use crate::cursor::{Cursor, Seal};
 use crate::limits::{self, Limits, RateLimiter};
 use crate::mapping::model::Role;
 use crate::mapping::params::{self, CURSOR_ARG};
@@ -108,6 +108,7 @@ struct CallContext {
     /// Keyset paging: the key of the last row already returned.
     after: Option<Vec<Value>>,
     cursor_version: Option<String>,
+    seal: Arc<Seal>,
 }
 
 /// A bound backend request.
@@ -128,6 +129,8 @@ pub struct Pipeline {
     /// Kept to build the cache of the next catalogue (a reload) the same size.
     bounds: cache::Bounds,
     metrics: Metrics,
+    /// The key `next_cursor`s are sealed with.
+    seal: Arc<Seal>,
 }
 
 impl Pipeline {
@@ -146,7 +149,15 @@ impl Pipeline {
             rate: None,
             bounds,
             metrics: Metrics::new(),
+            seal: Arc::new(Seal::default()),
         }
+    }
+
+    /// Cursors sealed with a configured key (`cursor_key`), so every instance sharing it
+    /// continues the others' cursors.
+    pub fn with_cursor_key(mut self, secret: &[u8]) -> Self {
+        self.seal = Arc::new(Seal::from_secret(secret));
+        self
     }
 
     /// The same pipeline (audit, limits, rate buckets, counters) over another catalogue, with
@@ -275,6 +286,7 @@ impl Pipeline {
             offset: 0,
             after: None,
             cursor_version: None,
+            seal: self.seal.clone(),
         };
         if let Err(e) = bind(&mut ctx) {
             let result = Err(e);
@@ -339,9 +351,18 @@ impl Pipeline {
         who: &Principal,
         uri: &str,
     ) -> Result<(&Resource, ToolOutput), CallError> {
+        // A resource whose tool the caller may not use is as absent as one it may not read:
+        // the refusal names nothing the caller cannot list (not the hidden tool).
         let (resource, mut args) = self
             .match_resource(uri)
-            .filter(|(r, _)| self.permits(who, r.allow.as_ref()))
+            .filter(|(r, _)| {
+                self.permits(who, r.allow.as_ref())
+                    && self
+                        .catalog
+                        .tools
+                        .get(&r.tool)
+                        .is_some_and(|t| self.permits(who, t.allow.as_ref()))
+            })
             .ok_or_else(|| CallError::Unroutable(format!("no resource matches `{uri}`")))?;
         for (k, v) in &resource.arguments {
             args.entry(k.clone()).or_insert_with(|| v.clone());
@@ -490,7 +511,7 @@ fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
                     .into(),
             )
         })?;
-        let cursor = Cursor::decode(text).ok_or_else(|| CallError::Caller("argument `cursor` is not a cursor this server issued; call again without it to start over".into()))?;
+        let cursor = ctx.seal.open(&ctx.tool.name, text).ok_or_else(|| CallError::Caller("argument `cursor` is not a cursor this server issued; call again without it to start over".into()))?;
         if cursor.args != args_hash(&ctx.tool.name, &ctx.bound) {
             return Err(CallError::Caller("argument `cursor` belongs to a call with other arguments; pass the same arguments as the call that returned it".into()));
         }
@@ -663,7 +684,7 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
             }
             _ => None,
         };
-        Cursor {
+        let cursor = Cursor {
             offset: if after.is_some() {
                 0
             } else {
@@ -672,8 +693,8 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
             version: rows.version.clone(),
             args: args_hash(&tool.name, &ctx.bound),
             after,
-        }
-        .encode()
+        };
+        ctx.seal.seal(&tool.name, &cursor)
     });
     Ok(json!({
         "rows": items,
@@ -710,40 +731,6 @@ fn respond(structured: Json, notice: Option<String>, version: String) -> ToolOut
         text,
         notice,
         version,
-    }
-}
-
-/// Continuation of a truncated result: where to resume, on which version of the data, for
-/// which arguments. Opaque to callers (base64url JSON).
-struct Cursor {
-    offset: u64,
-    version: String,
-    args: u64,
-    /// Keyset paging: the last returned row's key.
-    after: Option<Vec<Json>>,
-}
-
-impl Cursor {
-    fn encode(&self) -> String {
-        let mut raw = json!({"o": self.offset, "v": self.version, "a": self.args.to_string()});
-        if let Some(after) = &self.after {
-            raw["k"] = Json::Array(after.clone());
-        }
-        let raw = raw.to_string();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-    }
-
-    fn decode(text: &str) -> Option<Cursor> {
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text)
-            .ok()?;
-        let v: Json = serde_json::from_slice(&raw).ok()?;
-        Some(Cursor {
-            offset: v.get("o")?.as_u64()?,
-            version: v.get("v")?.as_str()?.to_string(),
-            args: v.get("a")?.as_str()?.parse().ok()?,
-            after: v.get("k").and_then(|k| k.as_array().cloned()),
-        })
     }
 }
 

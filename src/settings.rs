@@ -39,6 +39,11 @@ pub struct Settings {
     /// (default 10s).
     #[serde(default)]
     pub shutdown_grace: Option<DurationText>,
+    /// The key paging cursors are sealed with (`${env:...}`, at least 16 bytes): the same on
+    /// every instance behind a load balancer, so any of them continues a cursor another issued.
+    /// Without it each process draws a random key and cursors do not survive a restart.
+    #[serde(default)]
+    pub cursor_key: Option<String>,
     /// The settings file's directory; relative paths resolve against it.
     #[serde(skip)]
     pub base: PathBuf,

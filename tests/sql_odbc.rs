@@ -734,3 +734,181 @@ async fn long_values_come_back_whole_or_as_a_clear_error() {
         .unwrap();
     }
 }
+
+/// A keyset cursor holds the last row's key. Over a hash-masked key (the caller sees only
+/// pseudonyms) the cursor must not carry the key in a form the caller can read, and a cursor the
+/// caller altered or wrote (the old cursors were base64 JSON, so a forged key made the cursor an
+/// oracle for the masked column) is refused with a clear error.
+#[tokio::test(flavor = "multi_thread")]
+async fn keyset_cursors_are_sealed_and_show_no_masked_key() {
+    use base64::Engine;
+    let db = Db::Sqlite;
+    tokio::task::spawn_blocking(move || load(db)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mask.key"),
+        "0123456789abcdef0123456789abcdef",
+    )
+    .unwrap();
+    let text = format!(
+        r#"masking:
+  customer_ref: {{strategy: hash, key: "${{file:mask.key}}"}}
+sources:
+  erp:
+    kind: odbc
+    connection_string: "{}"
+tools:
+  customers_by_ref:
+    description: Customers by their pseudonymous number, paged.
+    source: erp
+    sql: SELECT no, name FROM erp_customers WHERE name LIKE :name_prefix
+    parameters:
+      name_prefix: {{type: string}}
+    columns:
+      no: {{type: string, mask: customer_ref}}
+      name: {{type: string}}
+    key: ["no"]
+    limit: 2
+"#,
+        db.connection_string()
+    );
+    std::fs::write(dir.path().join("m.yaml"), text).unwrap();
+    let p = pipeline(dir.path());
+    let first = call(&p, "customers_by_ref", json!({"name_prefix": "%"}))
+        .await
+        .unwrap();
+    assert_eq!(first["truncated"], true);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&cursor)
+        .unwrap();
+    let shown = String::from_utf8_lossy(&raw);
+    assert!(
+        !shown.contains("C1000"),
+        "the cursor shows the masked key: {shown}"
+    );
+    assert!(!cursor.contains("C1000"));
+    for row in first["rows"].as_array().unwrap() {
+        assert!(row["no"].as_str().unwrap().starts_with("h:"), "{row}");
+    }
+
+    // The sealed cursor continues the walk.
+    let rest = call(
+        &p,
+        "customers_by_ref",
+        json!({"name_prefix": "%", "cursor": cursor}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rest["count"], 2);
+
+    // A cursor written by the caller (the old, readable format, naming a key to probe after)
+    // and one with a flipped byte are refused, naming nothing.
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"{"o":0,"v":"","a":"0","k":["C10001"]}"#);
+    let mut flipped = raw.clone();
+    flipped[20] ^= 0x20;
+    let flipped = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(flipped);
+    for bad in [forged, flipped] {
+        let err = call(
+            &p,
+            "customers_by_ref",
+            json!({"name_prefix": "%", "cursor": bad}),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("is not a cursor this server issued"), "{err}");
+    }
+}
+
+/// A NUL inside a string argument: drivers cut the bound value there, so
+/// `"C10000\u0000-PUBLIC"` passed the pattern `.*-PUBLIC` and customer C10000 came back. It is
+/// refused before the pattern, on every database, and nothing is asked of the backend.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nul_in_an_argument_is_refused_not_cut_by_the_driver() {
+    for db in ALL {
+        tokio::task::spawn_blocking(move || load(db)).await.unwrap();
+        let dir = one_source_with(
+            &db.connection_string(),
+            "pool_size: 1",
+            r#"
+  public_customer:
+    description: A customer whose public reference is given.
+    source: erp
+    sql: SELECT no, name FROM erp_customers WHERE no = :ref
+    parameters:
+      ref: {type: string, pattern: ".*-PUBLIC"}
+    columns:
+      no: {type: string}
+      name: {type: string}
+    result: {one: true}
+"#,
+        );
+        let p = pipeline(dir.path());
+        let err = call(&p, "public_customer", json!({"ref": "C10000\u{0}-PUBLIC"}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("control character U+0000"), "{db:?}: {err}");
+        assert!(!err.contains("Müller"), "{db:?}: {err}");
+    }
+}
+
+/// A SQL tool that changes data says so (`allow_writes: true`): it is annotated destructive,
+/// runs once per call (never retried, never cached), and its `RETURNING` rows come back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declared_sql_write_runs_once_and_is_annotated_destructive() {
+    let db = Db::Postgres;
+    let table = format!("write_probe_{}", std::process::id());
+    let t = table.clone();
+    tokio::task::spawn_blocking(move || {
+        let conn = db.admin();
+        conn.execute(&format!("DROP TABLE IF EXISTS {t}"), (), None)
+            .unwrap();
+        conn.execute(
+            &format!("CREATE TABLE {t} (k INTEGER, hits INTEGER)"),
+            (),
+            None,
+        )
+        .unwrap();
+        conn.execute(&format!("INSERT INTO {t} VALUES (1, 0)"), (), None)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let dir = one_source_with(
+        &db.connection_string(),
+        "pool_size: 1",
+        &format!(
+            r#"
+  hit:
+    description: Counts a hit on a probe row.
+    source: erp
+    sql: UPDATE {table} SET hits = hits + 1 WHERE k = :k RETURNING k, hits
+    allow_writes: true
+    confirm: never
+    parameters:
+      k: {{type: integer}}
+    columns:
+      k: {{type: integer}}
+      hits: {{type: integer}}
+    result: {{one: true}}
+"#
+        ),
+    );
+    let p = pipeline(dir.path());
+    let tool = p.catalog().tools["hit"].clone();
+    assert!(tool.writes && tool.annotations.destructive && !tool.annotations.read_only);
+    for n in 1..=2 {
+        let r = call(&p, "hit", json!({"k": 1})).await.unwrap();
+        assert_eq!(r["hits"], n);
+    }
+    tokio::task::spawn_blocking(move || {
+        db.admin()
+            .execute(&format!("DROP TABLE {table}"), (), None)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+}

@@ -410,12 +410,33 @@ impl Run {
                 .rate_per_minute
                 .map(|r| (r, l.burst.unwrap_or((r / 6).max(1)))),
         };
-        Some(
-            Pipeline::with_cache(Arc::new(catalog), bounds)
-                .with_access(access)
-                .with_audit(audit)
-                .with_limits(limits),
-        )
+        let pipeline = Pipeline::with_cache(Arc::new(catalog), bounds)
+            .with_access(access)
+            .with_audit(audit)
+            .with_limits(limits);
+        match self.cursor_key() {
+            Ok(Some(key)) => Some(pipeline.with_cursor_key(&key)),
+            Ok(None) => Some(pipeline),
+            Err(m) => {
+                self.report(&m);
+                None
+            }
+        }
+    }
+
+    /// The configured cursor key, if any; too short a key is refused rather than weakly used.
+    fn cursor_key(&self) -> Result<Option<Vec<u8>>, String> {
+        let Some(k) = &self.settings.cursor_key else {
+            return Ok(None);
+        };
+        let key = self.settings.secret(k, "cursor_key")?.into_bytes();
+        if key.len() < crate::mask::MIN_KEY_BYTES {
+            return Err(format!(
+                "settings cursor_key: use at least {} random bytes",
+                crate::mask::MIN_KEY_BYTES
+            ));
+        }
+        Ok(Some(key))
     }
 
     /// A problem that stops the command: on stderr, and in the log when serving as a service.

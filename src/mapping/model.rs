@@ -787,6 +787,11 @@ pub struct ParamDef {
     /// array: the most items allowed (default 1000).
     #[serde(default)]
     pub max_items: Option<u32>,
+    /// string: accept control characters (NUL, ESC, ...; tab, line feed and carriage return are
+    /// always accepted). Default false: drivers cut a bound value at a NUL, so a value that
+    /// passed `pattern` would reach the backend as another value.
+    #[serde(default)]
+    pub allow_control_chars: Option<bool>,
 }
 
 /// MCP tool annotations (hints for clients).

@@ -35,6 +35,8 @@ pub struct Param {
     pub min: Option<Value>,
     pub max: Option<Value>,
     pub values: Vec<String>,
+    /// Control characters other than tab, LF and CR are accepted (`allow_control_chars`).
+    pub allow_control: bool,
 }
 
 /// How many items an array parameter takes (inclusive).
@@ -74,6 +76,7 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
         min: None,
         max: None,
         values: d.values.clone(),
+        allow_control: d.allow_control_chars.unwrap_or(false),
     };
     if let Some(pat) = &d.pattern {
         if kind != ParamType::String {
@@ -97,6 +100,13 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
             &def.referenced,
             here,
             "`min_length` and `max_length` apply to type string only",
+        );
+    }
+    if d.allow_control_chars.is_some() && kind != ParamType::String {
+        p.at(
+            &def.referenced,
+            here,
+            "`allow_control_chars` applies to type string only",
         );
     }
     if kind == ParamType::Enum && d.values.is_empty() {
@@ -310,6 +320,18 @@ fn example(k: ParamType) -> &'static str {
 fn check_one(p: &Param, v: &Json) -> Result<Value, String> {
     let val = coerce(p.kind, v, &p.values)?;
     if let Value::Str(s) = &val {
+        if !p.allow_control
+            && let Some(c) = s
+                .chars()
+                .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            // Checked before `pattern`: `^.*-PUBLIC$` matches "C10000\u{0}-PUBLIC", and the
+            // driver would bind "C10000".
+            return Err(format!(
+                "contains the control character U+{:04X}; such characters are not accepted here",
+                c as u32
+            ));
+        }
         let len = s.chars().count() as u32;
         if let Some(max) = p.max_length.filter(|m| len > *m) {
             return Err(format!("is {len} characters long; at most {max} allowed"));
@@ -544,6 +566,7 @@ mod tests {
             required: true,
             default: None,
             pattern: None,
+            allow_control: false,
             min_length: None,
             max_length: None,
             min: None,
@@ -566,6 +589,22 @@ mod tests {
             err,
             "unknown argument `extra` (this tool takes: customer_no, n); argument `customer_no` must match the pattern C[0-9]{5} (got \"X1\"); argument `n` must be at most 10 (got 11)"
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_before_the_pattern_unless_allowed() {
+        let mut p = param(ParamType::String);
+        p.pattern = Some(Regex::new("^(?:.*-PUBLIC)$").unwrap());
+        let err = check_one(&p, &json!("C10000\u{0}-PUBLIC")).unwrap_err();
+        assert_eq!(
+            err,
+            "contains the control character U+0000; such characters are not accepted here"
+        );
+        assert!(check_one(&p, &json!("C10000\u{1b}[2J-PUBLIC")).is_err());
+        assert!(check_one(&p, &json!("C10000\u{85}-PUBLIC")).is_err());
+        assert!(check_one(&p, &json!("line one\nline two\t-PUBLIC")).is_ok());
+        p.allow_control = true;
+        assert!(check_one(&p, &json!("C10000\u{0}-PUBLIC")).is_ok());
     }
 
     #[test]

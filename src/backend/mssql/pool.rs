@@ -51,7 +51,7 @@ impl Pool {
             None => self.connect().await.map_err(|f| f.into_error(s, true))?,
         };
         match self.attempt(conn, &q).await {
-            Err(f) if reused && f.lost_connection() => {
+            Err(f) if reused && f.lost_connection() && q.may_repeat() => {
                 // The pooled connection died while idle (the server restarted, a firewall
                 // dropped it); nothing was read, so the read is simply asked again.
                 self.idle.lock().expect("pool lock").clear();

@@ -151,9 +151,10 @@ pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
         } else {
             w.forget(&text);
             // A statement prepared earlier can go stale under a schema change (PostgreSQL:
-            // "cached plan must not change result type"). SQL tools only read, so one fresh
-            // prepare and run is safe; a timeout is not retried, it would only double the wait.
-            if reused && !f.timed_out() {
+            // "cached plan must not change result type"). One fresh prepare and run is safe for
+            // a plain query; a write is never sent twice, and a timeout is not retried (it would
+            // only double the wait).
+            if reused && !f.timed_out() && q.may_repeat() {
                 result = run(w, &s, q, &text, &binds);
                 if result.is_err() {
                     w.forget(&text);
@@ -172,13 +173,15 @@ fn run(
     binds: &[Value],
 ) -> Result<RowSet, Failure> {
     let params: Vec<Box<dyn InputParameter>> = binds.iter().map(|v| parameter(v, s.wide)).collect();
-    let mut blocks = !w.reads_long(text);
+    // A statement that may change data is read row by row from the start: it is never run
+    // twice, so a value too long for a block could not be read again.
+    let mut blocks = q.may_repeat() && !w.reads_long(text);
     loop {
         if let Some(rows) = run_once(w, s, q, text, &params, blocks)? {
             return Ok(rows);
         }
-        // A value did not fit its block buffer: read again, row by row, in full (SQL tools
-        // only read, so running the query twice is safe). On a fresh statement: one that did a
+        // A value did not fit its block buffer: read again, row by row, in full (a plain
+        // query, so running it twice is safe). On a fresh statement: one that did a
         // block fetch keeps its row array size, and SQLGetData on it fails (SQLite: no data).
         w.forget(text);
         w.mark_long(text);

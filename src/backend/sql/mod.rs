@@ -64,6 +64,14 @@ pub struct SqlQuery {
     pub limit: u64,
 }
 
+impl SqlQuery {
+    /// Whether running the statement twice is harmless: a plain query. A statement that may
+    /// change data (`allow_writes: true`, a procedure call) is sent once, never retried.
+    pub fn may_repeat(&self) -> bool {
+        self.statement.change().is_none()
+    }
+}
+
 /// How a backend writes placeholders and quotes identifiers.
 #[derive(Debug, Clone, Copy)]
 pub struct Dialect {

@@ -23,7 +23,22 @@ pub struct Statement {
     pieces: Vec<Piece>,
     /// The SQL has an `ORDER BY` outside any parentheses.
     pub ordered: bool,
+    /// Why the statement is not a plain query, if it is not (see `Statement::change`).
+    change: Option<String>,
+    /// It calls a stored procedure (`EXEC`, `EXECUTE`, `CALL`), whose effect the SQL does
+    /// not show.
+    pub procedure: bool,
 }
+
+/// Words that make a statement change data (or may: a procedure call), wherever they stand
+/// outside strings, comments and quoted identifiers: `WITH d AS (DELETE ...) SELECT` too.
+const CHANGING: &[&str] = &[
+    "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "TRUNCATE", "DROP", "ALTER", "CREATE", "INTO",
+    "EXEC", "EXECUTE", "CALL", "COPY",
+];
+
+/// How a plain query starts.
+const QUERY_STARTS: &[&str] = &["SELECT", "WITH", "VALUES", "TABLE"];
 
 /// How a placeholder is written for the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +65,7 @@ impl Statement {
             text: String::new(),
             depth: 0,
             top_level: String::new(),
+            code: String::new(),
         };
         p.run()?;
         let ordered = Regex::new(r"(?i)\border\s+by\b")
@@ -58,7 +74,18 @@ impl Statement {
         Ok(Statement {
             pieces: p.pieces,
             ordered,
+            change: change(&p.code),
+            procedure: Regex::new(r"(?i)^\s*(exec|execute|call)\b")
+                .expect("static regex")
+                .is_match(&p.code),
         })
+    }
+
+    /// Why this statement is not a plain query (`None` for one): what it starts with, a word
+    /// that changes data, or a second statement. SQL tools are read-only unless the mapping
+    /// says `allow_writes: true`.
+    pub fn change(&self) -> Option<&str> {
+        self.change.as_deref()
     }
 
     /// Names of the value parameters, each once, in order of first use.
@@ -118,6 +145,27 @@ impl Statement {
     }
 }
 
+/// See `Statement::change`; `code` is the SQL outside strings, comments and quoted names.
+fn change(code: &str) -> Option<String> {
+    let trimmed = code.trim().trim_end_matches(';').trim_end();
+    if trimmed.contains(';') {
+        return Some("it holds more than one statement (a `;` inside)".into());
+    }
+    let words: Vec<String> = trimmed
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let first = words.first().map(String::as_str).unwrap_or("");
+    if !QUERY_STARTS.contains(&first) {
+        return Some(format!("it starts with `{first}`, not `SELECT` or `WITH`"));
+    }
+    words
+        .iter()
+        .find(|w| CHANGING.contains(&w.as_str()))
+        .map(|w| format!("it contains `{w}`"))
+}
+
 struct Parser {
     chars: Vec<char>,
     at: usize,
@@ -126,6 +174,9 @@ struct Parser {
     depth: i32,
     /// Text outside strings, comments, identifiers and parentheses, to find `ORDER BY`.
     top_level: String,
+    /// Text outside strings, comments and identifiers (parentheses included), to tell a
+    /// query from a statement that changes data.
+    code: String,
 }
 
 impl Parser {
@@ -147,8 +198,14 @@ impl Parser {
                 '"' => self.quoted('"', Some('"'))?,
                 '`' => self.quoted('`', Some('`'))?,
                 '[' => self.quoted(']', Some(']'))?,
-                '-' if self.peek(1) == Some('-') => self.until("\n"),
-                '/' if self.peek(1) == Some('*') => self.until("*/"),
+                '-' if self.peek(1) == Some('-') => {
+                    self.code.push(' ');
+                    self.until("\n")
+                }
+                '/' if self.peek(1) == Some('*') => {
+                    self.code.push(' ');
+                    self.until("*/")
+                }
                 ':' if self.peek(1) == Some(':') => {
                     // PostgreSQL cast `x::int`: not a parameter.
                     self.text.push_str("::");
@@ -162,6 +219,7 @@ impl Parser {
                     self.at += 1;
                     let name = self.word();
                     self.flush();
+                    self.code.push(' ');
                     self.pieces.push(Piece::Param(name));
                 }
                 '?' => {
@@ -182,6 +240,7 @@ impl Parser {
                     if self.depth == 0 && c != ')' {
                         self.top_level.push(c);
                     }
+                    self.code.push(c);
                     self.text.push(c);
                     self.at += 1;
                 }
@@ -230,6 +289,7 @@ impl Parser {
         self.text.push(self.chars[self.at]);
         self.at += 1;
         self.top_level.push(' ');
+        self.code.push(' ');
         loop {
             let Some(c) = self.peek(0) else {
                 return Err(format!("unclosed `{close}` in the SQL"));
@@ -272,6 +332,48 @@ mod tests {
         Statement::parse(sql)
             .unwrap()
             .render(style, &|n| format!("<{n}]>"))
+    }
+
+    #[test]
+    fn queries_are_told_from_statements_that_change_data() {
+        let change = |sql: &str| Statement::parse(sql).unwrap().change().map(str::to_string);
+        for query in [
+            "SELECT no, name FROM customers WHERE no = :no",
+            "  -- the ledger\n with t AS (SELECT 1 AS x) SELECT x FROM t;",
+            "SELECT 'DELETE FROM t; DROP TABLE x' AS note, \"update\" FROM [insert] /* DROP */",
+            "select last_update, created_by from t order by last_update",
+        ] {
+            assert_eq!(change(query), None, "{query}");
+        }
+        for (sql, why) in [
+            (
+                "UPDATE customers SET blocked = 1 WHERE no = :no",
+                "it starts with `UPDATE`, not `SELECT` or `WITH`",
+            ),
+            (
+                "DELETE FROM t",
+                "it starts with `DELETE`, not `SELECT` or `WITH`",
+            ),
+            (
+                "EXEC dbo.GetCustomer :no",
+                "it starts with `EXEC`, not `SELECT` or `WITH`",
+            ),
+            (
+                "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
+                "it contains `DELETE`",
+            ),
+            ("SELECT * INTO backup FROM customers", "it contains `INTO`"),
+            (
+                "SELECT 1; DROP TABLE customers",
+                "it holds more than one statement (a `;` inside)",
+            ),
+            (
+                "/* SELECT */ TRUNCATE t",
+                "it starts with `TRUNCATE`, not `SELECT` or `WITH`",
+            ),
+        ] {
+            assert_eq!(change(sql).as_deref(), Some(why), "{sql}");
+        }
     }
 
     #[test]
