@@ -602,7 +602,8 @@ mod tests {
         );
         assert!(check_one(&p, &json!("C10000\u{1b}[2J-PUBLIC")).is_err());
         assert!(check_one(&p, &json!("C10000\u{85}-PUBLIC")).is_err());
-        assert!(check_one(&p, &json!("line one\nline two\t-PUBLIC")).is_ok());
+        assert!(check_one(&p, &json!("tab\tand CR\r-PUBLIC")).is_ok());
+        assert!(check_one(&param(ParamType::String), &json!("line one\nline two")).is_ok());
         p.allow_control = true;
         assert!(check_one(&p, &json!("C10000\u{0}-PUBLIC")).is_ok());
     }
