@@ -366,7 +366,10 @@ pub(super) fn compile_field(
         },
         description: def.description.clone(),
         mask: def.mask.as_ref().map(|m| m.value.clone()),
-        withheld: Default::default(),
+        // A field masked in its table is withheld from errors from the start, also for tools
+        // that only filter on it and never return it (tools that mask it in their result add
+        // themselves when compiled).
+        withheld: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(def.mask.is_some())),
     }
 }
 
