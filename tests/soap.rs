@@ -80,6 +80,14 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
     kind: soap
     endpoint: "{base}/wssec"
     auth: {{ ws_security: {{ user: mcp, password: "${{env:FIXTURE_PASSWORD}}", password_type: digest }} }}
+  echo_wssec:
+    kind: soap
+    endpoint: "{base}/echo_credentials"
+    auth: {{ ws_security: {{ user: mcp, password: "${{env:FIXTURE_PASSWORD}}" }} }}
+  echo_basic:
+    kind: soap
+    endpoint: "{base}/echo_credentials"
+    auth: {{ basic: {{ user: mcp, password: "${{env:FIXTURE_PASSWORD}}" }} }}
   wssec_wrong:
     kind: soap
     endpoint: "{base}/wssec"
@@ -117,6 +125,8 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
         ("big", "big"),
         ("wssec", "wssec"),
         ("wssec_wrong", "wssec_wrong"),
+        ("echo_wssec", "echo_wssec"),
+        ("echo_basic", "echo_basic"),
         ("basic", "basic"),
         ("basic_wrong", "basic_wrong"),
         ("bearer", "bearer"),
@@ -288,6 +298,28 @@ async fn hostile_xml_is_harmless() {
         "{m}"
     );
     assert_eq!(works(&p, "get_ok").await, json!({"No": "1000"}));
+}
+
+/// A service whose fault repeats the credentials it was sent: the agent's error (and so the
+/// audit line, which records that message) shows neither the password nor the basic-auth
+/// header value, and still says what the service said.
+#[tokio::test]
+async fn a_fault_that_echoes_the_sources_credentials_is_scrubbed() {
+    use base64::Engine;
+    let (f, p, _dir) = fixture_pipeline().await;
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", fixture::USER, fixture::PASSWORD));
+    for tool in ["get_echo_wssec", "get_echo_basic"] {
+        let m = fails(&p, tool).await;
+        assert!(m.contains("Login failed for mcp with password"), "{tool}: {m}");
+        assert!(!m.contains(fixture::PASSWORD), "{tool}: {m}");
+        assert!(!m.contains("s3cret"), "{tool}: {m}");
+        assert!(!m.contains(&basic), "{tool}: {m}");
+    }
+    // The fixture did echo them: the request carried what the fault repeated.
+    let seen = f.seen();
+    let sent = seen.iter().find(|s| s.path == "echo_credentials").unwrap();
+    assert!(sent.body.contains("s3cret") || sent.headers.contains_key("authorization"));
 }
 
 #[tokio::test]

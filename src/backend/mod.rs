@@ -149,3 +149,16 @@ pub struct RowSet {
     /// the data, and why).
     pub notice: Option<String>,
 }
+
+/// `text` with every secret replaced by `***`, longest first (a secret inside another is not
+/// left half-shown). Secrets shorter than 3 characters are left alone: replacing a one-letter
+/// password would turn every message into noise and hide nothing.
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| s.chars().count() >= 3).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for s in sorted {
+        out = out.replace(s.as_str(), "***");
+    }
+    out
+}

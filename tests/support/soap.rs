@@ -188,6 +188,26 @@ async fn answer(
             ok11(ok_item)
         }
         "fault11" => fault11("Client.NotFound", "Item 9999 does not exist"),
+        // A careless service: its fault repeats the credentials it was sent (the WS-Security
+        // password as it stood in the request, escaped; the Authorization header).
+        "echo_credentials" => {
+            let password = text
+                .split_once("Password")
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .and_then(|(_, rest)| rest.split_once("</"))
+                .map_or("", |(p, _)| p);
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            xml(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/xml; charset=utf-8",
+                envelope11(&format!(
+                    "<s:Fault><faultcode>s:Client.Login</faultcode><faultstring>Login failed for mcp with password {password}</faultstring><detail><m:Request xmlns:m=\"urn:x\">Authorization: {auth}</m:Request></detail></s:Fault>"
+                )),
+            )
+        }
         "fault11_200" => xml(
             StatusCode::OK,
             "text/xml",

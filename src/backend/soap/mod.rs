@@ -146,6 +146,47 @@ pub enum SoapError {
     Call(String),
 }
 
+impl SoapError {
+    /// The error with every secret replaced by `***`.
+    pub fn scrubbed(self, secrets: &[String]) -> SoapError {
+        let clean = |t: String| crate::backend::scrub(&t, secrets);
+        match self {
+            SoapError::Fault {
+                code,
+                reason,
+                detail,
+            } => SoapError::Fault {
+                code: clean(code),
+                reason: clean(reason),
+                detail: detail.map(clean),
+            },
+            SoapError::Call(m) => SoapError::Call(clean(m)),
+        }
+    }
+}
+
+impl SoapSettings {
+    /// The credentials this source sends, in every form a service could echo them: the
+    /// password or token, and the basic-auth header value.
+    pub fn secrets(&self) -> Vec<String> {
+        use base64::Engine;
+        let b64 = |user: &str, password: &str| {
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        };
+        match &self.auth {
+            Auth::None => Vec::new(),
+            Auth::Basic { user, password } => vec![password.clone(), b64(user, password)],
+            Auth::WsSecurity { password, .. } => vec![password.clone()],
+            Auth::Bearer(token) => vec![token.clone()],
+            Auth::Ntlm {
+                domain,
+                user,
+                password,
+            } => vec![password.clone(), b64(&format!("{domain}\\{user}"), password)],
+        }
+    }
+}
+
 impl std::fmt::Display for SoapError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -203,8 +244,16 @@ impl SoapSource {
         }
     }
 
-    /// Send the operation and project the answer into rows (one page of them).
+    /// Send the operation and project the answer into rows (one page of them). A failure
+    /// never carries the source's own credentials, even when the service echoes them (a
+    /// WS-Security password in a fault string, basic-auth credentials in a detail).
     pub async fn run(&self, q: SoapQuery) -> Result<RowSet, SoapError> {
+        self.attempt(q)
+            .await
+            .map_err(|e| e.scrubbed(&self.settings.secrets()))
+    }
+
+    async fn attempt(&self, q: SoapQuery) -> Result<RowSet, SoapError> {
         let envelope = envelope::render(&self.settings, &q.op, &q.params);
         let answer = if matches!(self.settings.auth, Auth::Ntlm { .. }) {
             self.ntlm
