@@ -156,18 +156,36 @@ impl Auditor {
         out
     }
 
-    /// Replace every argument value quoted in `message` by its pseudonym.
+    /// Replace every argument value quoted in `message` by its pseudonym: as it is and as
+    /// error messages quote it (JSON-escaped: `a"b` reads `a\"b` there), each item of an
+    /// array on its own.
     fn scrub(&self, message: &str, args: &Map<String, Json>) -> String {
-        let mut values: Vec<String> = args
-            .values()
-            .map(text)
-            .filter(|t| t.chars().count() >= MIN_SCRUBBED_LEN)
-            .collect();
+        let mut values: Vec<(String, String)> = Vec::new();
+        for v in args.values() {
+            let items = match v {
+                Json::Array(items) => items.iter().chain(std::iter::once(v)).collect(),
+                _ => vec![v],
+            };
+            for item in items {
+                let raw = text(item);
+                let escaped = match item {
+                    Json::String(s) => {
+                        let quoted = Json::String(s.clone()).to_string();
+                        quoted[1..quoted.len() - 1].to_string()
+                    }
+                    _ => raw.clone(),
+                };
+                let name = pseudonym(&self.key, &raw);
+                values.push((raw, name.clone()));
+                values.push((escaped, name));
+            }
+        }
+        values.retain(|(t, _)| t.chars().count() >= MIN_SCRUBBED_LEN);
         // Longest first, so a value containing another is replaced whole.
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
         let mut out = message.to_string();
-        for v in values {
-            out = out.replace(&v, &pseudonym(&self.key, &v));
+        for (v, name) in values {
+            out = out.replace(&v, &name);
         }
         out
     }
@@ -292,6 +310,19 @@ mod tests {
             line.contains(&format!("customer_no = \\\"{p}\\\"")),
             "{line}"
         );
+    }
+
+    #[test]
+    fn escaped_and_array_arguments_are_scrubbed_too() {
+        let a = Auditor::new(false, None, Some(b"0123456789abcdef".to_vec())).unwrap();
+        let args: Map<String, Json> = serde_json::from_value(json!({
+            "customer_no": "CANARY\"quoted\\back\nline",
+            "items": ["ITEM-CANARY-1", "ITEM-CANARY-2"],
+        }))
+        .unwrap();
+        let msg = "argument `customer_no` must match the pattern C[0-9]{5} (got \"CANARY\\\"quoted\\\\back\\nline\"); item ITEM-CANARY-2 is not sold";
+        let line = a.line(&record(&args, Some(msg))).to_string();
+        assert!(!line.contains("CANARY"), "{line}");
     }
 
     #[test]

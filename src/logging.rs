@@ -34,6 +34,10 @@ pub fn init(log: &LogSettings, base: &Path, sinks: Sinks) -> Result<(), String> 
     let filter = EnvFilter::try_from_env("LEGACY_MCP_LOG")
         .or_else(|_| EnvFilter::try_new(log.level.as_deref().unwrap_or("warn")))
         .map(|f| f.add_directive("odbc_api=off".parse().expect("static directive")))
+        // rmcp logs every error answer at WARN with its message, and every result at DEBUG:
+        // both quote arguments and data (a resource URI, a prompt argument, rows). Whatever
+        // the level, only its own failures reach our log.
+        .map(|f| f.add_directive("rmcp::service=error".parse().expect("static directive")))
         .map_err(|e| format!("settings log.level: {e}"))?;
     // Colours only for a person at a terminal, never into a pipe or a file.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());

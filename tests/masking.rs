@@ -241,17 +241,24 @@ tools:
     // Alone in its mapping (no other tool returns the field, masked), a tool that filters on
     // the masked field but never returns it: the value was quoted.
     let alone = tempfile::tempdir().unwrap();
-    std::fs::copy(dir.path().join("ACCOUNTS.CSV"), alone.path().join("ACCOUNTS.CSV")).unwrap();
+    std::fs::copy(
+        dir.path().join("ACCOUNTS.CSV"),
+        alone.path().join("ACCOUNTS.CSV"),
+    )
+    .unwrap();
     let yaml = std::fs::read_to_string(dir.path().join("m.yaml")).unwrap();
     let head = yaml.split_once("tools:\n").unwrap().0;
     let start = yaml.find("  rich_accounts:").unwrap();
     let end = yaml.find("  note_as_number:").unwrap();
     let only = &yaml[start..end];
     std::fs::write(alone.path().join("m.yaml"), format!("{head}tools:\n{only}")).unwrap();
-    let filtering = match support::call_output(&pipeline(alone.path()), "rich_accounts", json!({"min": 1})).await {
-        Err(CallError::Caller(m)) => m,
-        other => panic!("rich_accounts: expected a tool error, got {other:?}"),
-    };
+    let filtering =
+        match support::call_output(&pipeline(alone.path()), "rich_accounts", json!({"min": 1}))
+            .await
+        {
+            Err(CallError::Caller(m)) => m,
+            other => panic!("rich_accounts: expected a tool error, got {other:?}"),
+        };
     assert!(filtering.contains("not quoted"), "{filtering}");
     assert_absent(&filtering, &["SECRET-IBAN-4711"]);
     let converted = err("note_as_number", "A2").await;

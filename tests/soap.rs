@@ -307,11 +307,17 @@ async fn hostile_xml_is_harmless() {
 async fn a_fault_that_echoes_the_sources_credentials_is_scrubbed() {
     use base64::Engine;
     let (f, p, _dir) = fixture_pipeline().await;
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", fixture::USER, fixture::PASSWORD));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        fixture::USER,
+        fixture::PASSWORD
+    ));
     for tool in ["get_echo_wssec", "get_echo_basic"] {
         let m = fails(&p, tool).await;
-        assert!(m.contains("Login failed for mcp with password"), "{tool}: {m}");
+        assert!(
+            m.contains("Login failed for mcp with password"),
+            "{tool}: {m}"
+        );
         assert!(!m.contains(fixture::PASSWORD), "{tool}: {m}");
         assert!(!m.contains("s3cret"), "{tool}: {m}");
         assert!(!m.contains(&basic), "{tool}: {m}");

@@ -182,7 +182,10 @@ impl SoapSettings {
                 domain,
                 user,
                 password,
-            } => vec![password.clone(), b64(&format!("{domain}\\{user}"), password)],
+            } => vec![
+                password.clone(),
+                b64(&format!("{domain}\\{user}"), password),
+            ],
         }
     }
 }
