@@ -390,3 +390,53 @@ async fn stdio_answers_a_batch_per_request_with_their_ids() {
         "{init}"
     );
 }
+
+/// A plain stateless 2026-07-28 `tools/call` is answered by the direct path (no rmcp service
+/// per request); its answers must be rmcp's, byte for byte in JSON: a result, a tool error, an
+/// unknown tool. The same request with an extra `Mcp-Param-*` header goes to rmcp (the direct
+/// path leaves those to it), which gives the answer to compare with. A request that opts in to
+/// logs goes to rmcp too, and gets its log notification (tested above).
+#[tokio::test]
+async fn stateless_calls_answered_directly_agree_with_rmcp() {
+    let server = HttpServer::start(&demo(), &[]).await;
+    let calls = [
+        json!({"name": "get_item", "arguments": {"item_no": "SCH-01000"}}),
+        json!({"name": "get_customer", "arguments": {"customer_no": "nope"}}),
+        json!({"name": "no_such_tool", "arguments": {}}),
+        json!({"name": "find_customers", "arguments": {"name_prefix": "Müller B", "country": "DE"}}),
+    ];
+    for (i, params) in calls.iter().enumerate() {
+        let name = params["name"].as_str().unwrap();
+        let msg = stateless(i as u64, "tools/call", params.clone(), json!({}));
+        let direct = stateless_post(&server, "tools/call", Some(name))
+            .json(&msg)
+            .send()
+            .await
+            .unwrap();
+        let direct_status = direct.status();
+        let direct_type = direct.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let direct = messages(direct).await;
+        let via_rmcp = stateless_post(&server, "tools/call", Some(name))
+            .header("mcp-param-unused", "x")
+            .json(&msg)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(direct_status, via_rmcp.status(), "{name}");
+        let via_rmcp = messages(via_rmcp).await;
+        assert_eq!(direct, via_rmcp, "{name}");
+        assert_eq!(direct.len(), 1, "{name}: one answer, no notification");
+        assert!(direct_type.starts_with("application/json"), "{name}");
+    }
+    // The header must name the called tool; a mismatch is rmcp's to refuse.
+    let msg = stateless(9, "tools/call", calls[0].clone(), json!({}));
+    let wrong = stateless_post(&server, "tools/call", Some("get_customer"))
+        .json(&msg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+}

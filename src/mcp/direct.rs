@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::handler::{WARNING, log, tool_error, tool_result};
+use super::handler::{WARNING, complete, log, tool_error, tool_result};
 use super::live::{Session, State};
 use crate::auth::Principal;
 use crate::mapping::model::ConfirmRule;
@@ -52,14 +52,43 @@ struct Params {
 /// needs the session: its `_meta` may carry a progress token (no progress is ever sent), and
 /// nothing else.
 pub fn parse(body: &[u8]) -> Option<Call> {
+    parse_with(body, |meta| {
+        meta.is_none_or(|m| m.keys().all(|k| k == PROGRESS))
+    })
+}
+
+const PROGRESS: &str = "progressToken";
+const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+const META_CLIENT: &str = "io.modelcontextprotocol/clientInfo";
+const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+
+/// The call in `body`, when it is one stateless 2026-07-28 `tools/call` with nothing in it
+/// that needs rmcp: its `_meta` names version 2026-07-28 and carries the client's capabilities
+/// (what rmcp requires to route it statelessly), perhaps its info and a progress token, and
+/// nothing else; no log opt-in (`io.modelcontextprotocol/logLevel`: a tool error is then also
+/// a log notification, which only rmcp's answer stream carries).
+pub fn parse_stateless(body: &[u8]) -> Option<Call> {
+    parse_with(body, |meta| {
+        meta.is_some_and(|m| {
+            m.get(META_VERSION).and_then(Json::as_str) == Some(STATELESS_VERSION)
+                && m.get(META_CAPABILITIES).is_some_and(Json::is_object)
+                && m.get(META_CLIENT).is_none_or(Json::is_object)
+                && m.keys().all(|k| {
+                    [PROGRESS, META_VERSION, META_CLIENT, META_CAPABILITIES].contains(&k.as_str())
+                })
+        })
+    })
+}
+
+/// The one version answered without a session.
+pub const STATELESS_VERSION: &str = "2026-07-28";
+
+fn parse_with(body: &[u8], meta_ok: impl Fn(Option<&Map<String, Json>>) -> bool) -> Option<Call> {
     let m: Message = serde_json::from_slice(body).ok()?;
     let id_ok = m.id.is_string() || m.id.is_i64() || m.id.is_u64();
-    let meta_ok = m
-        .params
-        .meta
-        .as_ref()
-        .is_none_or(|meta| meta.keys().all(|k| k == "progressToken"));
-    (m.jsonrpc == "2.0" && m.method == "tools/call" && id_ok && meta_ok).then(|| Call {
+    let ok =
+        m.jsonrpc == "2.0" && m.method == "tools/call" && id_ok && meta_ok(m.params.meta.as_ref());
+    ok.then(|| Call {
         id: m.id,
         name: m.params.name,
         args: m.params.arguments.unwrap_or_default(),
@@ -67,6 +96,11 @@ pub fn parse(body: &[u8]) -> Option<Call> {
 }
 
 impl Call {
+    /// The called tool's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Whether the answer needs nothing from rmcp: the tool never asks the user.
     pub fn answerable(&self, state: &State) -> bool {
         let tool = state.pipeline.catalog().tools.get(&self.name);
@@ -89,6 +123,25 @@ impl Call {
                 json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}})
             }
             // Nobody is asked here (`answerable`), so no question can come back.
+            Err(CallError::Confirm { .. }) => json!({"jsonrpc": "2.0", "id": id,
+                "error": {"code": -32603, "message": "the call needs a confirmation this transport cannot ask for"}}),
+        };
+        serde_json::to_vec(&answer).expect("JSON values serialise")
+    }
+
+    /// Run a stateless 2026-07-28 call and return the JSON-RPC answer, as rmcp would have
+    /// written it: every result `resultType: "complete"`, and no log notification (the
+    /// request did not opt in, `parse_stateless`).
+    pub async fn answer_stateless(self, state: &State, who: &Principal) -> Vec<u8> {
+        let Call { id, name, args } = self;
+        let answer = match state.pipeline.call_tool(who, &name, args).await {
+            Ok(out) => json!({"jsonrpc": "2.0", "id": id, "result": complete(tool_result(out))}),
+            Err(CallError::Caller(message)) => {
+                json!({"jsonrpc": "2.0", "id": id, "result": complete(tool_error(&message))})
+            }
+            Err(CallError::Unroutable(message)) => {
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}})
+            }
             Err(CallError::Confirm { .. }) => json!({"jsonrpc": "2.0", "id": id,
                 "error": {"code": -32603, "message": "the call needs a confirmation this transport cannot ask for"}}),
         };

@@ -313,7 +313,7 @@ pub(crate) fn render_lists(cat: &Catalog) -> Lists {
 
 /// Mark a result `resultType: "complete"`, which 2026-07-28 requires on every result. rmcp
 /// strips it again for sessions that negotiated an older version, which never had the field.
-fn complete(mut result: Json) -> Json {
+pub(crate) fn complete(mut result: Json) -> Json {
     result["resultType"] = json!("complete");
     result
 }
