@@ -21,7 +21,7 @@ use crate::mapping::model::{
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Shape};
 use crate::mapping::shape::{Fields, SourceField};
-use crate::mask::Policies;
+use crate::mask::{Policies, Policy};
 use crate::uri::UriTemplate;
 use crate::value::Value;
 
@@ -546,6 +546,7 @@ fn compile_tool(
     };
     let shape = shape::compile(d.result.as_ref(), &fields, policies, &here, p);
     let writes = check_writes(d, &plan, &here, p);
+    check_oracles(d, &plan, &shape, policies, &here, p);
     let mut plan = plan;
     withhold_masked(&mut plan, &shape);
     let input_schema = params::input_schema(&params, !shape.one);
@@ -837,6 +838,88 @@ fn check_table_masks(m: &MappingFile, policies: &Policies, p: &mut FileProblems<
                 }
             }
         }
+    }
+}
+
+/// A filter, an order or a paging key on a masked field answers questions about the value it
+/// hides: `starts_with` spells out a masked e-mail letter by letter, `min` bisects a redacted
+/// credit limit to the cent, an order ranks it. `check` refuses them on a field masked for
+/// anyone who may call the tool (the tool's `allow:` roles all lift the policy, or there is
+/// no such caller). An `equals` filter is allowed: it confirms a value the caller already holds
+/// and cannot enumerate one.
+fn check_oracles(
+    d: &ToolDef,
+    plan: &Plan,
+    shape: &Shape,
+    policies: &Policies,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) {
+    let mut masks: Vec<(usize, Arc<Policy>)> = shape.masks();
+    if let Plan::Flat { table, .. } = plan {
+        for (i, f) in table.fields.iter().enumerate() {
+            if let Some(policy) = f.mask.as_ref().and_then(|m| policies.get(m)) {
+                masks.push((i, policy.clone()));
+            }
+        }
+    }
+    // The policy that hides field `i` from some caller of this tool, if any.
+    let hidden = |i: usize| -> Option<&Arc<Policy>> {
+        masks
+            .iter()
+            .filter(|(f, _)| *f == i)
+            .map(|(_, policy)| policy)
+            .find(|policy| {
+                d.allow
+                    .as_ref()
+                    .is_none_or(|roles| roles.iter().any(|r| !policy.unmasked_for.contains(r)))
+            })
+    };
+    let refuse = |what: String, policy: &Policy, path: String, p: &mut FileProblems<'_>| {
+        p.at(
+            &d.source.referenced,
+            path,
+            format!(
+                "{what} is masked by policy `{}` for some callers of this tool: {} would answer questions about the hidden value (a prefix spells it out, a bound bisects it, an order ranks it); use `equals`, or allow the tool only to roles in the policy's `unmasked_for`",
+                policy.name,
+                if what.starts_with("key") { "paging by it" } else { "filtering or ordering by it" }
+            ),
+        );
+    };
+    match plan {
+        Plan::Flat {
+            table,
+            filters,
+            order,
+        } => {
+            for f in filters.iter().filter(|f| f.op != Op::Equals) {
+                if let Some(policy) = hidden(f.field) {
+                    let name = &table.fields[f.field].name;
+                    let what = format!("field `{name}` (filtered with `{}`)", f.op.name());
+                    refuse(what, policy, format!("{here}.where.{name}"), p);
+                }
+            }
+            for &(i, _) in order {
+                if let Some(policy) = hidden(i) {
+                    let name = &table.fields[i].name;
+                    refuse(
+                        format!("field `{name}` (in `order_by`)"),
+                        policy,
+                        format!("{here}.order_by"),
+                        p,
+                    );
+                }
+            }
+        }
+        Plan::Sql { columns, key, .. } => {
+            for &i in key {
+                if let Some(policy) = hidden(i) {
+                    let what = format!("key column `{}`", columns[i].name);
+                    refuse(what, policy, format!("{here}.key"), p);
+                }
+            }
+        }
+        Plan::Soap { .. } => {}
     }
 }
 

@@ -200,11 +200,11 @@ tools:
     where: { acct: acct }
     result: { one: true }
   rich_accounts:
-    description: Accounts whose masked number is at least some value; returns the number only.
-    parameters: { min: { type: integer } }
+    description: The account with a given (masked) number; returns the number only.
+    parameters: { iban: { type: integer } }
     source: files
     table: accounts
-    where: { iban: { min: min } }
+    where: { iban: iban }
     result:
       fields:
         acct: acct
@@ -253,7 +253,7 @@ tools:
     let only = &yaml[start..end];
     std::fs::write(alone.path().join("m.yaml"), format!("{head}tools:\n{only}")).unwrap();
     let filtering =
-        match support::call_output(&pipeline(alone.path()), "rich_accounts", json!({"min": 1}))
+        match support::call_output(&pipeline(alone.path()), "rich_accounts", json!({"iban": 1}))
             .await
         {
             Err(CallError::Caller(m)) => m,

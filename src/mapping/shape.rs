@@ -220,6 +220,26 @@ impl Shape {
         out
     }
 
+    /// Each row field a masking policy covers, with its policy.
+    pub fn masks(&self) -> Vec<(usize, Arc<Policy>)> {
+        fn walk(fields: &[OutField], out: &mut Vec<(usize, Arc<Policy>)>) {
+            for f in fields {
+                match f {
+                    OutField::Leaf {
+                        field,
+                        mask: Some(policy),
+                        ..
+                    } => out.push((*field, policy.clone())),
+                    OutField::Leaf { .. } => {}
+                    OutField::Nested { fields, .. } => walk(fields, out),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.fields, &mut out);
+        out
+    }
+
     /// JSON Schema of one rendered row.
     pub fn row_schema(&self) -> Json {
         fields_schema(&self.fields, None)
