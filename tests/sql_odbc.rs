@@ -507,13 +507,32 @@ async fn a_database_restart_costs_one_failed_call_not_a_restart() {
         pg.port
     ));
     let p = pipeline(dir.path());
-    assert_eq!(call(&p, "one", json!({})).await.unwrap()["one"], 1);
+    // Several pooled connections: concurrent calls open one per worker.
+    let all = |p: Pipeline| async move {
+        let calls = (0..4).map(|_| {
+            let p = p.clone();
+            tokio::spawn(async move { call(&p, "one", json!({})).await.map_err(|e| e.to_string()) })
+        });
+        let mut out = Vec::new();
+        for c in calls {
+            out.push(c.await.unwrap());
+        }
+        out
+    };
+    assert!(all(p.clone()).await.iter().all(Result::is_ok));
     pg.stop();
     let err = call(&p, "one", json!({})).await.unwrap_err().to_string();
     assert!(err.contains("temporary"), "{err}");
     pg.start();
     // The broken connection was dropped with the failure: the next call reconnects.
     assert_eq!(call(&p, "one", json!({})).await.unwrap()["one"], 1);
+    // A restart behind the pool's back: every pooled connection is dead, and no call fails
+    // for it (each dead one is replaced and the query asked again).
+    assert!(all(p.clone()).await.iter().all(Result::is_ok));
+    pg.stop();
+    pg.start();
+    let after = all(p.clone()).await;
+    assert!(after.iter().all(Result::is_ok), "{after:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

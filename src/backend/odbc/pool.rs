@@ -71,7 +71,12 @@ impl Worker {
         Ok(self.conn.as_ref().expect("just connected"))
     }
 
-    /// No connection, or the driver reports this one dead.
+    /// Whether a connection is open (from an earlier job: a pooled one).
+    pub fn has_connection(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Whether the connection is gone (the driver says so, or there is none).
     pub fn is_dead(&self) -> bool {
         self.conn
             .as_ref()

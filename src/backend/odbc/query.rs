@@ -132,6 +132,7 @@ pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char), SqlError
 /// reconnects (the database came back, or the network did).
 pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
     let s = w.settings.clone();
+    let pooled = w.has_connection();
     w.connection()?;
     let (open, close) = if w.quote == '[' {
         ('[', ']')
@@ -148,6 +149,16 @@ pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
     if let Err(f) = &result {
         if f.lost_connection() || w.is_dead() {
             w.disconnect();
+            // A pooled connection found dead (the server restarted, a firewall dropped it while
+            // idle): a plain query is asked once more on a new connection, so a dead
+            // connection costs no call. A write is never sent twice; a fresh connection that
+            // fails means the database is down, and asking again would only wait longer.
+            if pooled && q.may_repeat() && !f.timed_out() && w.connection().is_ok() {
+                result = run(w, &s, q, &text, &binds);
+                if result.as_ref().is_err_and(|f| f.lost_connection()) || w.is_dead() {
+                    w.disconnect();
+                }
+            }
         } else {
             w.forget(&text);
             // A statement prepared earlier can go stale under a schema change (PostgreSQL:
