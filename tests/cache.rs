@@ -223,7 +223,9 @@ tools:
     columns: { no: { type: string }, name: { type: string } }
     result: { one: true }
     invalidates: [customer]
-    annotations: { read_only: false, idempotent: true }
+    allow_writes: true
+    confirm: never
+    annotations: { idempotent: true }
 "#,
     )
     .unwrap();

@@ -928,3 +928,76 @@ async fn a_declared_sql_write_runs_once_and_is_annotated_destructive() {
     .await
     .unwrap();
 }
+
+/// `limit: 5` over two million rows: the row cap goes to the database with the query
+/// (`LIMIT ?`, bound), so neither the server nor psqlODBC (which reads a whole result before
+/// the first fetch) holds the table. Before, this one call raised the server's peak RSS to
+/// 431 MB; the bound checked here is generous (150 MB), the measured peak is about 47 MB.
+#[test]
+fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
+    use std::io::{BufRead, BufReader, Write};
+    let table = format!("huge_probe_{}", std::process::id());
+    let conn = Db::Postgres.admin();
+    conn.execute(&format!("DROP TABLE IF EXISTS {table}"), (), None)
+        .unwrap();
+    conn.execute(
+        &format!("CREATE TABLE {table} AS SELECT g AS k, md5(g::text) AS v FROM generate_series(1, 2000000) g"),
+        (),
+        None,
+    )
+    .unwrap();
+    let dir = one_source_with(
+        PG,
+        "pool_size: 1",
+        &format!(
+            r#"
+  huge:
+    description: Everything, five rows a page.
+    source: erp
+    sql: SELECT k, v FROM {table}
+    columns:
+      k: {{type: integer}}
+      v: {{type: string}}
+    limit: 5
+"#
+        ),
+    );
+    let mut child = std::process::Command::new(support::bin())
+        .args(["serve", "--mappings"])
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    writeln!(stdin, "{init}").unwrap();
+    lines.next().unwrap().unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"huge","arguments":{{}}}}}}"#
+    )
+    .unwrap();
+    let answer: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap();
+    drop(stdin);
+    let _ = child.wait();
+    conn.execute(&format!("DROP TABLE {table}"), (), None)
+        .unwrap();
+    let result = &answer["result"]["structuredContent"];
+    assert_eq!(result["count"], 5, "{answer}");
+    assert_eq!(result["truncated"], true);
+    assert!(peak_kb < 150_000, "peak RSS {peak_kb} kB for five rows");
+}

@@ -20,10 +20,12 @@ use crate::backend::sql::{Dialect, Placeholders, Rows, SqlError, SqlQuery};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
 
+/// SQL Server has no `LIMIT`; its row cap goes as `SET ROWCOUNT`.
 const DIALECT: Dialect = Dialect {
     placeholders: Placeholders::AtP,
     open_quote: '[',
     close_quote: ']',
+    limit_clause: false,
 };
 
 /// What went wrong, before it is worded: decides whether the connection is kept.

@@ -102,8 +102,9 @@ impl Failure {
     }
 }
 
-/// Open a connection; also learn the driver's identifier quote character.
-pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char), SqlError> {
+/// Open a connection; also learn the driver's identifier quote character and whether the
+/// database takes `LIMIT n` (by the name it gives itself).
+pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char, bool), SqlError> {
     let env = odbc_api::environment().map_err(|e| failure(s, e).into_error(s, true))?;
     let options = ConnectionOptions {
         login_timeout_sec: Some(s.login_timeout.as_secs().max(1) as u32),
@@ -125,7 +126,14 @@ pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char), SqlError
         .flatten()
         .filter(|c| !c.is_whitespace())
         .unwrap_or('"');
-    Ok((conn, quote))
+    let dbms = conn
+        .database_management_system_name()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let limit_clause = ["postgresql", "mysql", "mariadb", "sqlite"]
+        .iter()
+        .any(|name| dbms.contains(name));
+    Ok((conn, quote, limit_clause))
 }
 
 /// Run a query on the worker's connection; a broken connection is dropped so the next call
@@ -143,6 +151,7 @@ pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
         placeholders: Placeholders::Question,
         open_quote: open,
         close_quote: close,
+        limit_clause: w.limit_clause,
     });
     let reused = w.is_prepared(&text);
     let mut result = run(w, &s, q, &text, &binds);

@@ -78,6 +78,10 @@ pub struct Dialect {
     pub placeholders: Placeholders,
     pub open_quote: char,
     pub close_quote: char,
+    /// The database takes `LIMIT n` at the end of a query (PostgreSQL, MySQL/MariaDB,
+    /// SQLite): the row cap is sent with the query, so the server (and a driver that buffers
+    /// whole results) stops there.
+    pub limit_clause: bool,
 }
 
 impl Dialect {
@@ -115,8 +119,17 @@ impl SqlQuery {
             .iter()
             .map(|n| self.params.get(n).cloned().unwrap_or(Value::Null))
             .collect();
+        // The row cap as a bound value, when the database takes it and the query has none.
+        let cap = |sql: &mut String, binds: &mut Vec<Value>| {
+            if d.limit_clause && self.statement.open_ended && self.may_repeat() {
+                binds.push(Value::Int(self.rows_wanted().min(i64::MAX as u64) as i64));
+                sql.push_str("\nLIMIT ?");
+            }
+        };
         if self.key.is_empty() {
-            return (r.sql, binds);
+            let mut sql = r.sql;
+            cap(&mut sql, &mut binds);
+            return (sql, binds);
         }
         let keys: Vec<String> = self
             .key
@@ -145,6 +158,7 @@ impl SqlQuery {
             sql.push_str(&format!(" WHERE {}", ors.join(" OR ")));
         }
         sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+        cap(&mut sql, &mut binds);
         (sql, binds)
     }
 }
@@ -481,6 +495,7 @@ mod tests {
             placeholders: Placeholders::AtP,
             open_quote: '[',
             close_quote: ']',
+            limit_clause: false,
         };
         let (sql, binds) = q.render(d);
         assert_eq!(
@@ -488,5 +503,37 @@ mod tests {
             "SELECT * FROM (\nSELECT a, b FROM t WHERE c = @P1\n) legacy_mcp_q WHERE ([a] > @P2) OR ([a] = @P3 AND [b] > @P4) ORDER BY [a], [b]"
         );
         assert_eq!(binds.len(), 4);
+        // Where the database takes `LIMIT`, the row cap (page, one more) goes with it, bound.
+        let d = Dialect {
+            placeholders: Placeholders::Question,
+            open_quote: '"',
+            close_quote: '"',
+            limit_clause: true,
+        };
+        let (sql, binds) = q.render(d);
+        assert!(sql.ends_with("ORDER BY \"a\", \"b\"\nLIMIT ?"), "{sql}");
+        assert_eq!(binds.last(), Some(&Value::Int(11)));
+        // A query with a limit of its own, or one that writes, is left as it is.
+        for text in [
+            "SELECT a FROM t LIMIT 3",
+            "SELECT a FROM t FETCH FIRST 3 ROWS ONLY",
+        ] {
+            let own = SqlQuery {
+                statement: Arc::new(Statement::parse(text).unwrap()),
+                key: vec![],
+                after: None,
+                ..q.clone()
+            };
+            assert_eq!(own.render(d).0, text);
+        }
+        let plain = SqlQuery {
+            key: vec![],
+            after: None,
+            offset: 20,
+            ..q.clone()
+        };
+        let (sql, binds) = plain.render(d);
+        assert_eq!(sql, "SELECT a, b FROM t WHERE c = ?\nLIMIT ?");
+        assert_eq!(binds, vec![Value::Int(1), Value::Int(31)]);
     }
 }

@@ -28,6 +28,9 @@ pub struct Statement {
     /// It calls a stored procedure (`EXEC`, `EXECUTE`, `CALL`), whose effect the SQL does
     /// not show.
     pub procedure: bool,
+    /// A `LIMIT` may be appended: a query with no row limit, offset or locking clause of its
+    /// own at the top level.
+    pub open_ended: bool,
 }
 
 /// Words that make a statement change data (or may: a procedure call), wherever they stand
@@ -78,6 +81,9 @@ impl Statement {
             procedure: Regex::new(r"(?i)^\s*(exec|execute|call)\b")
                 .expect("static regex")
                 .is_match(&p.code),
+            open_ended: !Regex::new(r"(?i)\b(limit|fetch|offset|top|for|into)\b|;")
+                .expect("static regex")
+                .is_match(&p.top_level),
         })
     }
 
