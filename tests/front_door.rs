@@ -440,3 +440,52 @@ async fn stateless_calls_answered_directly_agree_with_rmcp() {
         .unwrap();
     assert_eq!(wrong.status(), 400);
 }
+
+/// A client that drips its request (headers, or a body a byte at a time) holds a connection
+/// only for a bounded time: the body gets 408 after `BODY_TIMEOUT` (10 s), headers that never
+/// finish get the connection closed after 10 s. Meanwhile the server answers everyone else.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = HttpServer::start(&demo(), &[]).await;
+    let started = std::time::Instant::now();
+    // A body promised at 200 bytes that sends 10.
+    let mut body_dripper = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ncontent-length: 200\r\n\r\n{{\"jsonrpc\"",
+        server.addr
+    );
+    body_dripper.write_all(head.as_bytes()).await.unwrap();
+    // Headers that never end.
+    let mut header_dripper = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    header_dripper
+        .write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nx-slow: ")
+        .await
+        .unwrap();
+    // Others are served meanwhile.
+    let id = session(&server).await;
+    let fine = post(&server)
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&plain_call(2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.status(), 200);
+    let mut answer = String::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        body_dripper.read_to_string(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the body dripper was not cut off");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        header_dripper.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(closed.is_ok(), "the header dripper was not cut off");
+    assert!(started.elapsed() < std::time::Duration::from_secs(25));
+}

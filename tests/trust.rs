@@ -135,3 +135,47 @@ async fn argument_canaries_reach_neither_the_log_nor_the_audit() {
         );
     }
 }
+
+/// A FIFO where an export should be: `open(2)` would block a thread until some writer came, a
+/// thread per call. The call is refused at once, and the server keeps answering.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fifo_in_place_of_an_export_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mappings, exports) = (dir.path().join("m"), dir.path().join("e"));
+    std::fs::create_dir_all(&mappings).unwrap();
+    std::fs::create_dir_all(&exports).unwrap();
+    for entry in std::fs::read_dir(root().join("fixtures/demo-erp")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, exports.join(path.file_name().unwrap())).unwrap();
+    }
+    for entry in std::fs::read_dir(demo()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("../../fixtures/demo-erp", exports.to_str().unwrap());
+        std::fs::write(mappings.join(path.file_name().unwrap()), text).unwrap();
+    }
+    let p = support::pipeline(&mappings);
+    std::fs::remove_file(exports.join("ITEMS.TXT")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(exports.join("ITEMS.TXT"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let call = support::call(&p, "get_item", serde_json::json!({"item_no": "SCH-01000"}));
+    let err = tokio::time::timeout(std::time::Duration::from_secs(5), call)
+        .await
+        .expect("answered at once, not stuck in open(2)")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+    let customer = support::call(
+        &p,
+        "get_customer",
+        serde_json::json!({"customer_no": "C10042"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(customer["customer_no"], "C10042");
+}

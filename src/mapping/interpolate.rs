@@ -35,17 +35,62 @@ fn resolve(reference: &str, base_dir: &Path) -> Result<String, String> {
     }
     if let Some(file) = reference.strip_prefix("file:") {
         let path = base_dir.join(file);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read secret file `{}`: {e}", path.display()))?;
-        return Ok(text.trim_end_matches(['\r', '\n']).to_string());
+        return read_secret(&path)
+            .map(|text| text.trim_end_matches(['\r', '\n']).to_string())
+            .map_err(|e| format!("cannot read secret file `{}`: {e}", path.display()));
     }
     Err(format!(
         "`${{{reference}}}` is not a known reference; use ${{env:NAME}} or ${{file:PATH}}"
     ))
 }
 
+/// The most a secret file may hold: a key, a password, a certificate chain fit many times.
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// A secret file's text: a regular file (a FIFO would block `open` until a writer comes, a
+/// device such as `/dev/zero` never ends) of at most `MAX_SECRET_BYTES`.
+fn read_secret(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(|e| e.to_string())?
+        .take(MAX_SECRET_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_SECRET_BYTES {
+        return Err(format!(
+            "larger than {} KiB; a secret file holds one value",
+            MAX_SECRET_BYTES / 1024
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secret_files_are_bounded_and_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("big"), vec![b'x'; 70 * 1024]).unwrap();
+        let err = super::interpolate("${file:big}", dir.path()).unwrap_err();
+        assert!(err.contains("larger than 64 KiB"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = super::interpolate("${file:/dev/zero}", dir.path()).unwrap_err();
+            assert!(err.contains("not a regular file"), "{err}");
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                let err = super::interpolate("${file:fifo}", dir.path()).unwrap_err();
+                assert!(err.contains("not a regular file"), "{err}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -6,7 +6,8 @@
 //!    operator's `--allowed-host`s) and a browser `Origin`, when sent, must be allowed. 403.
 //! 2. **Protocol version**: an `MCP-Protocol-Version` header must name a version this server
 //!    implements (`handler::PROTOCOL_VERSIONS`). 400.
-//! 3. **Size and syntax** of a POST body: read with the size bound (413), checked to be JSON
+//! 3. **Size, time and syntax** of a POST body: read with the size bound (413) within
+//!    `BODY_TIMEOUT` (408), checked to be JSON
 //!    (400, parse error), and a JSON-RPC batch refused with one error per request it held,
 //!    each with its request's `id` (MCP 2025-06-18 and later have no batches). 400.
 //!
@@ -34,6 +35,10 @@ pub struct Entrance {
     pub answers: Answers,
 }
 
+/// How long a POST body may take to arrive, from its headers to its last byte. An MCP message
+/// is small; a client on a slow link still sends one in well under this.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A POST's body as the entrance read it, for the direct path (rmcp reads the body itself).
 #[derive(Clone)]
 pub struct RawBody(pub axum::body::Bytes);
@@ -50,11 +55,21 @@ impl Entrance {
         let sending = self.answers.start();
         let (mut parts, body) = req.into_parts();
         let limit = self.max_request_bytes;
-        let bytes = match axum::body::to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(_) => {
+        // A body that drips in (a byte now and then) would hold its connection and task for
+        // as long as the client likes; the whole body has BODY_TIMEOUT to arrive.
+        let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await;
+        let bytes = match read {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => {
                 let msg = format!("request too large: a message may be at most {limit} bytes");
                 return error_response(StatusCode::PAYLOAD_TOO_LARGE, -32600, &msg, None);
+            }
+            Err(_) => {
+                let msg = format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                );
+                return error_response(StatusCode::REQUEST_TIMEOUT, -32600, &msg, None);
             }
         };
         if let Some(refused) = refuse_body(&bytes) {

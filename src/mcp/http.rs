@@ -356,6 +356,9 @@ impl Activity {
     }
 }
 
+/// How long a request's headers may take to arrive.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Bind and serve until `shutdown` fires, then shut down gracefully: stop accepting, let calls
 /// under way finish within the grace period, close the MCP sessions, and return. Prints the
 /// address actually bound (port 0 picks one).
@@ -408,21 +411,30 @@ pub async fn serve(
     // Without TCP_NODELAY, an answer streamed in several writes (SSE) waits on the client's
     // delayed ACK: about 40 ms per call (measured: bench/run.py, docs/performance.md).
     let nodelay = axum_server::accept::NoDelayAcceptor::new();
+    // Headers that drip in hold a connection as long as the client likes: hyper closes one
+    // whose headers have not all arrived within HEADER_TIMEOUT (the body has its own bound,
+    // `entrance::BODY_TIMEOUT`).
+    let limit_headers =
+        |b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>| {
+            b.http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+        };
     match tls {
         Some(config) => {
             let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(nodelay);
-            axum_server::bind(opts.listen)
+            let mut server = axum_server::bind(opts.listen)
                 .acceptor(acceptor)
-                .handle(handle)
-                .serve(service)
-                .await?
+                .handle(handle);
+            limit_headers(server.http_builder());
+            server.serve(service).await?
         }
         None => {
-            axum_server::bind(opts.listen)
+            let mut server = axum_server::bind(opts.listen)
                 .acceptor(nodelay)
-                .handle(handle)
-                .serve(service)
-                .await?
+                .handle(handle);
+            limit_headers(server.http_builder());
+            server.serve(service).await?
         }
     }
     sessions.cancel();

@@ -49,6 +49,19 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
     if !real.starts_with(&dir) {
         return Err(FlatError::Escapes { file });
     }
+    // Only a regular file: a FIFO in place of an export would hold a blocking thread in
+    // open(2) until some writer came, per call; a device would never end.
+    let kind = std::fs::metadata(&real).map_err(|e| FlatError::Unreadable {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    if !kind.is_file() {
+        return Err(FlatError::Unreadable {
+            file,
+            message: "not a regular file (a pipe, a device or a directory stands in its place)"
+                .into(),
+        });
+    }
     let handle = File::open(&real).map_err(|e| FlatError::Unreadable {
         file: file.clone(),
         message: e.to_string(),
