@@ -230,6 +230,14 @@ impl Pipeline {
         let started = Instant::now();
         let _in_flight = self.metrics.start_call();
         let tool = self.catalog.tools.get(name);
+        // The audit's arguments: the caller's, and the values bound to the caller (`from:`),
+        // all of them shown only as pseudonyms.
+        let mut audited = args.clone();
+        for p in tool.map_or(&[][..], |t| &t.params[..]) {
+            if let Some(v) = p.from.as_ref().and_then(|f| f.of(who)) {
+                audited.insert(p.name.clone(), v);
+            }
+        }
         let record =
             |outcome: Outcome, status: cache::Status, result: &Result<ToolOutput, CallError>| {
                 let label = tool.map_or(crate::metrics::UNKNOWN_TOOL, |t| t.name.as_str());
@@ -249,7 +257,7 @@ impl Pipeline {
                     }),
                     cache: status.name(),
                     stale: result.as_ref().is_ok_and(|o| o.notice.is_some()),
-                    args: &args,
+                    args: &audited,
                     error: result.as_ref().err().map(|e| match e {
                         CallError::Caller(m) | CallError::Unroutable(m) => m.as_str(),
                         CallError::Confirm { .. } => "waiting for the user's confirmation",
@@ -288,7 +296,7 @@ impl Pipeline {
             cursor_version: None,
             seal: self.seal.clone(),
         };
-        if let Err(e) = bind(&mut ctx) {
+        if let Err(e) = bind(&mut ctx, who) {
             let result = Err(e);
             record(Outcome::ToolError, cache::Status::Off, &result);
             return result;
@@ -496,8 +504,8 @@ fn cache_key(ctx: &CallContext) -> String {
 }
 
 /// Phase 2: validate and coerce arguments; read the cursor.
-fn bind(ctx: &mut CallContext) -> Result<(), CallError> {
-    ctx.bound = params::bind(&ctx.tool.params, &ctx.args).map_err(CallError::Caller)?;
+fn bind(ctx: &mut CallContext, who: &Principal) -> Result<(), CallError> {
+    ctx.bound = params::bind(&ctx.tool.params, &ctx.args, who).map_err(CallError::Caller)?;
     if let Some(c) = ctx.args.get(CURSOR_ARG).filter(|c| !c.is_null()) {
         if ctx.tool.shape.one {
             return Err(CallError::Caller(format!(

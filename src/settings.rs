@@ -123,6 +123,9 @@ pub struct AuthSettings {
     /// Its roles.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Its claims, for parameters bound with `from: principal.claims.NAME`.
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
     /// Static API keys, stored as SHA-256 hashes (`legacy-mcp hash-key` prints one).
     #[serde(default)]
     pub api_keys: Vec<ApiKeySettings>,
@@ -137,6 +140,10 @@ pub struct ApiKeySettings {
     pub principal: String,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// What this key's caller is, for parameters bound with `from: principal.claims.NAME`
+    /// (`claims = { territory = "north" }`).
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
     /// Hex SHA-256 of the key.
     pub sha256: String,
 }

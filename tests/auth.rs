@@ -441,3 +441,185 @@ fn settings_file_and_environment_overrides() {
     assert_eq!(audit.lines().count(), 3, "{audit}");
     assert!(!audit.contains("C10000"));
 }
+
+/// The demo with one more tool, `my_customers`: a sales rep sees only the customers of the
+/// country his token names (`from: principal.claims.country`), whatever he sends.
+fn demo_with_territories() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(support::demo()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "../../fixtures/demo-erp",
+            &root().join("fixtures/demo-erp").display().to_string(),
+        );
+        std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("territory.yaml"),
+        r#"
+tools:
+  my_customers:
+    description: The customers of the caller's own territory whose name starts with the given text.
+    parameters:
+      name_prefix: { type: string }
+      country: { type: string, pattern: "[A-Z]{2}", from: principal.claims.country }
+    source: exports
+    table: customers
+    where:
+      name: { starts_with: name_prefix }
+      country: country
+    limit: 100
+    cache: { ttl: 5m }
+    result:
+      fields:
+        customer_no: customer_no
+        country: country
+"#,
+    )
+    .unwrap();
+    dir
+}
+
+fn rep(country: Option<&str>) -> Value {
+    let mut c = claims(&["sales"]);
+    if let Some(country) = country {
+        c["country"] = json!(country);
+    }
+    c["sub"] = json!(format!("rep-{}", country.unwrap_or("none")));
+    c
+}
+
+/// Data bound to the user who asks (the confused-deputy defence), end to end over HTTP with
+/// two JWT principals: each sees only the rows of the claim in its token; the bound parameter
+/// is not in the input schema and cannot be given as an argument; a token without the claim
+/// is refused with a clear error; the cache keeps each territory apart (same arguments, other
+/// claim); the audit shows the claim as a pseudonym only.
+#[tokio::test]
+async fn parameters_bound_to_a_claim_give_each_caller_its_own_rows() {
+    let mappings = demo_with_territories();
+    let (dir, server) = start("allow", mappings.path()).await;
+    let de = server
+        .client_with_token(&token("test-idp-key.pem", rep(Some("DE"))))
+        .await
+        .unwrap();
+    let fr = server
+        .client_with_token(&token("test-idp-key.pem", rep(Some("FR"))))
+        .await
+        .unwrap();
+    let none = server
+        .client_with_token(&token("test-idp-key.pem", rep(None)))
+        .await
+        .unwrap();
+
+    let tools = de.list_all_tools().await.unwrap();
+    let tool = tools.iter().find(|t| t.name == "my_customers").unwrap();
+    let schema = serde_json::to_value(&tool.input_schema).unwrap();
+    assert!(schema["properties"].get("country").is_none(), "{schema}");
+    assert_eq!(schema["required"], json!(["name_prefix"]));
+
+    let countries = |r: &Value| -> Vec<String> {
+        r["structuredContent"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["country"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let args = json!({"name_prefix": ""});
+    for _ in 0..2 {
+        // Twice: the second answers come from the cache, still each caller's own.
+        let d = call(&de, "my_customers", args.clone()).await.unwrap();
+        let f = call(&fr, "my_customers", args.clone()).await.unwrap();
+        let (d, f) = (countries(&d), countries(&f));
+        assert!(!d.is_empty() && d.iter().all(|c| c == "DE"), "{d:?}");
+        assert!(!f.is_empty() && f.iter().all(|c| c == "FR"), "{f:?}");
+    }
+
+    // Overriding the claim from the arguments is refused, not obeyed.
+    let forged = call(
+        &de,
+        "my_customers",
+        json!({"name_prefix": "", "country": "FR"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged["isError"], true);
+    let text = forged["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("argument `country` cannot be given"),
+        "{text}"
+    );
+
+    let refused = call(&none, "my_customers", args.clone()).await.unwrap();
+    assert_eq!(refused["isError"], true);
+    let text = refused["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("needs `principal.claims.country` of the caller"),
+        "{text}"
+    );
+
+    for c in [de, fr, none] {
+        c.cancel().await.unwrap();
+    }
+    drop(server);
+    let audit = std::fs::read_to_string(dir.path().join("logs/audit.jsonl")).unwrap();
+    let lines: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &Value| l["tool"] == "my_customers")
+        .collect();
+    assert!(lines.len() >= 6, "{audit}");
+    let de_line = lines.iter().find(|l| l["principal"] == "rep-DE").unwrap();
+    let shown = de_line["args"]["country"].as_str().unwrap();
+    assert!(shown.starts_with("h:"), "{de_line}");
+    assert!(
+        !audit.contains("\"DE\"") && !audit.contains("\"FR\""),
+        "{audit}"
+    );
+}
+
+/// A claim no configured caller can have (no JWTs, no API key or local caller with it) would
+/// refuse every call of the tool: the server says so at start and does not run.
+#[test]
+fn a_claim_nobody_can_supply_stops_the_start() {
+    let mappings = demo_with_territories();
+    let out = std::process::Command::new(support::bin())
+        .args([
+            "call",
+            "my_customers",
+            "--args",
+            r#"{"name_prefix": ""}"#,
+            "--mappings",
+        ])
+        .arg(mappings.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("binds parameter `country` to principal.claims.country, and no configured caller has that claim"),
+        "{stderr}"
+    );
+    // The local caller given the claim in the settings ([auth] claims) is served.
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(&settings, "[auth]\nclaims = { country = \"DE\" }\n").unwrap();
+    let out = std::process::Command::new(support::bin())
+        .args([
+            "call",
+            "my_customers",
+            "--args",
+            r#"{"name_prefix": ""}"#,
+            "--mappings",
+        ])
+        .arg(mappings.path())
+        .arg("--config")
+        .arg(&settings)
+        .output()
+        .unwrap();
+    let stdout = support::succeeded(out);
+    assert!(
+        stdout.contains("\"DE\"") && !stdout.contains("\"FR\""),
+        "{stdout}"
+    );
+}

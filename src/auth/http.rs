@@ -51,7 +51,8 @@ impl Authenticator {
             let hash = parse_hash(&text).ok_or_else(|| {
                 format!("auth.api_keys[{i}].sha256 is not 64 hex digits; `legacy-mcp hash-key` prints one")
             })?;
-            keys.push((hash, Principal::new(k.principal.clone(), k.roles.clone())));
+            let who = Principal::new(k.principal.clone(), k.roles.clone());
+            keys.push((hash, who.with_claims(k.claims.clone())));
         }
         let jwt = a.jwt.as_ref().map(|j| JwtVerifier::new(j, s)).transpose()?;
         let authorization_servers = match &a.jwt {

@@ -101,7 +101,8 @@ impl JwtVerifier {
             Some(Json::String(s)) if !s.is_empty() => s.clone(),
             _ => return Err(format!("the token has no `{}` claim", self.principal_claim)),
         };
-        Ok(Principal::new(name, roles(claims.get(&self.roles_claim))))
+        let roles = roles(claims.get(&self.roles_claim));
+        Ok(Principal::new(name, roles).with_claims(claims))
     }
 
     async fn key_for(&self, kid: Option<&str>) -> Result<Jwk, String> {

@@ -14,6 +14,9 @@ pub struct Principal {
     /// A stable name for the audit log (an API key's owner, a token's subject).
     pub name: String,
     pub roles: Vec<String>,
+    /// What the credentials say of the caller: a token's claims, an API key's `claims`.
+    /// Parameters with `from: principal.claims.NAME` are bound to them.
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Principal {
@@ -21,11 +24,18 @@ impl Principal {
         Principal {
             name: name.into(),
             roles,
+            claims: serde_json::Map::new(),
         }
     }
 
     /// The operator at the console (`call`, `read`, stdio without settings): no roles, so
     /// every masking policy applies.
+    /// The same caller with these claims.
+    pub fn with_claims(mut self, claims: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.claims = claims;
+        self
+    }
+
     pub fn local() -> Self {
         Principal::new("local", Vec::new())
     }

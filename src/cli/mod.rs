@@ -102,7 +102,7 @@ impl CallerArg {
         } else {
             self.roles.clone()
         };
-        Principal::new(name, roles)
+        Principal::new(name, roles).with_claims(s.auth.claims.clone())
     }
 }
 
@@ -410,6 +410,10 @@ impl Run {
                 .rate_per_minute
                 .map(|r| (r, l.burst.unwrap_or((r / 6).max(1)))),
         };
+        if let Err(m) = claims_supplied(&catalog, s) {
+            self.report(&m);
+            return None;
+        }
         let pipeline = Pipeline::with_cache(Arc::new(catalog), bounds)
             .with_access(access)
             .with_audit(audit)
@@ -472,6 +476,32 @@ impl Run {
         }
         Auditor::new(a.stderr.unwrap_or(serving), file, key)
     }
+}
+
+/// Every parameter bound to a claim (`from: principal.claims.NAME`) can be supplied by some
+/// configured caller: JWTs (any claim a token carries), an API key's `claims`, or the local
+/// principal's (`[auth] claims`, stdio and `call`). A claim nobody can supply would refuse
+/// every call of the tool; say so at start instead.
+fn claims_supplied(catalog: &Catalog, s: &Settings) -> Result<(), String> {
+    if s.auth.jwt.is_some() {
+        return Ok(());
+    }
+    for tool in catalog.tools.values() {
+        for p in &tool.params {
+            let Some(crate::mapping::params::CallerValue::Claim(claim)) = &p.from else {
+                continue;
+            };
+            let supplied = s.auth.claims.contains_key(claim)
+                || s.auth.api_keys.iter().any(|k| k.claims.contains_key(claim));
+            if !supplied {
+                return Err(format!(
+                    "tool `{}` binds parameter `{}` to principal.claims.{claim}, and no configured caller has that claim: configure [auth.jwt] (tokens carry it), give the API keys `claims = {{ {claim} = ... }}`, or set [auth] claims for the local caller",
+                    tool.name, p.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn hash_key() -> ExitCode {

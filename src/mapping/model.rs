@@ -787,6 +787,13 @@ pub struct ParamDef {
     /// array: the most items allowed (default 1000).
     #[serde(default)]
     pub max_items: Option<u32>,
+    /// Bound to the caller, never given by it: `principal.name`, or `principal.claims.NAME` (a
+    /// claim of the caller's token, or of its API key's `claims`). The parameter is left out of
+    /// the tool's input schema, an argument of that name is refused, and its value is part of
+    /// the cache key and appears in the audit only as a pseudonym.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub from: Option<Spanned<String>>,
     /// string: accept control characters (NUL, ESC, ...; tab, line feed and carriage return are
     /// always accepted). Default false: drivers cut a bound value at a NUL, so a value that
     /// passed `pattern` would reach the backend as another value.

@@ -37,6 +37,47 @@ pub struct Param {
     pub values: Vec<String>,
     /// Control characters other than tab, LF and CR are accepted (`allow_control_chars`).
     pub allow_control: bool,
+    /// Bound to the caller (`from:`), never an argument.
+    pub from: Option<CallerValue>,
+}
+
+/// What of the caller a parameter is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallerValue {
+    /// `principal.name`
+    Name,
+    /// `principal.claims.NAME`
+    Claim(String),
+}
+
+impl CallerValue {
+    fn parse(text: &str) -> Option<CallerValue> {
+        if text == "principal.name" {
+            return Some(CallerValue::Name);
+        }
+        let claim = text.strip_prefix("principal.claims.")?;
+        let ok = !claim.is_empty()
+            && claim
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '/' | '.'));
+        ok.then(|| CallerValue::Claim(claim.to_string()))
+    }
+
+    /// How the mapping wrote it.
+    pub fn describe(&self) -> String {
+        match self {
+            CallerValue::Name => "principal.name".into(),
+            CallerValue::Claim(c) => format!("principal.claims.{c}"),
+        }
+    }
+
+    /// The caller's value, as JSON.
+    pub fn of(&self, who: &crate::auth::Principal) -> Option<Json> {
+        match self {
+            CallerValue::Name => Some(Json::String(who.name.clone())),
+            CallerValue::Claim(c) => who.claims.get(c).filter(|v| !v.is_null()).cloned(),
+        }
+    }
 }
 
 /// How many items an array parameter takes (inclusive).
@@ -77,7 +118,35 @@ pub fn compile(name: &str, def: &Spanned<ParamDef>, here: &str, p: &mut FileProb
         max: None,
         values: d.values.clone(),
         allow_control: d.allow_control_chars.unwrap_or(false),
+        from: None,
     };
+    if let Some(from) = &d.from {
+        match CallerValue::parse(&from.value) {
+            Some(v) => param.from = Some(v),
+            None => p.at(
+                &from.referenced,
+                format!("{here}.from"),
+                format!(
+                    "`{}` names nothing of the caller; use `principal.name` or `principal.claims.NAME`",
+                    from.value
+                ),
+            ),
+        }
+        if d.default.is_some() || d.required == Some(false) {
+            p.at(
+                &from.referenced,
+                format!("{here}.from"),
+                "a parameter bound to the caller takes no `default` and is always required: a caller without the value is refused",
+            );
+        }
+        if param.list.is_some() {
+            p.at(
+                &from.referenced,
+                format!("{here}.from"),
+                "a parameter bound to the caller takes one value, not an array",
+            );
+        }
+    }
     if let Some(pat) = &d.pattern {
         if kind != ParamType::String {
             p.at(
@@ -229,9 +298,20 @@ fn first_line(s: &str) -> String {
 
 /// Validate `args` against `params`. Every problem is reported, each naming the argument and
 /// the rule it broke, so an agent can fix all of them in one retry.
-pub fn bind(params: &[Param], args: &Map<String, Json>) -> Result<IndexMap<String, Value>, String> {
+pub fn bind(
+    params: &[Param],
+    args: &Map<String, Json>,
+    who: &crate::auth::Principal,
+) -> Result<IndexMap<String, Value>, String> {
     let mut problems = Vec::new();
     for name in args.keys() {
+        if let Some(p) = params.iter().find(|p| &p.name == name && p.from.is_some()) {
+            problems.push(format!(
+                "argument `{name}` cannot be given: the server sets it from the caller's credentials ({})",
+                p.from.as_ref().map(CallerValue::describe).unwrap_or_default()
+            ));
+            continue;
+        }
         if name != CURSOR_ARG && !params.iter().any(|p| &p.name == name) {
             let known: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
             problems.push(format!(
@@ -246,6 +326,27 @@ pub fn bind(params: &[Param], args: &Map<String, Json>) -> Result<IndexMap<Strin
     }
     let mut bound = IndexMap::new();
     for p in params {
+        if let Some(from) = &p.from {
+            // The caller's own value: checked like an argument, never taken from one.
+            match from.of(who) {
+                Some(v) => match check(p, &v) {
+                    Ok(val) => {
+                        bound.insert(p.name.clone(), val);
+                    }
+                    Err(_) => problems.push(format!(
+                        "the caller's `{}` does not fit this tool's parameter `{}` ({})",
+                        from.describe(),
+                        p.name,
+                        describe(p)
+                    )),
+                },
+                None => problems.push(format!(
+                    "this tool needs `{}` of the caller, and the credentials used carry none; call it with credentials that do",
+                    from.describe()
+                )),
+            }
+            continue;
+        }
         match args.get(&p.name).filter(|v| !v.is_null()) {
             Some(v) => match check(p, v) {
                 Ok(val) => {
@@ -433,7 +534,7 @@ fn type_name(k: ParamType) -> &'static str {
 /// for tools whose results can be truncated.
 pub fn input_schema(params: &[Param], with_cursor: bool) -> Map<String, Json> {
     let mut props = Map::new();
-    for p in params {
+    for p in params.iter().filter(|p| p.from.is_none()) {
         props.insert(p.name.clone(), param_schema(p));
     }
     if with_cursor {
@@ -444,7 +545,7 @@ pub fn input_schema(params: &[Param], with_cursor: bool) -> Map<String, Json> {
     }
     let required: Vec<&str> = params
         .iter()
-        .filter(|p| p.required)
+        .filter(|p| p.required && p.from.is_none())
         .map(|p| p.name.as_str())
         .collect();
     let mut schema = Map::new();
@@ -567,6 +668,7 @@ mod tests {
             default: None,
             pattern: None,
             allow_control: false,
+            from: None,
             min_length: None,
             max_length: None,
             min: None,
@@ -584,7 +686,12 @@ mod tests {
         b.name = "n".into();
         b.max = Some(Value::Int(10));
         let args = json!({"customer_no": "X1", "n": 11, "extra": 1});
-        let err = bind(&[a, b], args.as_object().unwrap()).unwrap_err();
+        let err = bind(
+            &[a, b],
+            args.as_object().unwrap(),
+            &crate::auth::Principal::local(),
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             "unknown argument `extra` (this tool takes: customer_no, n); argument `customer_no` must match the pattern C[0-9]{5} (got \"X1\"); argument `n` must be at most 10 (got 11)"
@@ -615,10 +722,11 @@ mod tests {
         let ok = bind(
             std::slice::from_ref(&p),
             json!({"from": "2026-01-31"}).as_object().unwrap(),
+            &crate::auth::Principal::local(),
         )
         .unwrap();
         assert_eq!(ok["from"].to_text(), "2026-01-31");
-        let err = bind(&[p], &Map::new()).unwrap_err();
+        let err = bind(&[p], &Map::new(), &crate::auth::Principal::local()).unwrap_err();
         assert_eq!(err, "missing required argument `from` (type date)");
         assert!(coerce(ParamType::Integer, &json!("42"), &[]).is_ok());
         assert!(coerce(ParamType::Integer, &json!(4.5), &[]).is_err());
@@ -633,11 +741,18 @@ mod tests {
         let ok = bind(
             std::slice::from_ref(&p),
             json!({"ids": [1, "2"]}).as_object().unwrap(),
+            &crate::auth::Principal::local(),
         )
         .unwrap();
         assert_eq!(ok["ids"], Value::List(vec![Value::Int(1), Value::Int(2)]));
-        let err =
-            |args: Json| bind(std::slice::from_ref(&p), args.as_object().unwrap()).unwrap_err();
+        let err = |args: Json| {
+            bind(
+                std::slice::from_ref(&p),
+                args.as_object().unwrap(),
+                &crate::auth::Principal::local(),
+            )
+            .unwrap_err()
+        };
         assert_eq!(
             err(json!({"ids": [1, 200]})),
             "argument `ids` item 2 must be at most 100 (got 200)"
