@@ -3,6 +3,7 @@
 //! scan of a huge file holds only what it will return.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use crate::backend::{Query, RowSet};
 use crate::value::Value;
@@ -12,10 +13,19 @@ use super::index::{self, View};
 use super::reader;
 use super::table::{Line, RecordAt, Table};
 
-pub fn run(table: &Table, query: &Query) -> Result<RowSet, FlatError> {
+pub fn run(table: &Table, query: &Query, abandoned: &AtomicBool) -> Result<RowSet, FlatError> {
     let current = index::current(table)?;
     let (view, handle) = (&current.view, current.file());
     let mut keep = Keeper::new(query);
+    let consider = |keep: &mut Keeper, line: &Line<'_>, at: RecordAt| {
+        if abandoned.load(AtomicOrdering::Relaxed) {
+            return Err(FlatError::Unreadable {
+                file: table.file_name.clone(),
+                message: "the call was abandoned (timed out or cancelled) while reading".into(),
+            });
+        }
+        consider(table, view, query, keep, line, at)
+    };
     let candidates = table
         .index_field
         .zip(view.index.as_ref())
@@ -25,13 +35,13 @@ pub fn run(table: &Table, query: &Query) -> Result<RowSet, FlatError> {
             for offset in offsets {
                 // Record numbers are unknown when jumping into the file; messages give the offset.
                 reader::scan(table, handle, offset, 0, |line, at| {
-                    consider(table, view, query, &mut keep, line, at)?;
+                    consider(&mut keep, line, at)?;
                     Ok(false)
                 })?;
             }
         }
         None => reader::scan(table, handle, view.data_start, 1, |line, at| {
-            consider(table, view, query, &mut keep, line, at)
+            consider(&mut keep, line, at)
         })?,
     }
     // Never present rows from a file that changed mid-read as a complete answer.
@@ -77,6 +87,8 @@ struct Keeper {
     offset: usize,
     limit: usize,
     rows: Vec<Vec<Value>>,
+    /// Rows counted past, unordered, towards `offset`.
+    skipped: usize,
 }
 
 impl Keeper {
@@ -89,14 +101,20 @@ impl Keeper {
             offset,
             limit,
             rows: Vec::new(),
+            skipped: 0,
         }
     }
 
     /// Keep `row` if it is among the best `cap`; false once no later row can matter.
     fn push(&mut self, row: Vec<Value>) -> bool {
         if self.order.is_empty() {
+            // In file order the rows a cursor skips are only counted, never kept.
+            if self.skipped < self.offset {
+                self.skipped += 1;
+                return true;
+            }
             self.rows.push(row);
-            return self.rows.len() < self.cap;
+            return self.rows.len() < self.cap - self.offset;
         }
         // Equal keys keep file order: insert after every row that is not greater.
         let at = self
@@ -110,9 +128,15 @@ impl Keeper {
     }
 
     fn finish(mut self, version: String) -> RowSet {
-        let truncated = self.rows.len() > self.offset + self.limit;
-        self.rows.truncate(self.offset + self.limit);
-        let rows = self.rows.split_off(self.offset.min(self.rows.len()));
+        // Unordered, the skipped rows were never kept.
+        let offset = if self.order.is_empty() {
+            0
+        } else {
+            self.offset
+        };
+        let truncated = self.rows.len() > offset + self.limit;
+        self.rows.truncate(offset + self.limit);
+        let rows = self.rows.split_off(offset.min(self.rows.len()));
         RowSet {
             rows,
             truncated,
