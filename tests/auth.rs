@@ -583,17 +583,22 @@ async fn parameters_bound_to_a_claim_give_each_caller_its_own_rows() {
 #[test]
 fn a_claim_nobody_can_supply_stops_the_start() {
     let mappings = demo_with_territories();
-    let out = std::process::Command::new(support::bin())
-        .args([
-            "call",
-            "my_customers",
-            "--args",
-            r#"{"name_prefix": ""}"#,
-            "--mappings",
-        ])
-        .arg(mappings.path())
-        .output()
-        .unwrap();
+    // `legacy-mcp call my_customers` on these mappings, with these extra arguments.
+    let call_cli = |extra: &[&std::ffi::OsStr]| {
+        std::process::Command::new(support::bin())
+            .args([
+                "call",
+                "my_customers",
+                "--args",
+                r#"{"name_prefix": ""}"#,
+                "--mappings",
+            ])
+            .arg(mappings.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = call_cli(&[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -604,19 +609,7 @@ fn a_claim_nobody_can_supply_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let settings = dir.path().join("settings.toml");
     std::fs::write(&settings, "[auth]\nclaims = { country = \"DE\" }\n").unwrap();
-    let out = std::process::Command::new(support::bin())
-        .args([
-            "call",
-            "my_customers",
-            "--args",
-            r#"{"name_prefix": ""}"#,
-            "--mappings",
-        ])
-        .arg(mappings.path())
-        .arg("--config")
-        .arg(&settings)
-        .output()
-        .unwrap();
+    let out = call_cli(&["--config".as_ref(), settings.as_os_str()]);
     let stdout = support::succeeded(out);
     assert!(
         stdout.contains("\"DE\"") && !stdout.contains("\"FR\""),

@@ -1,6 +1,8 @@
 //! Refusals that must not say more than the caller may know (issue 20): what a caller cannot
 //! list is never named in an answer to it.
 
+#[path = "support/peers.rs"]
+mod peers;
 mod support;
 
 use legacy_mcp::auth::{Access, Principal};
@@ -141,22 +143,9 @@ async fn argument_canaries_reach_neither_the_log_nor_the_audit() {
 #[cfg(unix)]
 #[tokio::test]
 async fn a_fifo_in_place_of_an_export_is_refused_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mappings, exports) = (dir.path().join("m"), dir.path().join("e"));
-    std::fs::create_dir_all(&mappings).unwrap();
-    std::fs::create_dir_all(&exports).unwrap();
-    for entry in std::fs::read_dir(root().join("fixtures/demo-erp")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, exports.join(path.file_name().unwrap())).unwrap();
-    }
-    for entry in std::fs::read_dir(demo()).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("../../fixtures/demo-erp", exports.to_str().unwrap());
-        std::fs::write(mappings.join(path.file_name().unwrap()), text).unwrap();
-    }
-    let p = support::pipeline(&mappings);
+    let live = peers::live_demo();
+    let exports = std::path::Path::new(&live.exports);
+    let p = support::pipeline(std::path::Path::new(&live.mappings));
     std::fs::remove_file(exports.join("ITEMS.TXT")).unwrap();
     let made = std::process::Command::new("mkfifo")
         .arg(exports.join("ITEMS.TXT"))
