@@ -477,6 +477,7 @@ async fn answer(ctx: CallContext) -> Result<ToolOutput, cache::Failed> {
         }
     })?;
     check_cursor_version(&ctx, &rows).map_err(own)?;
+    check_keys(&ctx, &rows).map_err(own)?;
     let notice = rows.notice.take();
     let version = rows.version.clone();
     let structured = shape(&ctx, rows).map_err(own)?;
@@ -651,6 +652,25 @@ fn check_cursor_version(ctx: &CallContext, rows: &RowSet) -> Result<(), CallErro
         Some(v) if *v != rows.version => Err(CallError::Caller("the data changed since this cursor was issued (the export was replaced); call again without `cursor` to start over".into())),
         _ => Ok(()),
     }
+}
+
+/// Keyset paging resumes after the last key with `key > ?`, which no NULL key satisfies: rows
+/// with a NULL key would be lost from every later page while the last said `truncated: false`.
+/// The keyset query sorts NULL keys first (`SqlQuery::render`), so such rows show up on the
+/// first page, where they are refused instead of paged past.
+fn check_keys(ctx: &CallContext, rows: &RowSet) -> Result<(), CallError> {
+    let Plan::Sql { key, columns, .. } = &ctx.tool.plan else {
+        return Ok(());
+    };
+    for row in &rows.rows {
+        if let Some(&i) = key.iter().find(|&&i| row[i].is_null()) {
+            return Err(CallError::Caller(format!(
+                "tool `{}` pages by key column `{}`, and some rows hold NULL there: paging by it would lose them. The mapping needs a key that is never NULL (or SQL that leaves such rows out); nothing was returned",
+                ctx.tool.name, columns[i].name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Phase 6: rows into JSON, one record or a page with `truncated` and `next_cursor`.

@@ -26,6 +26,7 @@ const DIALECT: Dialect = Dialect {
     open_quote: '[',
     close_quote: ']',
     limit_clause: false,
+    nulls_first_clause: false,
 };
 
 /// What went wrong, before it is worded: decides whether the connection is kept.

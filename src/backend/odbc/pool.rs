@@ -43,8 +43,8 @@ pub struct Worker {
     long: HashSet<String>,
     /// The driver's identifier quote, learnt when connecting.
     pub quote: char,
-    /// The database takes `LIMIT n`, learnt when connecting.
-    pub limit_clause: bool,
+    /// What the database takes (`LIMIT`, `NULLS FIRST`), learnt when connecting.
+    pub traits: query::Traits,
 }
 
 impl Worker {
@@ -56,21 +56,21 @@ impl Worker {
             uses: 0,
             long: HashSet::new(),
             quote: '"',
-            limit_clause: false,
+            traits: query::Traits::default(),
         }
     }
 
     /// The open connection, connecting first if there is none.
     pub fn connection(&mut self) -> Result<&Connection<'static>, SqlError> {
         if self.conn.is_none() {
-            let (conn, quote, limit_clause) = query::connect(&self.settings)?;
+            let (conn, quote, traits) = query::connect(&self.settings)?;
             // odbc-api lets a statement own its connection through an `Arc` (not an `Rc`);
             // it never leaves this worker's thread.
             #[allow(clippy::arc_with_non_send_sync)]
             let conn = Arc::new(conn);
             self.conn = Some(conn);
             self.quote = quote;
-            self.limit_clause = limit_clause;
+            self.traits = traits;
         }
         Ok(self.conn.as_ref().expect("just connected"))
     }

@@ -102,9 +102,18 @@ impl Failure {
     }
 }
 
-/// Open a connection; also learn the driver's identifier quote character and whether the
-/// database takes `LIMIT n` (by the name it gives itself).
-pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char, bool), SqlError> {
+/// What a connection's database takes, learnt by the name it gives itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Traits {
+    /// `LIMIT n` at the end of a query.
+    pub limit_clause: bool,
+    /// `NULLS FIRST` in an `ORDER BY` (needed where NULLs sort last).
+    pub nulls_first_clause: bool,
+}
+
+/// Open a connection; also learn the driver's identifier quote character and the database's
+/// `Traits`.
+pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char, Traits), SqlError> {
     let env = odbc_api::environment().map_err(|e| failure(s, e).into_error(s, true))?;
     let options = ConnectionOptions {
         login_timeout_sec: Some(s.login_timeout.as_secs().max(1) as u32),
@@ -130,10 +139,14 @@ pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char, bool), Sq
         .database_management_system_name()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let limit_clause = ["postgresql", "mysql", "mariadb", "sqlite"]
-        .iter()
-        .any(|name| dbms.contains(name));
-    Ok((conn, quote, limit_clause))
+    let traits = Traits {
+        limit_clause: ["postgresql", "mysql", "mariadb", "sqlite"]
+            .iter()
+            .any(|name| dbms.contains(name)),
+        // SQLite sorts NULLs first anyway; PostgreSQL needs the clause.
+        nulls_first_clause: dbms.contains("postgresql"),
+    };
+    Ok((conn, quote, traits))
 }
 
 /// Run a query on the worker's connection; a broken connection is dropped so the next call
@@ -151,7 +164,8 @@ pub fn execute(w: &mut Worker, q: &SqlQuery) -> Result<RowSet, SqlError> {
         placeholders: Placeholders::Question,
         open_quote: open,
         close_quote: close,
-        limit_clause: w.limit_clause,
+        limit_clause: w.traits.limit_clause,
+        nulls_first_clause: w.traits.nulls_first_clause,
     });
     let reused = w.is_prepared(&text);
     let mut result = run(w, &s, q, &text, &binds);

@@ -82,6 +82,11 @@ pub struct Dialect {
     /// SQLite): the row cap is sent with the query, so the server (and a driver that buffers
     /// whole results) stops there.
     pub limit_clause: bool,
+    /// The database sorts NULLs last in ascending order unless told `NULLS FIRST`
+    /// (PostgreSQL; SQLite takes the clause too). Keyset order puts NULL keys first, so the
+    /// first page shows them (see `pipeline::check_keys`); MySQL/MariaDB and SQL Server sort
+    /// them first already.
+    pub nulls_first_clause: bool,
 }
 
 impl Dialect {
@@ -157,7 +162,13 @@ impl SqlQuery {
             }
             sql.push_str(&format!(" WHERE {}", ors.join(" OR ")));
         }
-        sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+        let suffix = if d.nulls_first_clause {
+            " NULLS FIRST"
+        } else {
+            ""
+        };
+        let order: Vec<String> = keys.iter().map(|k| format!("{k}{suffix}")).collect();
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
         cap(&mut sql, &mut binds);
         (sql, binds)
     }
@@ -496,6 +507,7 @@ mod tests {
             open_quote: '[',
             close_quote: ']',
             limit_clause: false,
+            nulls_first_clause: false,
         };
         let (sql, binds) = q.render(d);
         assert_eq!(
@@ -509,6 +521,7 @@ mod tests {
             open_quote: '"',
             close_quote: '"',
             limit_clause: true,
+            nulls_first_clause: false,
         };
         let (sql, binds) = q.render(d);
         assert!(sql.ends_with("ORDER BY \"a\", \"b\"\nLIMIT ?"), "{sql}");
