@@ -3,6 +3,8 @@
 //! scan of a huge file holds only what it will return.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use crate::backend::{Query, RowSet};
@@ -80,63 +82,98 @@ fn consider(
     Ok(keep.push(row))
 }
 
-/// The best `cap` rows so far in query order (file order when there is no order).
+/// The best `cap` rows so far in query order (file order when there is no order). Ordered,
+/// they sit in a max-heap of `cap` (a row costs O(log cap), whatever the offset); in file
+/// order the rows a cursor skips are counted and dropped.
 struct Keeper {
-    order: Vec<(usize, bool)>,
+    order: Arc<[(usize, bool)]>,
     cap: usize,
     offset: usize,
     limit: usize,
+    /// File order: the rows kept after the skipped ones.
     rows: Vec<Vec<Value>>,
-    /// Rows counted past, unordered, towards `offset`.
-    skipped: usize,
+    /// Query order: the best rows so far, the worst on top.
+    best: BinaryHeap<Ranked>,
+    /// Rows seen: counts skipped rows (file order) and breaks ties (query order).
+    seen: u64,
 }
+
+/// A row in query order; equal keys keep file order (`seq`).
+struct Ranked {
+    row: Vec<Value>,
+    seq: u64,
+    order: Arc<[(usize, bool)]>,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare(&self.order, &self.row, &other.row).then(self.seq.cmp(&other.seq))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
 
 impl Keeper {
     fn new(q: &Query) -> Self {
         let offset = q.offset as usize;
         let limit = q.limit as usize;
         Keeper {
-            order: q.order.clone(),
+            order: q.order.clone().into(),
             cap: offset + limit + 1,
             offset,
             limit,
             rows: Vec::new(),
-            skipped: 0,
+            best: BinaryHeap::new(),
+            seen: 0,
         }
     }
 
     /// Keep `row` if it is among the best `cap`; false once no later row can matter.
     fn push(&mut self, row: Vec<Value>) -> bool {
+        self.seen += 1;
         if self.order.is_empty() {
-            // In file order the rows a cursor skips are only counted, never kept.
-            if self.skipped < self.offset {
-                self.skipped += 1;
+            if self.seen as usize <= self.offset {
                 return true;
             }
             self.rows.push(row);
             return self.rows.len() < self.cap - self.offset;
         }
-        // Equal keys keep file order: insert after every row that is not greater.
-        let at = self
-            .rows
-            .partition_point(|r| compare(&self.order, r, &row) != Ordering::Greater);
-        if at < self.cap {
-            self.rows.insert(at, row);
-            self.rows.truncate(self.cap);
+        let ranked = Ranked {
+            row,
+            seq: self.seen,
+            order: self.order.clone(),
+        };
+        if self.best.len() < self.cap {
+            self.best.push(ranked);
+        } else if self.best.peek().is_some_and(|worst| ranked < *worst) {
+            self.best.pop();
+            self.best.push(ranked);
         }
         true
     }
 
-    fn finish(mut self, version: String) -> RowSet {
-        // Unordered, the skipped rows were never kept.
-        let offset = if self.order.is_empty() {
-            0
+    fn finish(self, version: String) -> RowSet {
+        let (mut rows, offset) = if self.order.is_empty() {
+            (self.rows, 0)
         } else {
-            self.offset
+            let sorted = self.best.into_sorted_vec();
+            (sorted.into_iter().map(|r| r.row).collect(), self.offset)
         };
-        let truncated = self.rows.len() > offset + self.limit;
-        self.rows.truncate(offset + self.limit);
-        let rows = self.rows.split_off(offset.min(self.rows.len()));
+        let truncated = rows.len() > offset + self.limit;
+        rows.truncate(offset + self.limit);
+        let rows = rows.split_off(offset.min(rows.len()));
         RowSet {
             rows,
             truncated,
@@ -154,4 +191,42 @@ fn compare(order: &[(usize, bool)], a: &[Value], b: &[Value]) -> Ordering {
         }
     }
     Ordering::Equal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keep(order: Vec<(usize, bool)>, offset: u64, limit: u64, rows: &[(i64, &str)]) -> RowSet {
+        let q = Query {
+            filters: Vec::new(),
+            order,
+            offset,
+            limit,
+        };
+        let mut k = Keeper::new(&q);
+        for (n, s) in rows {
+            k.push(vec![Value::Int(*n), Value::Str(s.to_string())]);
+        }
+        k.finish(String::new())
+    }
+
+    fn names(r: &RowSet) -> Vec<String> {
+        r.rows.iter().map(|row| row[1].to_text()).collect()
+    }
+
+    #[test]
+    fn the_best_rows_in_query_order_with_ties_in_file_order() {
+        let rows = [(3, "c"), (1, "a1"), (2, "b"), (1, "a2"), (5, "e"), (4, "d")];
+        let page = keep(vec![(0, false)], 1, 2, &rows);
+        assert_eq!(names(&page), ["a2", "b"]);
+        assert!(page.truncated);
+        let last = keep(vec![(0, true)], 4, 5, &rows);
+        assert_eq!(names(&last), ["a1", "a2"]);
+        assert!(!last.truncated);
+        // File order: skipped rows are counted, the page follows them.
+        let plain = keep(Vec::new(), 2, 3, &rows);
+        assert_eq!(names(&plain), ["b", "a2", "e"]);
+        assert!(plain.truncated);
+    }
 }
