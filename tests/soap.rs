@@ -111,6 +111,7 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
           codeLang: {{ value: ENG }}
           poolAlias: {{ value: "SEED" }}
   multiref: {{ kind: soap, endpoint: "{base}/multiref" }}
+  href_bomb: {{ kind: soap, endpoint: "{base}/href_bomb", max_response_size: 10MB }}
   embedded: {{ kind: soap, endpoint: "{base}/embedded" }}
   embedded_json: {{ kind: soap, endpoint: "{base}/embedded_json" }}
   bad_value: {{ kind: soap, endpoint: "{base}/bad_value" }}
@@ -143,6 +144,13 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
     columns:
       "No": { type: string }
       Price: { type: decimal }
+  get_href_bomb:
+    description: A hostile rpc/encoded answer whose references multiply the work.
+    source: href_bomb
+    operation: { element: getItems, namespace: "urn:x", qualified: false }
+    response: { path: getItemsResponse/getItemsReturn/item }
+    columns:
+      "No": { type: string }
   get_embedded:
     description: Sage X3-style resultXml.
     source: embedded
@@ -298,6 +306,22 @@ async fn hostile_xml_is_harmless() {
         "{m}"
     );
     assert_eq!(works(&p, "get_ok").await, json!({"No": "1000"}));
+}
+
+/// An answer whose references multiply the work (every row points at one element with 20,000
+/// children, none of them the column): the projection's visit budget refuses it with a clear
+/// error instead of reading 40 million elements (the 2.4 MB answer took 40 s).
+#[tokio::test]
+async fn an_answer_whose_references_multiply_the_work_is_refused() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let m = match call(&p, "get_href_bomb", json!({})).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("expected a tool error, got {other:?}"),
+    };
+    assert!(m.contains("too costly to read"), "{m}");
+    // The ordinary multiRef answer is read as before.
+    let fine = call(&p, "get_multiref", json!({})).await.unwrap();
+    assert_eq!(fine["rows"].as_array().unwrap().len(), 2);
 }
 
 /// A service whose fault repeats the credentials it was sent: the agent's error (and so the

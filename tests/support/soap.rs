@@ -227,6 +227,15 @@ async fn answer(
         "multiref" => ok11(
             r##"<ns1:getItemsResponse xmlns:ns1="urn:x" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><getItemsReturn xsi:type="soapenc:Array" soapenc:arrayType="ns2:Item[2]" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><item href="#id0"/><item href="#id1"/></getItemsReturn></ns1:getItemsResponse><multiRef id="id0"><No>1000</No><Price>4000.00</Price></multiRef><multiRef id="id1"><No>1001</No><Price>4500.00</Price></multiRef>"##,
         ),
+        // Hostile: 2,000 rows referencing one element with 20,000 children, and a column
+        // that is in none of them: every row would scan them all (40 million visits).
+        "href_bomb" => {
+            let rows = r##"<item href="#big"/>"##.repeat(2_000);
+            let children = "<Filler>x</Filler>".repeat(20_000);
+            ok11(&format!(
+                r##"<ns1:getItemsResponse xmlns:ns1="urn:x"><getItemsReturn>{rows}</getItemsReturn></ns1:getItemsResponse><multiRef id="big">{children}</multiRef>"##
+            ))
+        }
         "embedded" => ok11(
             r#"<runResponse xmlns="urn:x3"><runReturn><status>1</status><resultXml>&lt;RESULT&gt;&lt;TAB ID="ITM"&gt;&lt;LIN NUM="1"&gt;&lt;FLD NAME="ITMREF"&gt;BMS001&lt;/FLD&gt;&lt;/LIN&gt;&lt;LIN NUM="2"&gt;&lt;FLD NAME="ITMREF"&gt;BMS002&lt;/FLD&gt;&lt;/LIN&gt;&lt;/TAB&gt;&lt;/RESULT&gt;</resultXml></runReturn></runResponse>"#,
         ),
