@@ -378,6 +378,19 @@ fn one_source(conn: &str) -> tempfile::TempDir {
     )
 }
 
+/// Run `statements` on `db` over the test's own connection (table setup and clean-up).
+async fn admin_sql(db: Db, statements: Vec<String>) {
+    tokio::task::spawn_blocking(move || {
+        let conn = db.admin();
+        for s in statements {
+            conn.execute(&s, (), None)
+                .unwrap_or_else(|e| panic!("{db:?}: {}\n{e}", &s[..80.min(s.len())]));
+        }
+    })
+    .await
+    .unwrap();
+}
+
 /// A mapping with the one source `erp` on `conn` (plus `settings`, one YAML line) and `tools`.
 fn one_source_with(conn: &str, settings: &str, tools: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -685,15 +698,7 @@ async fn long_values_come_back_whole_or_as_a_clear_error() {
             format!("INSERT INTO {table} VALUES (2, '{long}', '{medium}')"),
             format!("INSERT INTO {table} VALUES (3, 'after', 'after')"),
         ];
-        tokio::task::spawn_blocking(move || {
-            let conn = db.admin();
-            for s in setup {
-                conn.execute(&s, (), None)
-                    .unwrap_or_else(|e| panic!("{db:?}: {}\n{e}", &s[..80.min(s.len())]));
-            }
-        })
-        .await
-        .unwrap();
+        admin_sql(db, setup.to_vec()).await;
         let tools = format!(
             r#"
   probe:
@@ -744,13 +749,7 @@ async fn long_values_come_back_whole_or_as_a_clear_error() {
             err.contains("column `t` is longer than max_text_length"),
             "{db:?}: {err}"
         );
-        tokio::task::spawn_blocking(move || {
-            db.admin()
-                .execute(&format!("DROP TABLE {table}"), (), None)
-                .unwrap();
-        })
-        .await
-        .unwrap();
+        admin_sql(db, vec![format!("DROP TABLE {table}")]).await;
     }
 }
 
@@ -877,22 +876,15 @@ async fn a_nul_in_an_argument_is_refused_not_cut_by_the_driver() {
 async fn a_declared_sql_write_runs_once_and_is_annotated_destructive() {
     let db = Db::Postgres;
     let table = format!("write_probe_{}", std::process::id());
-    let t = table.clone();
-    tokio::task::spawn_blocking(move || {
-        let conn = db.admin();
-        conn.execute(&format!("DROP TABLE IF EXISTS {t}"), (), None)
-            .unwrap();
-        conn.execute(
-            &format!("CREATE TABLE {t} (k INTEGER, hits INTEGER)"),
-            (),
-            None,
-        )
-        .unwrap();
-        conn.execute(&format!("INSERT INTO {t} VALUES (1, 0)"), (), None)
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    admin_sql(
+        db,
+        vec![
+            format!("DROP TABLE IF EXISTS {table}"),
+            format!("CREATE TABLE {table} (k INTEGER, hits INTEGER)"),
+            format!("INSERT INTO {table} VALUES (1, 0)"),
+        ],
+    )
+    .await;
     let dir = one_source_with(
         &db.connection_string(),
         "pool_size: 1",
@@ -920,13 +912,7 @@ async fn a_declared_sql_write_runs_once_and_is_annotated_destructive() {
         let r = call(&p, "hit", json!({"k": 1})).await.unwrap();
         assert_eq!(r["hits"], n);
     }
-    tokio::task::spawn_blocking(move || {
-        db.admin()
-            .execute(&format!("DROP TABLE {table}"), (), None)
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    admin_sql(db, vec![format!("DROP TABLE {table}")]).await;
 }
 
 /// `limit: 5` over two million rows: the row cap goes to the database with the query
@@ -1010,30 +996,20 @@ fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
 async fn keyset_paging_over_null_keys_is_refused_not_lossy() {
     for db in ALL {
         let table = format!("null_keys_{}", std::process::id());
-        let t = table.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = db.admin();
-            conn.execute(&format!("DROP TABLE IF EXISTS {t}"), (), None)
-                .unwrap();
-            conn.execute(
-                &format!("CREATE TABLE {t} (k INTEGER, v VARCHAR(10))"),
-                (),
-                None,
-            )
-            .unwrap();
-            for (k, v) in [
-                ("1", "a"),
-                ("NULL", "x"),
-                ("2", "b"),
-                ("3", "c"),
-                ("NULL", "y"),
-            ] {
-                conn.execute(&format!("INSERT INTO {t} VALUES ({k}, '{v}')"), (), None)
-                    .unwrap();
-            }
-        })
-        .await
-        .unwrap();
+        let mut setup = vec![
+            format!("DROP TABLE IF EXISTS {table}"),
+            format!("CREATE TABLE {table} (k INTEGER, v VARCHAR(10))"),
+        ];
+        for (k, v) in [
+            ("1", "a"),
+            ("NULL", "x"),
+            ("2", "b"),
+            ("3", "c"),
+            ("NULL", "y"),
+        ] {
+            setup.push(format!("INSERT INTO {table} VALUES ({k}, '{v}')"));
+        }
+        admin_sql(db, setup).await;
         let tools = format!(
             r#"
   all_rows:
@@ -1079,12 +1055,6 @@ async fn keyset_paging_over_null_keys_is_refused_not_lossy() {
             args["cursor"] = r["next_cursor"].clone();
         }
         assert_eq!(seen, ["a", "b", "c"], "{db:?}");
-        tokio::task::spawn_blocking(move || {
-            db.admin()
-                .execute(&format!("DROP TABLE {table}"), (), None)
-                .unwrap();
-        })
-        .await
-        .unwrap();
+        admin_sql(db, vec![format!("DROP TABLE {table}")]).await;
     }
 }
