@@ -875,17 +875,21 @@ fn check_oracles(
                     .is_none_or(|roles| roles.iter().any(|r| !policy.unmasked_for.contains(r)))
             })
     };
-    let refuse = |what: String, policy: &Policy, path: String, p: &mut FileProblems<'_>| {
+    let refuse = |what: String,
+                  how: &str,
+                  policy: &Policy,
+                  path: String,
+                  p: &mut FileProblems<'_>| {
         p.at(
             &d.source.referenced,
             path,
             format!(
                 "{what} is masked by policy `{}` for some callers of this tool: {} would answer questions about the hidden value (a prefix spells it out, a bound bisects it, an order ranks it); use `equals`, or allow the tool only to roles in the policy's `unmasked_for`",
-                policy.name,
-                if what.starts_with("key") { "paging by it" } else { "filtering or ordering by it" }
+                policy.name, how
             ),
         );
     };
+    const FILTER: &str = "filtering or ordering by it";
     match plan {
         Plan::Flat {
             table,
@@ -896,7 +900,7 @@ fn check_oracles(
                 if let Some(policy) = hidden(f.field) {
                     let name = &table.fields[f.field].name;
                     let what = format!("field `{name}` (filtered with `{}`)", f.op.name());
-                    refuse(what, policy, format!("{here}.where.{name}"), p);
+                    refuse(what, FILTER, policy, format!("{here}.where.{name}"), p);
                 }
             }
             for &(i, _) in order {
@@ -904,6 +908,7 @@ fn check_oracles(
                     let name = &table.fields[i].name;
                     refuse(
                         format!("field `{name}` (in `order_by`)"),
+                        FILTER,
                         policy,
                         format!("{here}.order_by"),
                         p,
@@ -915,7 +920,7 @@ fn check_oracles(
             for &i in key {
                 if let Some(policy) = hidden(i) {
                     let what = format!("key column `{}`", columns[i].name);
-                    refuse(what, policy, format!("{here}.key"), p);
+                    refuse(what, "paging by it", policy, format!("{here}.key"), p);
                 }
             }
         }

@@ -232,12 +232,19 @@ impl Pipeline {
         let tool = self.catalog.tools.get(name);
         // The audit's arguments: the caller's, and the values bound to the caller (`from:`),
         // all of them shown only as pseudonyms.
-        let mut audited = args.clone();
-        for p in tool.map_or(&[][..], |t| &t.params[..]) {
-            if let Some(v) = p.from.as_ref().and_then(|f| f.of(who)) {
-                audited.insert(p.name.clone(), v);
-            }
-        }
+        let bound: Vec<(&str, Json)> = tool
+            .map_or(&[][..], |t| &t.params[..])
+            .iter()
+            .filter_map(|p| Some((p.name.as_str(), p.from.as_ref()?.of(who)?)))
+            .collect();
+        // Copied only for the few tools with such parameters: the map is the hot path's.
+        let audited = if bound.is_empty() {
+            std::borrow::Cow::Borrowed(&args)
+        } else {
+            let mut all = args.clone();
+            all.extend(bound.into_iter().map(|(k, v)| (k.to_string(), v)));
+            std::borrow::Cow::Owned(all)
+        };
         let record =
             |outcome: Outcome, status: cache::Status, result: &Result<ToolOutput, CallError>| {
                 let label = tool.map_or(crate::metrics::UNKNOWN_TOOL, |t| t.name.as_str());

@@ -14,8 +14,6 @@
 mod peers;
 mod support;
 
-use std::path::Path;
-
 use peers::*;
 use serde_json::Value;
 use support::*;
@@ -41,28 +39,20 @@ const PROMPTS_2025: &str = "notifications/prompts/list_changed";
 
 #[test]
 fn python_client_2026_over_stdio() {
-    let live = live_demo();
-    let summary = run_python(&["client", "stdio", bin(), &live.mappings, &live.exports]);
+    let summary = walk_stdio(run_python, "client");
     check_summary(&summary, "2026-07-28");
     check_events(&summary, UPDATED_2026, PROMPTS_2026);
 }
 
 #[test]
 fn python_session_2025_over_stdio() {
-    let live = live_demo();
-    let summary = run_python(&["session", "stdio", bin(), &live.mappings, &live.exports]);
+    let summary = walk_stdio(run_python, "session");
     check_summary(&summary, "2025-11-25");
     check_events(&summary, UPDATED_2025, PROMPTS_2025);
 }
 
 async fn over_http(api: &'static str, protocol: &str, updated: &str, prompts: &str) {
-    let live = live_demo();
-    let server = HttpServer::start(Path::new(&live.mappings), &[]).await;
-    let url = server.url();
-    let (m, e) = (live.mappings.clone(), live.exports.clone());
-    let summary = tokio::task::spawn_blocking(move || run_python(&[api, "http", &url, &m, &e]))
-        .await
-        .unwrap();
+    let summary = walk_http(run_python, api).await;
     check_summary(&summary, protocol);
     check_events(&summary, updated, prompts);
 }

@@ -14,8 +14,6 @@
 mod peers;
 mod support;
 
-use std::path::Path;
-
 use peers::*;
 use serde_json::Value;
 use support::*;
@@ -37,20 +35,13 @@ const UPDATED: &str = "notifications/resources/updated";
 const PROMPTS: &str = "notifications/prompts/list_changed";
 
 fn over_stdio(era: &str, protocol: &str) {
-    let live = live_demo();
-    let summary = run_ts(&[era, "stdio", bin(), &live.mappings, &live.exports]);
+    let summary = walk_stdio(run_ts, era);
     check_summary(&summary, protocol);
     check_events(&summary, UPDATED, PROMPTS);
 }
 
 async fn over_http(era: &'static str, protocol: &str) {
-    let live = live_demo();
-    let server = HttpServer::start(Path::new(&live.mappings), &[]).await;
-    let url = server.url();
-    let (m, e) = (live.mappings.clone(), live.exports.clone());
-    let summary = tokio::task::spawn_blocking(move || run_ts(&[era, "http", &url, &m, &e]))
-        .await
-        .unwrap();
+    let summary = walk_http(run_ts, era).await;
     check_summary(&summary, protocol);
     check_events(&summary, UPDATED, PROMPTS);
 }

@@ -151,10 +151,9 @@ pub struct RowSet {
 }
 
 /// `text` with every secret replaced by `***`, longest first (a secret inside another is not
-/// left half-shown). Secrets shorter than 3 characters are left alone: replacing a one-letter
-/// password would turn every message into noise and hide nothing.
+/// left half-shown). Every backend's errors pass through here with that source's credentials.
 pub fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut sorted: Vec<&String> = secrets.iter().filter(|s| s.chars().count() >= 3).collect();
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = text.to_string();
     for s in sorted {

@@ -107,41 +107,42 @@ impl Call {
         tool.is_none_or(|t| !t.writes || t.confirm == ConfirmRule::Never)
     }
 
-    /// Run the call and return the JSON-RPC answer, as rmcp would have written it. A tool
-    /// error is also sent to the session as a log notification, as `handler.rs` does.
+    /// Run a session's call and return the JSON-RPC answer, as rmcp would have written it. A
+    /// tool error is also sent to the session as a log notification, as `handler.rs` does.
     pub async fn answer(self, state: &State, who: &Principal, session: &Session) -> Vec<u8> {
+        self.answer_as(state, who, Some(session)).await
+    }
+
+    /// Run a stateless 2026-07-28 call: every result `resultType: "complete"`, and no log
+    /// notification (the request did not opt in, `parse_stateless`).
+    pub async fn answer_stateless(self, state: &State, who: &Principal) -> Vec<u8> {
+        self.answer_as(state, who, None).await
+    }
+
+    async fn answer_as(self, state: &State, who: &Principal, session: Option<&Session>) -> Vec<u8> {
         let Call { id, name, args } = self;
+        // 2025 session results carry no `resultType`; 2026 ones must.
+        let shaped = |result: Json| {
+            if session.is_some() {
+                result
+            } else {
+                complete(result)
+            }
+        };
         let answer = match state.pipeline.call_tool(who, &name, args).await {
-            Ok(out) => json!({"jsonrpc": "2.0", "id": id, "result": tool_result(out)}),
+            Ok(out) => json!({"jsonrpc": "2.0", "id": id, "result": shaped(tool_result(out))}),
             Err(CallError::Caller(message)) => {
-                let data = json!({"tool": name, "error": message});
-                let wanted = session.log_level.load(std::sync::atomic::Ordering::Relaxed);
-                log(&session.peer, Some(wanted as usize), WARNING, data).await;
-                json!({"jsonrpc": "2.0", "id": id, "result": tool_error(&message)})
+                if let Some(session) = session {
+                    let data = json!({"tool": name, "error": message});
+                    let wanted = session.log_level.load(std::sync::atomic::Ordering::Relaxed);
+                    log(&session.peer, Some(wanted as usize), WARNING, data).await;
+                }
+                json!({"jsonrpc": "2.0", "id": id, "result": shaped(tool_error(&message))})
             }
             Err(CallError::Unroutable(message)) => {
                 json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}})
             }
             // Nobody is asked here (`answerable`), so no question can come back.
-            Err(CallError::Confirm { .. }) => json!({"jsonrpc": "2.0", "id": id,
-                "error": {"code": -32603, "message": "the call needs a confirmation this transport cannot ask for"}}),
-        };
-        serde_json::to_vec(&answer).expect("JSON values serialise")
-    }
-
-    /// Run a stateless 2026-07-28 call and return the JSON-RPC answer, as rmcp would have
-    /// written it: every result `resultType: "complete"`, and no log notification (the
-    /// request did not opt in, `parse_stateless`).
-    pub async fn answer_stateless(self, state: &State, who: &Principal) -> Vec<u8> {
-        let Call { id, name, args } = self;
-        let answer = match state.pipeline.call_tool(who, &name, args).await {
-            Ok(out) => json!({"jsonrpc": "2.0", "id": id, "result": complete(tool_result(out))}),
-            Err(CallError::Caller(message)) => {
-                json!({"jsonrpc": "2.0", "id": id, "result": complete(tool_error(&message))})
-            }
-            Err(CallError::Unroutable(message)) => {
-                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": message}})
-            }
             Err(CallError::Confirm { .. }) => json!({"jsonrpc": "2.0", "id": id,
                 "error": {"code": -32603, "message": "the call needs a confirmation this transport cannot ask for"}}),
         };

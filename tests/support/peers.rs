@@ -69,6 +69,29 @@ pub fn run_peer(program: &str, script: &Path, args: &[&str], missing: (&str, &st
     serde_json::from_str(stdout.lines().last().expect("the peer printed its summary")).unwrap()
 }
 
+/// A peer's whole walk (`run` with `api`) on a fresh live demo over stdio: its summary.
+pub fn walk_stdio(run: fn(&[&str]) -> Value, api: &str) -> Value {
+    let live = live_demo();
+    run(&[
+        api,
+        "stdio",
+        super::support::bin(),
+        &live.mappings,
+        &live.exports,
+    ])
+}
+
+/// The same walk over streamable HTTP, against `serve --http` on a fresh live demo.
+pub async fn walk_http(run: fn(&[&str]) -> Value, api: &'static str) -> Value {
+    let live = live_demo();
+    let server = super::support::HttpServer::start(Path::new(&live.mappings), &[]).await;
+    let url = server.url();
+    let (m, e) = (live.mappings.clone(), live.exports.clone());
+    tokio::task::spawn_blocking(move || run(&[api, "http", &url, &m, &e]))
+        .await
+        .unwrap()
+}
+
 /// The demo as every client must see it.
 pub fn check_summary(summary: &Value, protocol: &str) {
     assert_eq!(summary["protocol"], protocol);

@@ -74,8 +74,8 @@ impl MssqlSettings {
     /// built from settings must never be able to).
     pub fn scrub(&self, message: &str) -> String {
         match &self.login {
-            Login::Sql { password, .. } if !password.is_empty() => {
-                message.replace(password.as_str(), "***")
+            Login::Sql { password, .. } => {
+                crate::backend::scrub(message, std::slice::from_ref(password))
             }
             _ => message.to_string(),
         }

@@ -40,11 +40,7 @@ pub struct OdbcSettings {
 impl OdbcSettings {
     /// `message` with every credential replaced by `***`.
     pub fn scrub(&self, message: &str) -> String {
-        let mut m = message.to_string();
-        for s in &self.secrets {
-            m = m.replace(s.as_str(), "***");
-        }
-        m
+        crate::backend::scrub(message, &self.secrets)
     }
 }
 

@@ -209,18 +209,17 @@ fn run(
     let params: Vec<Box<dyn InputParameter>> = binds.iter().map(|v| parameter(v, s.wide)).collect();
     // A statement that may change data is read row by row from the start: it is never run
     // twice, so a value too long for a block could not be read again.
-    let mut blocks = q.may_repeat() && !w.reads_long(text);
-    loop {
-        if let Some(rows) = run_once(w, s, q, text, &params, blocks)? {
-            return Ok(rows);
-        }
-        // A value did not fit its block buffer: read again, row by row, in full (a plain
-        // query, so running it twice is safe). On a fresh statement: one that did a
-        // block fetch keeps its row array size, and SQLGetData on it fails (SQLite: no data).
-        w.forget(text);
-        w.mark_long(text);
-        blocks = false;
+    let blocks = q.may_repeat() && !w.reads_long(text);
+    if let Some(rows) = run_once(w, s, q, text, &params, blocks)? {
+        return Ok(rows);
     }
+    // A value did not fit its block buffer: read again, row by row, in full (a plain query,
+    // so running it twice is safe). On a fresh statement: one that did a block fetch keeps
+    // its row array size, and SQLGetData on it fails (SQLite: no data).
+    w.forget(text);
+    w.mark_long(text);
+    run_once(w, s, q, text, &params, false)
+        .map(|rows| rows.expect("reading row by row never asks to read again"))
 }
 
 /// Execute once and read; `None` when a value did not fit a block buffer.
