@@ -112,6 +112,8 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
           poolAlias: {{ value: "SEED" }}
   multiref: {{ kind: soap, endpoint: "{base}/multiref" }}
   href_bomb: {{ kind: soap, endpoint: "{base}/href_bomb", max_response_size: 10MB }}
+  slow_project: {{ kind: soap, endpoint: "{base}/slow_project", max_response_size: 10MB }}
+  tiny_flood: {{ kind: soap, endpoint: "{base}/tiny_flood", max_response_size: 10MB }}
   embedded: {{ kind: soap, endpoint: "{base}/embedded" }}
   embedded_json: {{ kind: soap, endpoint: "{base}/embedded_json" }}
   bad_value: {{ kind: soap, endpoint: "{base}/bad_value" }}
@@ -144,6 +146,20 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
     columns:
       "No": { type: string }
       Price: { type: decimal }
+  get_slow_project:
+    description: An answer that is slow to read but within every budget.
+    source: slow_project
+    operation: { element: getItems, namespace: "urn:x", qualified: false }
+    response: { path: getItemsResponse/getItemsReturn/item }
+    columns:
+      "No": { type: string }
+  get_tiny_flood:
+    description: Two million empty elements.
+    source: tiny_flood
+    operation: { element: getItems, namespace: "urn:x", qualified: false }
+    response: { path: getItemsResponse/getItemsReturn/a }
+    columns:
+      "No": { type: string }
   get_href_bomb:
     description: A hostile rpc/encoded answer whose references multiply the work.
     source: href_bomb
@@ -322,6 +338,95 @@ async fn an_answer_whose_references_multiply_the_work_is_refused() {
     // The ordinary multiRef answer is read as before.
     let fine = call(&p, "get_multiref", json!({})).await.unwrap();
     assert_eq!(fine["rows"].as_array().unwrap().len(), 2);
+}
+
+/// 2 million empty elements in 8 MB (which cost 350 MB as a tree): refused as a flood once the
+/// answer holds more than one element per 16 bytes of `max_response_size`, with the knob named.
+#[tokio::test]
+async fn a_flood_of_tiny_elements_is_refused_with_the_knob_named() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let m = match call(&p, "get_tiny_flood", json!({})).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("expected a tool error, got {other:?}"),
+    };
+    assert!(m.contains("the XML holds more than 625000 elements"), "{m}");
+    assert!(m.contains("raise max_response_size"), "{m}");
+    assert!(m.contains("source `tiny_flood`"), "{m}");
+}
+
+/// The CPU time (user + system) the process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after `state`.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// Answers that take seconds to read, with `call_timeout: 1s`, three at once on the release
+/// binary's two-worker runtime: each call answers its timeout in time, `/healthz` answers at
+/// once meanwhile, and the reading stops with the call (the process goes idle), instead of
+/// running on for 40 s on the async runtime as the issue measured.
+#[tokio::test]
+async fn reading_an_answer_stops_with_its_call_and_never_stalls_the_server() {
+    let running = fixture::start().await;
+    let dir = fixture_mapping(&running.base);
+    let server = HttpServer::start_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("FIXTURE_PASSWORD", fixture::PASSWORD),
+            ("LEGACY_MCP__LIMITS__CALL_TIMEOUT", "1s"),
+        ],
+    )
+    .await;
+    let pid = server.child.id().unwrap();
+    let client = server
+        .client(rmcp::model::ProtocolVersion::V_2025_11_25)
+        .await;
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let peer = client.peer().clone();
+            tokio::spawn(async move {
+                let params = CallToolRequestParams::new("get_slow_project");
+                let r = peer.call_tool(params).await.expect("an answer");
+                (r.is_error, serde_json::to_string(&r.content).unwrap())
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let health = std::time::Instant::now();
+    let status = reqwest::get(format!("http://{}/healthz", server.addr))
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+    assert!(
+        health.elapsed() < std::time::Duration::from_secs(1),
+        "/healthz took {:?} while answers were being read",
+        health.elapsed()
+    );
+    for c in calls {
+        let (is_error, text) = c.await.unwrap();
+        assert_eq!(is_error, Some(true), "{text}");
+        assert!(text.contains("call_timeout"), "{text}");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the timeouts were answered after {:?}",
+        started.elapsed()
+    );
+    // The abandoned readings stop: the process is idle within a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = cpu_seconds(pid);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let spent = cpu_seconds(pid) - before;
+    assert!(
+        spent < 0.3,
+        "the server spent {spent:.2} s of CPU in the 1.5 s after every call was abandoned"
+    );
 }
 
 /// A service whose fault repeats the credentials it was sent: the agent's error (and so the

@@ -6,6 +6,7 @@
 //! masking are written once. SOAP sources answer a `soap::SoapQuery` (a declared operation
 //! with bound values) with the same `RowSet`.
 
+pub mod abandon;
 pub mod flatfile;
 pub mod mssql;
 pub mod odbc;

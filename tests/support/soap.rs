@@ -236,6 +236,21 @@ async fn answer(
                 r##"<ns1:getItemsResponse xmlns:ns1="urn:x"><getItemsReturn>{rows}</getItemsReturn></ns1:getItemsResponse><multiRef id="big">{children}</multiRef>"##
             ))
         }
+        // Slow but within every budget: 64 rows referencing one element with 500,000 empty
+        // children, and a column in none of them (32 million visits, 2 MB of text). It takes
+        // seconds to read, which is what the abandonment test needs.
+        "slow_project" => {
+            let rows = r##"<item href="#big"/>"##.repeat(64);
+            let children = "<F/>".repeat(500_000);
+            ok11(&format!(
+                r##"<ns1:getItemsResponse xmlns:ns1="urn:x"><getItemsReturn>{rows}</getItemsReturn></ns1:getItemsResponse><multiRef id="big">{children}</multiRef>"##
+            ))
+        }
+        // A flood of tiny elements: 2 million `<a/>` in 8 MB (the issue's 350 MB answer).
+        "tiny_flood" => ok11(&format!(
+            r#"<ns1:getItemsResponse xmlns:ns1="urn:x"><getItemsReturn>{}</getItemsReturn></ns1:getItemsResponse>"#,
+            "<a/>".repeat(2_000_000)
+        )),
         "embedded" => ok11(
             r#"<runResponse xmlns="urn:x3"><runReturn><status>1</status><resultXml>&lt;RESULT&gt;&lt;TAB ID="ITM"&gt;&lt;LIN NUM="1"&gt;&lt;FLD NAME="ITMREF"&gt;BMS001&lt;/FLD&gt;&lt;/LIN&gt;&lt;LIN NUM="2"&gt;&lt;FLD NAME="ITMREF"&gt;BMS002&lt;/FLD&gt;&lt;/LIN&gt;&lt;/TAB&gt;&lt;/RESULT&gt;</resultXml></runReturn></runResponse>"#,
         ),

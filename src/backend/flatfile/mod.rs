@@ -59,27 +59,15 @@ impl FlatfileSource {
 }
 
 /// Run a query on a blocking thread: file I/O must not stall the async runtime. When the
-/// call is abandoned (its timeout answered, its client gone), this future is dropped and the
-/// scan stops at its next record instead of reading on to the end of the file.
+/// call is abandoned (its timeout answered, its client gone), the scan stops at its next
+/// record instead of reading on to the end of the file.
 pub async fn run(table: Arc<Table>, query: Query) -> Result<RowSet, FlatError> {
-    let abandoned = Abandoned::default();
-    let flag = abandoned.0.clone();
-    tokio::task::spawn_blocking(move || query::run(&table, &query, &flag))
+    crate::backend::abandon::run_blocking(move |stop| query::run(&table, &query, stop))
         .await
-        .unwrap_or_else(|e| {
+        .unwrap_or_else(|message| {
             Err(FlatError::Unreadable {
                 file: "?".into(),
-                message: format!("reader thread failed: {e}"),
+                message,
             })
         })
-}
-
-/// Set when the future waiting for a scan is dropped.
-#[derive(Default)]
-struct Abandoned(Arc<std::sync::atomic::AtomicBool>);
-
-impl Drop for Abandoned {
-    fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
 }

@@ -3,6 +3,8 @@
 //! `Reason/Text`, `Detail`) become `SoapError::Fault` whatever the HTTP status; HTML pages,
 //! empty and malformed bodies and bare error statuses become short messages.
 
+use std::sync::atomic::AtomicBool;
+
 use super::client::{Answer, excerpt, status_message};
 use super::xml::{self, Element};
 use super::{SoapError, SoapSettings};
@@ -13,7 +15,11 @@ const ENVELOPES: [&str; 2] = [
 ];
 
 /// The `Body` element of a SOAP answer, or why there is none.
-pub fn open_envelope(a: &Answer, s: &SoapSettings) -> Result<Element, SoapError> {
+pub fn open_envelope(
+    a: &Answer,
+    s: &SoapSettings,
+    stop: &AtomicBool,
+) -> Result<Element, SoapError> {
     let ok = (200..300).contains(&a.status);
     let fail = |m: String| SoapError::Call(m);
     if a.body.trim().is_empty() {
@@ -34,8 +40,14 @@ pub fn open_envelope(a: &Answer, s: &SoapSettings) -> Result<Element, SoapError>
             status_message(&s.name, a.status, &excerpt(&a.body))
         }));
     }
-    let root = match xml::parse(&a.body, s.max_depth) {
+    let root = match xml::parse_bounded(&a.body, &s.bounds(stop)) {
         Ok(r) => r,
+        Err(e @ xml::XmlError::TooManyElements(_)) => {
+            return Err(fail(format!(
+                "source `{}` sent an answer that cannot be used ({e}: one element per 16 bytes of max_response_size is accepted, so that a flood of tiny elements cannot take the server's memory); nothing of it is used. Narrow the request, or raise max_response_size",
+                s.name
+            )));
+        }
         Err(e) if ok => {
             return Err(fail(format!(
                 "source `{}` sent an answer that cannot be used ({e}); nothing of it is used",

@@ -32,7 +32,7 @@ use crate::value::Value;
 
 /// A configured SOAP source.
 pub struct SoapSource {
-    pub settings: SoapSettings,
+    pub settings: Arc<SoapSettings>,
     /// Built on first use, so `check` opens nothing.
     client: OnceLock<Result<reqwest::Client, String>>,
     /// NTLM sources send through their own authenticated connections instead.
@@ -53,6 +53,20 @@ pub struct SoapSettings {
     pub headers: Vec<Node>,
     pub max_response_bytes: u64,
     pub max_depth: usize,
+}
+
+impl SoapSettings {
+    /// What the XML reader accepts from this source: the nesting depth, and one element per
+    /// 16 bytes of `max_response_size` (at least 100,000, at most 2 million), so that an
+    /// answer of tiny elements cannot cost forty times its size in memory.
+    pub fn bounds<'a>(&self, stop: &'a std::sync::atomic::AtomicBool) -> xml::Bounds<'a> {
+        xml::Bounds {
+            max_depth: self.max_depth,
+            max_elements: (self.max_response_bytes / 16).clamp(100_000, xml::MAX_ELEMENTS as u64)
+                as usize,
+            stop,
+        }
+    }
 }
 
 /// How requests authenticate. Secrets never appear in errors or logs.
@@ -215,7 +229,7 @@ impl std::fmt::Display for SoapError {
 impl SoapSource {
     pub fn new(settings: SoapSettings) -> SoapSource {
         SoapSource {
-            settings,
+            settings: Arc::new(settings),
             client: OnceLock::new(),
             ntlm: ntlm::Pool::default(),
         }
@@ -265,7 +279,16 @@ impl SoapSource {
         } else {
             client::send(self.client()?, &self.settings, &q.op.action, envelope).await?
         };
-        let rows = project::rows(&answer, &q.op, &self.settings)?;
+        // Parsing and projecting an answer is CPU work that a hostile answer can make long: it
+        // runs on a blocking thread (the runtime keeps serving `/healthz` and other calls) and
+        // stops when the call is abandoned at its timeout.
+        let settings = self.settings.clone();
+        let op = q.op.clone();
+        let rows = crate::backend::abandon::run_blocking(move |stop| {
+            project::rows(&answer, &op, &settings, stop)
+        })
+        .await
+        .map_err(SoapError::Call)??;
         let total = rows.len() as u64;
         let rows: Vec<Vec<Value>> = rows
             .into_iter()

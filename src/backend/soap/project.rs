@@ -4,6 +4,7 @@
 //! read each column from its path inside the row element and type it.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 
 use serde_json::Value as Json;
 
@@ -16,10 +17,16 @@ use crate::mapping::model::FieldType;
 use crate::mapping::soap::EmbeddedFormat;
 use crate::value::Value;
 
-/// Every row the answer holds, in document order.
-pub fn rows(a: &Answer, op: &Operation, s: &SoapSettings) -> Result<Vec<Vec<Value>>, SoapError> {
-    let body = open_envelope(a, s)?;
-    let refs = Refs::index(&body);
+/// Every row the answer holds, in document order. Runs on a blocking thread; `stop` turns
+/// true when the call is abandoned, and the reading and the projection stop there.
+pub fn rows(
+    a: &Answer,
+    op: &Operation,
+    s: &SoapSettings,
+    stop: &AtomicBool,
+) -> Result<Vec<Vec<Value>>, SoapError> {
+    let body = open_envelope(a, s, stop)?;
+    let refs = Refs::index(&body, stop);
     let mut reached = vec![&body];
     for step in &op.rows.steps {
         reached = reached
@@ -39,7 +46,7 @@ pub fn rows(a: &Answer, op: &Operation, s: &SoapSettings) -> Result<Vec<Vec<Valu
         Some((EmbeddedFormat::Xml, steps)) => {
             let mut docs = Vec::new();
             for e in &reached {
-                let doc = xml::parse(&e.text, s.max_depth).map_err(|x| {
+                let doc = xml::parse_bounded(&e.text, &s.bounds(stop)).map_err(|x| {
                     fail(format!(
                         "the embedded XML in <{}> cannot be used: {x}",
                         e.name
@@ -47,7 +54,7 @@ pub fn rows(a: &Answer, op: &Operation, s: &SoapSettings) -> Result<Vec<Vec<Valu
                 })?;
                 docs.push(doc);
             }
-            let none = Refs::unlimited();
+            let none = Refs::unlimited(stop);
             let mut out = Vec::new();
             for doc in &docs {
                 let mut at = vec![doc];
@@ -89,10 +96,11 @@ pub fn rows(a: &Answer, op: &Operation, s: &SoapSettings) -> Result<Vec<Vec<Valu
 /// 16,000 rows pointing at one element with 150,000 children took 40 s of CPU to read
 /// (2.4 billion visits). A projection may visit `VISITS_PER_ELEMENT` times the answer's
 /// elements (plus a floor); past that the answer is refused.
-#[derive(Default)]
 struct Refs<'a> {
     ids: HashMap<&'a str, &'a Element>,
     left: std::cell::Cell<u64>,
+    /// The call was abandoned: every later visit is refused.
+    stop: &'a AtomicBool,
 }
 
 /// Element visits allowed per element of the answer (a legitimate answer visits each of its
@@ -102,7 +110,7 @@ const VISITS_PER_ELEMENT: u64 = 64;
 const VISITS_FLOOR: u64 = 1_000_000;
 
 impl<'a> Refs<'a> {
-    fn index(body: &'a Element) -> Refs<'a> {
+    fn index(body: &'a Element, stop: &'a AtomicBool) -> Refs<'a> {
         fn walk<'a>(e: &'a Element, m: &mut HashMap<&'a str, &'a Element>, n: &mut u64) {
             *n += 1;
             if let Some(id) = e.attr("id") {
@@ -117,19 +125,24 @@ impl<'a> Refs<'a> {
         Refs {
             ids: m,
             left: std::cell::Cell::new(n.saturating_mul(VISITS_PER_ELEMENT) + VISITS_FLOOR),
+            stop,
         }
     }
 
     /// A budget for an answer without references (an embedded document).
-    fn unlimited() -> Refs<'a> {
+    fn unlimited(stop: &'a AtomicBool) -> Refs<'a> {
         Refs {
             ids: HashMap::new(),
             left: std::cell::Cell::new(u64::MAX),
+            stop,
         }
     }
 
     /// Spend `n` visits, or say the answer is too costly.
     fn spend(&self, n: usize) -> Result<(), String> {
+        if crate::backend::abandon::is_set(self.stop) {
+            return Err("the call was abandoned (timed out or cancelled) while reading".into());
+        }
         let left = self.left.get();
         if (n as u64) > left {
             return Err("the answer's references make it too costly to read (it revisits the same elements far more often than it has elements); nothing of it was used".into());
@@ -345,7 +358,7 @@ mod tests {
             ntlm: None,
         };
         let s = crate::backend::soap::config::test_settings();
-        let rows = rows(&a, &op, &s).unwrap();
+        let rows = rows(&a, &op, &s, &Default::default()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][0], Value::Str("1000".into()));
         assert_eq!(rows[0][1].to_json(), serde_json::json!("12.50"));

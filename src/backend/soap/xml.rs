@@ -7,19 +7,98 @@
 //! partial tree. Names keep their namespace URI, and lookups go by local name so that
 //! whatever prefixes a server picks do not matter.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
-/// Elements one answer may hold, whatever its size (a guard against tiny-element floods).
-const MAX_ELEMENTS: usize = 2_000_000;
+use crate::backend::abandon;
+
+/// Elements a document may hold when its reader sets no other bound.
+pub const MAX_ELEMENTS: usize = 2_000_000;
+
+/// How much of a document the reader accepts, and when it gives up.
+pub struct Bounds<'a> {
+    pub max_depth: usize,
+    /// A guard against tiny-element floods: 2 million `<a/>` fit in 8 MB of text.
+    pub max_elements: usize,
+    /// Set when the call that waits for this document is abandoned: reading stops.
+    pub stop: &'a AtomicBool,
+}
+
+/// An element or namespace name, shared by every element that bears it: a document of two
+/// million `<row/>` holds one copy of `row`, not two million (each was a heap block of its
+/// own, which made an 8 MB answer cost 350 MB).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Name(Arc<str>);
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+/// One shared copy of each distinct name in a document.
+#[derive(Default)]
+struct Names(HashSet<Arc<str>>);
+
+impl Names {
+    fn get(&mut self, s: &str) -> Name {
+        if let Some(n) = self.0.get(s) {
+            return Name(n.clone());
+        }
+        let n: Arc<str> = Arc::from(s);
+        self.0.insert(n.clone());
+        Name(n)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Element {
     /// The namespace URI, if the name is bound to one.
-    pub ns: Option<String>,
+    pub ns: Option<Name>,
     /// The local name (no prefix).
-    pub name: String,
+    pub name: Name,
     /// (namespace URI, local name, value)
     pub attrs: Vec<(Option<String>, String, String)>,
     pub children: Vec<Element>,
@@ -74,7 +153,9 @@ pub enum XmlError {
     /// `&name;` for an entity that is not one of XML's five.
     UnknownEntity(String),
     TooDeep(usize),
-    TooManyElements,
+    TooManyElements(usize),
+    /// The call that waits for the document was abandoned (timed out or cancelled).
+    Abandoned,
     Empty,
 }
 
@@ -92,16 +173,34 @@ impl std::fmt::Display for XmlError {
                 "the XML uses the undeclared entity `&{e};` (only &lt; &gt; &amp; &apos; &quot; and character references are accepted)"
             ),
             XmlError::TooDeep(d) => write!(f, "the XML nests elements deeper than {d} levels"),
-            XmlError::TooManyElements => {
-                write!(f, "the XML holds more than {MAX_ELEMENTS} elements")
+            XmlError::TooManyElements(n) => {
+                write!(f, "the XML holds more than {n} elements")
+            }
+            XmlError::Abandoned => {
+                f.write_str("the call was abandoned (timed out or cancelled) while reading it")
             }
             XmlError::Empty => f.write_str("the body holds no XML element"),
         }
     }
 }
 
-/// Parse a whole document into its root element.
+/// Parse a whole document into its root element, with the default element cap.
 pub fn parse(text: &str, max_depth: usize) -> Result<Element, XmlError> {
+    let never = AtomicBool::new(false);
+    parse_bounded(
+        text,
+        &Bounds {
+            max_depth,
+            max_elements: MAX_ELEMENTS,
+            stop: &never,
+        },
+    )
+}
+
+/// Parse a whole document into its root element, within `bounds`.
+pub fn parse_bounded(text: &str, bounds: &Bounds) -> Result<Element, XmlError> {
+    let max_depth = bounds.max_depth;
+    let mut names = Names::default();
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
@@ -114,7 +213,7 @@ pub fn parse(text: &str, max_depth: usize) -> Result<Element, XmlError> {
             .read_resolved_event()
             .map_err(|e| malformed(e.to_string()))?;
         let ns = match ns {
-            ResolveResult::Bound(n) => Some(n.0.to_string()),
+            ResolveResult::Bound(n) => Some(names.get(n.0)),
             _ => None,
         };
         match event {
@@ -124,15 +223,18 @@ pub fn parse(text: &str, max_depth: usize) -> Result<Element, XmlError> {
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooManyElements);
+                if count > bounds.max_elements {
+                    return Err(XmlError::TooManyElements(bounds.max_elements));
+                }
+                if count.is_multiple_of(4096) && abandon::is_set(bounds.stop) {
+                    return Err(XmlError::Abandoned);
                 }
                 if stack.len() >= max_depth {
                     return Err(XmlError::TooDeep(max_depth));
                 }
                 let mut el = Element {
                     ns,
-                    name: e.local_name().as_ref().to_string(),
+                    name: names.get(e.local_name().as_ref()),
                     ..Element::default()
                 };
                 for a in e.attributes() {
@@ -187,7 +289,12 @@ pub fn parse(text: &str, max_depth: usize) -> Result<Element, XmlError> {
     }
 }
 
-fn close(el: Element, stack: &mut [Element], root: &mut Option<Element>) {
+fn close(mut el: Element, stack: &mut [Element], root: &mut Option<Element>) {
+    // Growth by doubling leaves up to half of a long child list unused for the life of the
+    // tree; give it back now that the list is complete.
+    if el.children.capacity() > el.children.len() + 8 {
+        el.children.shrink_to_fit();
+    }
     match stack.last_mut() {
         Some(parent) => parent.children.push(el),
         None => *root = Some(el),
