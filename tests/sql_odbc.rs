@@ -1058,3 +1058,96 @@ async fn keyset_paging_over_null_keys_is_refused_not_lossy() {
         admin_sql(db, vec![format!("DROP TABLE {table}")]).await;
     }
 }
+
+/// A plain query runs in a read-only session, so a `SELECT` that writes anyway (through a
+/// function that inserts) is refused by the database itself; a tool with `allow_writes: true`
+/// on the same source still writes (its session is switched to read-write for it, and back).
+/// PostgreSQL and MariaDB; SQLite gets `PRAGMA query_only` the same way but has no `SELECT`
+/// that writes, so it is checked to read as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_select_that_writes_is_refused_by_a_read_only_session() {
+    let pid = std::process::id();
+    let (table, func) = (format!("ro_probe_{pid}"), format!("ro_sneak_{pid}"));
+    for db in [Db::Postgres, Db::Mariadb] {
+        let create_function = match db {
+            Db::Postgres => format!(
+                "CREATE FUNCTION {func}() RETURNS integer AS $$ INSERT INTO {table} VALUES (2) RETURNING 1 $$ LANGUAGE sql"
+            ),
+            _ => format!(
+                "CREATE FUNCTION {func}() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO {table} VALUES (2); RETURN 1; END"
+            ),
+        };
+        admin_sql(
+            db,
+            vec![
+                format!("DROP TABLE IF EXISTS {table}"),
+                format!("DROP FUNCTION IF EXISTS {func}"),
+                format!("CREATE TABLE {table} (k INTEGER)"),
+                create_function,
+            ],
+        )
+        .await;
+        let dir = one_source_with(
+            &db.connection_string(),
+            "pool_size: 1",
+            &format!(
+                r#"
+  sneak:
+    description: A query that writes through a function.
+    source: erp
+    sql: SELECT {func}() AS n
+    columns:
+      n: {{type: integer}}
+    result: {{one: true}}
+  add:
+    description: Adds a row.
+    source: erp
+    sql: INSERT INTO {table} VALUES (:k)
+    allow_writes: true
+    confirm: never
+    parameters:
+      k: {{type: integer}}
+    columns:
+      k: {{type: integer}}
+  count:
+    description: Counts the rows.
+    source: erp
+    sql: SELECT count(*) AS n FROM {table}
+    columns:
+      n: {{type: integer}}
+    result: {{one: true}}
+"#
+            ),
+        );
+        let p = pipeline(dir.path());
+        for round in 1..=2 {
+            let err = call(&p, "sneak", json!({})).await.unwrap_err().to_string();
+            assert!(
+                err.to_ascii_lowercase().contains("read-only transaction")
+                    || err.to_ascii_lowercase().contains("read only transaction"),
+                "{db:?} round {round}: {err}"
+            );
+            call(&p, "add", json!({"k": round}))
+                .await
+                .unwrap_or_else(|e| panic!("{db:?}: the declared write runs: {e}"));
+        }
+        let n = call(&p, "count", json!({})).await.unwrap();
+        assert_eq!(n["n"], 2, "{db:?}: only the two declared writes landed");
+        admin_sql(
+            db,
+            vec![
+                format!("DROP FUNCTION {func}"),
+                format!("DROP TABLE {table}"),
+            ],
+        )
+        .await;
+    }
+    // SQLite: the pragma is set and reading works as before.
+    tokio::task::spawn_blocking(|| load(Db::Sqlite))
+        .await
+        .unwrap();
+    let dir = mapping(Db::Sqlite, "", "");
+    let p = pipeline(dir.path());
+    let r = call(&p, "find_customers", json!({"name_prefix": "%"})).await;
+    assert!(r.is_ok(), "{r:?}");
+}

@@ -45,6 +45,8 @@ pub struct Worker {
     pub quote: char,
     /// What the database takes (`LIMIT`, `NULLS FIRST`), learnt when connecting.
     pub traits: query::Traits,
+    /// Whether the session is read-write now (`None`: not set since connecting).
+    writable: Option<bool>,
 }
 
 impl Worker {
@@ -57,6 +59,7 @@ impl Worker {
             long: HashSet::new(),
             quote: '"',
             traits: query::Traits::default(),
+            writable: None,
         }
     }
 
@@ -91,6 +94,31 @@ impl Worker {
     pub fn disconnect(&mut self) {
         self.statements.clear();
         self.conn = None;
+        self.writable = None;
+    }
+
+    /// Make the session read-write for a statement that may change data, read-only for every
+    /// other, where the database has such a mode (see `Traits::session_modes`). Switched only
+    /// when the next statement needs the other mode. The worker must be connected.
+    pub fn access_mode(&mut self, writable: bool) -> Result<(), odbc_api::Error> {
+        let Some(modes) = self.traits.session_modes else {
+            return Ok(());
+        };
+        if self.writable == Some(writable) {
+            return Ok(());
+        }
+        let text = if writable {
+            modes.read_write
+        } else {
+            modes.read_only
+        };
+        let conn = self
+            .conn
+            .as_ref()
+            .expect("connected before choosing the access mode");
+        conn.execute(text, (), None)?;
+        self.writable = Some(writable);
+        Ok(())
     }
 
     /// The statement for `text`, prepared (with the query timeout) on first use. The worker

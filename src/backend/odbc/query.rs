@@ -109,6 +109,51 @@ pub struct Traits {
     pub limit_clause: bool,
     /// `NULLS FIRST` in an `ORDER BY` (needed where NULLs sort last).
     pub nulls_first_clause: bool,
+    /// The statements that make the session read-only and read-write again, where the
+    /// database has them. A plain query runs in a read-only session, so a `SELECT` that writes
+    /// anyway (PostgreSQL's `WITH d AS (DELETE ...) SELECT`, `nextval`, a function that
+    /// inserts) is refused by the database itself, not only by legacy-mcp's statement check.
+    pub session_modes: Option<SessionModes>,
+}
+
+/// `SET ...` statements for a session's access mode.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionModes {
+    pub read_only: &'static str,
+    pub read_write: &'static str,
+}
+
+impl Traits {
+    /// The traits of a database by the name it gives itself (`SQL_DBMS_NAME`).
+    pub fn of(dbms: &str) -> Traits {
+        let dbms = dbms.to_ascii_lowercase();
+        let session_modes = if dbms.contains("postgresql") {
+            Some(SessionModes {
+                read_only: "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+                read_write: "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+            })
+        } else if dbms.contains("mysql") || dbms.contains("mariadb") {
+            Some(SessionModes {
+                read_only: "SET SESSION TRANSACTION READ ONLY",
+                read_write: "SET SESSION TRANSACTION READ WRITE",
+            })
+        } else if dbms.contains("sqlite") {
+            Some(SessionModes {
+                read_only: "PRAGMA query_only = ON",
+                read_write: "PRAGMA query_only = OFF",
+            })
+        } else {
+            None
+        };
+        Traits {
+            limit_clause: ["postgresql", "mysql", "mariadb", "sqlite"]
+                .iter()
+                .any(|name| dbms.contains(name)),
+            // SQLite sorts NULLs first anyway; PostgreSQL needs the clause.
+            nulls_first_clause: dbms.contains("postgresql"),
+            session_modes,
+        }
+    }
 }
 
 /// Open a connection; also learn the driver's identifier quote character and the database's
@@ -135,18 +180,8 @@ pub fn connect(s: &OdbcSettings) -> Result<(Connection<'static>, char, Traits), 
         .flatten()
         .filter(|c| !c.is_whitespace())
         .unwrap_or('"');
-    let dbms = conn
-        .database_management_system_name()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let traits = Traits {
-        limit_clause: ["postgresql", "mysql", "mariadb", "sqlite"]
-            .iter()
-            .any(|name| dbms.contains(name)),
-        // SQLite sorts NULLs first anyway; PostgreSQL needs the clause.
-        nulls_first_clause: dbms.contains("postgresql"),
-    };
-    Ok((conn, quote, traits))
+    let dbms = conn.database_management_system_name().unwrap_or_default();
+    Ok((conn, quote, Traits::of(&dbms)))
 }
 
 /// Run a query on the worker's connection; a broken connection is dropped so the next call
@@ -206,6 +241,7 @@ fn run(
     text: &str,
     binds: &[Value],
 ) -> Result<RowSet, Failure> {
+    w.access_mode(!q.may_repeat()).map_err(|e| failure(s, e))?;
     let params: Vec<Box<dyn InputParameter>> = binds.iter().map(|v| parameter(v, s.wide)).collect();
     // A statement that may change data is read row by row from the start: it is never run
     // twice, so a value too long for a block could not be read again.
