@@ -616,3 +616,32 @@ fn a_claim_nobody_can_supply_stops_the_start() {
         "{stdout}"
     );
 }
+
+/// `check --config` sees what depends on the settings: a claim no configured caller can supply
+/// fails the check with the tool and parameter named; settings that supply it pass. Without
+/// `--config`, `check` judges the mappings alone (they are valid).
+#[test]
+fn check_with_settings_refuses_a_claim_nobody_can_supply() {
+    let mappings = demo_with_territories();
+    let dir = tempfile::tempdir().unwrap();
+    let check = |settings: Option<&str>| {
+        let mut cmd = std::process::Command::new(support::bin());
+        cmd.args(["check", "--mappings"]).arg(mappings.path());
+        cmd.env_remove("LEGACY_MCP_CONFIG");
+        if let Some(text) = settings {
+            let file = dir.path().join("settings.toml");
+            std::fs::write(&file, text).unwrap();
+            cmd.arg("--config").arg(file);
+        }
+        cmd.output().unwrap()
+    };
+    support::succeeded(check(None));
+    let out = check(Some("[auth]\nroles = [\"sales\"]\n"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("tool `my_customers` binds parameter `country` to principal.claims.country, and no configured caller has that claim"),
+        "{stderr}"
+    );
+    support::succeeded(check(Some("[auth]\nclaims = { country = \"DE\" }\n")));
+}

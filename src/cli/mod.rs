@@ -180,6 +180,10 @@ pub enum Command {
     Check {
         #[command(flatten)]
         mappings: MappingsArg,
+        /// With settings, also check what depends on them: every claim a parameter is bound
+        /// to (`from: principal.claims.NAME`) can be supplied by a configured caller.
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Run one tool and print its result as JSON (exit 1 on a tool error).
     Call {
@@ -243,7 +247,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Check { mappings } => check(&mappings.dir(None)),
+        Command::Check { mappings, config } => check(&mappings, &config),
         Command::HashKey => hash_key(),
         Command::ImportCopybook {
             copybook,
@@ -633,14 +637,25 @@ fn import_copybook(
     }
 }
 
-fn check(dir: &Path) -> ExitCode {
-    match load_or_report(dir) {
-        Some(c) => {
-            println!("ok: {} ({})", c.summary(), dir.display());
-            ExitCode::SUCCESS
-        }
-        None => ExitCode::FAILURE,
+fn check(mappings: &MappingsArg, config: &ConfigArg) -> ExitCode {
+    let settings = match &config.config {
+        Some(file) => match Settings::load(Some(file)) {
+            Ok(s) => Some(s),
+            Err(e) => return fail(&e),
+        },
+        None => None,
+    };
+    let dir = mappings.dir(settings.as_ref());
+    let Some(c) = load_or_report(&dir) else {
+        return ExitCode::FAILURE;
+    };
+    if let Some(s) = &settings
+        && let Err(m) = claims_supplied(&c, s)
+    {
+        return fail(&m);
     }
+    println!("ok: {} ({})", c.summary(), dir.display());
+    ExitCode::SUCCESS
 }
 
 async fn call(run: &Run, tool: &str, args: &str, yes: bool) -> ExitCode {
