@@ -130,3 +130,94 @@ tools:
         .unwrap();
     assert_eq!(ok.structured["no"], "C1");
 }
+
+/// An ordered search over a large export (2 million rows, read in full to sort them), three at
+/// once with `call_timeout: 1s` on the real binary: each call answers its timeout in time, and
+/// the scans stop with their calls (the process goes idle) instead of reading on to the end of
+/// the file, as the issue measured (15 s of scanning after the timeout answer). The table has
+/// no `key`: building a key index is one shared pass per version of the file that every later
+/// call uses, and it is left to finish (docs/settings.md, `call_timeout`).
+#[tokio::test]
+async fn an_abandoned_flat_file_scan_stops_with_its_call() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(dir.path().join("BIG.CSV")).unwrap());
+    writeln!(file, "No,Name").unwrap();
+    for n in 0..2_000_000u32 {
+        writeln!(file, "N{n:07},Name {:07}", 2_000_000 - n).unwrap();
+    }
+    file.flush().unwrap();
+    drop(file);
+    let mapping = format!(
+        r#"version: 1
+sources:
+  big:
+    kind: flatfile
+    directory: "{}"
+    tables:
+      rows:
+        file: BIG.CSV
+        format: csv
+        header: true
+        fields:
+          no: {{ column: "No" }}
+          name: {{ column: Name }}
+tools:
+  by_name:
+    description: Rows whose name starts with the given text, in name order.
+    parameters:
+      prefix: {{ type: string }}
+    source: big
+    table: rows
+    where:
+      name: {{ starts_with: prefix }}
+    order_by: [name, no]
+    limit: 10
+"#,
+        dir.path().display()
+    );
+    let maps = tempfile::tempdir().unwrap();
+    std::fs::write(maps.path().join("big.yaml"), mapping).unwrap();
+    let server = support::HttpServer::start_with_env(
+        maps.path(),
+        &[],
+        &[("LEGACY_MCP__LIMITS__CALL_TIMEOUT", "1s")],
+    )
+    .await;
+    let pid = server.child.id().unwrap();
+    let client = server
+        .client(rmcp::model::ProtocolVersion::V_2025_11_25)
+        .await;
+    let started = Instant::now();
+    let calls: Vec<_> = ["Name", "Name 1", "Name 0"]
+        .into_iter()
+        .map(|prefix| {
+            let peer = client.peer().clone();
+            tokio::spawn(async move {
+                let params = rmcp::model::CallToolRequestParams::new("by_name")
+                    .with_arguments(support::args(json!({ "prefix": prefix })));
+                let r = peer.call_tool(params).await.expect("an answer");
+                (r.is_error, serde_json::to_string(&r.content).unwrap())
+            })
+        })
+        .collect();
+    for c in calls {
+        let (is_error, text) = c.await.unwrap();
+        assert_eq!(is_error, Some(true), "{text}");
+        assert!(text.contains("call_timeout"), "{text}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the timeouts were answered after {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = support::cpu_seconds(pid);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let spent = support::cpu_seconds(pid) - before;
+    assert!(
+        spent < 0.3,
+        "the server spent {spent:.2} s of CPU in the 1.5 s after every call was abandoned"
+    );
+}

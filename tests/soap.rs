@@ -354,16 +354,6 @@ async fn a_flood_of_tiny_elements_is_refused_with_the_knob_named() {
     assert!(m.contains("source `tiny_flood`"), "{m}");
 }
 
-/// The CPU time (user + system) the process has used so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after `state`.
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
 /// Answers that take seconds to read, with `call_timeout: 1s`, three at once on the release
 /// binary's two-worker runtime: each call answers its timeout in time, `/healthz` answers at
 /// once meanwhile, and the reading stops with the call (the process goes idle), instead of
@@ -420,9 +410,9 @@ async fn reading_an_answer_stops_with_its_call_and_never_stalls_the_server() {
     );
     // The abandoned readings stop: the process is idle within a moment.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let before = cpu_seconds(pid);
+    let before = support::cpu_seconds(pid);
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let spent = cpu_seconds(pid) - before;
+    let spent = support::cpu_seconds(pid) - before;
     assert!(
         spent < 0.3,
         "the server spent {spent:.2} s of CPU in the 1.5 s after every call was abandoned"

@@ -283,3 +283,13 @@ pub fn instructions<H: rmcp::ClientHandler>(client: &RunningService<RoleClient, 
         .and_then(|i| i.instructions.clone())
         .unwrap_or_default()
 }
+
+/// The CPU time (user + system, seconds) process `pid` has used so far (Linux `/proc`).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after `state`.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
