@@ -284,20 +284,15 @@ impl SoapSource {
         // stops when the call is abandoned at its timeout.
         let settings = self.settings.clone();
         let op = q.op.clone();
-        let rows = crate::backend::abandon::run_blocking(move |stop| {
-            project::rows(&answer, &op, &settings, stop)
+        let window = project::Page::new(q.offset, q.limit);
+        let page = crate::backend::abandon::run_blocking(move |stop| {
+            project::rows(&answer, &op, &settings, stop, window)
         })
         .await
         .map_err(SoapError::Call)??;
-        let total = rows.len() as u64;
-        let rows: Vec<Vec<Value>> = rows
-            .into_iter()
-            .skip(q.offset as usize)
-            .take(q.limit as usize)
-            .collect();
         Ok(RowSet {
-            truncated: total > q.offset + rows.len() as u64,
-            rows,
+            truncated: page.total > q.offset + page.rows.len() as u64,
+            rows: page.rows,
             version: String::new(),
             notice: None,
         })

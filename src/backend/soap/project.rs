@@ -17,14 +17,43 @@ use crate::mapping::model::FieldType;
 use crate::mapping::soap::EmbeddedFormat;
 use crate::value::Value;
 
-/// Every row the answer holds, in document order. Runs on a blocking thread; `stop` turns
+/// The rows of one page, and how many the answer holds. Every row is read and typed (a bad
+/// value anywhere fails the call, as before), but only the page's rows are kept: a long answer
+/// costs the memory of one page of rows, not of all of them.
+pub struct Page {
+    offset: u64,
+    limit: u64,
+    pub total: u64,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Page {
+    pub fn new(offset: u64, limit: u64) -> Page {
+        Page {
+            offset,
+            limit,
+            total: 0,
+            rows: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: Vec<Value>) {
+        if self.total >= self.offset && (self.rows.len() as u64) < self.limit {
+            self.rows.push(row);
+        }
+        self.total += 1;
+    }
+}
+
+/// Every row the answer holds, in document order, kept as one `Page`. Runs on a blocking thread; `stop` turns
 /// true when the call is abandoned, and the reading and the projection stop there.
 pub fn rows(
     a: &Answer,
     op: &Operation,
     s: &SoapSettings,
     stop: &AtomicBool,
-) -> Result<Vec<Vec<Value>>, SoapError> {
+    mut page: Page,
+) -> Result<Page, SoapError> {
     let body = open_envelope(a, s, stop)?;
     let refs = Refs::index(&body, stop);
     let mut reached = vec![&body];
@@ -38,11 +67,12 @@ pub fn rows(
     }
     let fail = |m: String| SoapError::Call(format!("source `{}`: {m}", s.name));
     match &op.rows.embedded {
-        None => reached
-            .iter()
-            .enumerate()
-            .map(|(i, e)| xml_row(e, op, &refs).map_err(|m| fail(format!("row {}: {m}", i + 1))))
-            .collect(),
+        None => {
+            for (i, e) in reached.iter().enumerate() {
+                page.push(xml_row(e, op, &refs).map_err(|m| fail(format!("row {}: {m}", i + 1)))?);
+            }
+            Ok(page)
+        }
         Some((EmbeddedFormat::Xml, steps)) => {
             let mut docs = Vec::new();
             for e in &reached {
@@ -55,7 +85,6 @@ pub fn rows(
                 docs.push(doc);
             }
             let none = Refs::unlimited(stop);
-            let mut out = Vec::new();
             for doc in &docs {
                 let mut at = vec![doc];
                 for step in steps {
@@ -66,14 +95,13 @@ pub fn rows(
                         .collect();
                 }
                 for e in at {
-                    let n = out.len() + 1;
-                    out.push(xml_row(e, op, &none).map_err(|m| fail(format!("row {n}: {m}")))?);
+                    let n = page.total + 1;
+                    page.push(xml_row(e, op, &none).map_err(|m| fail(format!("row {n}: {m}")))?);
                 }
             }
-            Ok(out)
+            Ok(page)
         }
         Some((EmbeddedFormat::Json, steps)) => {
-            let mut out = Vec::new();
             for e in &reached {
                 let doc: Json = serde_json::from_str(&e.text).map_err(|x| {
                     fail(format!(
@@ -82,11 +110,11 @@ pub fn rows(
                     ))
                 })?;
                 for item in json_walk(vec![&doc], steps) {
-                    let n = out.len() + 1;
-                    out.push(json_row(item, op).map_err(|m| fail(format!("row {n}: {m}")))?);
+                    let n = page.total + 1;
+                    page.push(json_row(item, op).map_err(|m| fail(format!("row {n}: {m}")))?);
                 }
             }
-            Ok(out)
+            Ok(page)
         }
     }
 }
@@ -358,7 +386,13 @@ mod tests {
             ntlm: None,
         };
         let s = crate::backend::soap::config::test_settings();
-        let rows = rows(&a, &op, &s, &Default::default()).unwrap();
+        // A page of one row past the first: both rows are read and counted, one is kept.
+        let second = rows(&a, &op, &s, &Default::default(), Page::new(1, 1)).unwrap();
+        assert_eq!((second.total, second.rows.len()), (2, 1));
+        assert_eq!(second.rows[0][0], Value::Str("1001".into()));
+        let page = rows(&a, &op, &s, &Default::default(), Page::new(0, 10)).unwrap();
+        assert_eq!(page.total, 2);
+        let rows = page.rows;
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][0], Value::Str("1000".into()));
         assert_eq!(rows[0][1].to_json(), serde_json::json!("12.50"));
