@@ -390,11 +390,17 @@ fn cell_bytes(
     i: u16,
 ) -> Result<usize, Failure> {
     let reported = cursor.col_display_size(i).map_err(|e| failure(s, e))?;
+    Ok(block_cell_bytes(reported.map(|n| n.get()), kind))
+}
+
+/// The buffer bytes for a cell from the size a driver reports (if any): never more than
+/// `CELL_BYTES`, whatever the report (SQLite's megabytes, a driver's 2 GB for `nvarchar(max)`).
+fn block_cell_bytes(reported: Option<usize>, kind: FieldType) -> usize {
     let size = reported.map_or(CELL_BYTES, |n| match kind {
-        FieldType::String => n.get().saturating_mul(4),
-        _ => n.get().saturating_add(2),
+        FieldType::String => n.saturating_mul(4),
+        _ => n.saturating_add(2),
     });
-    Ok(size.clamp(1, CELL_BYTES))
+    size.clamp(1, CELL_BYTES)
 }
 
 fn read_blocks(
@@ -516,5 +522,29 @@ fn cell_value(
             })?;
             sql::parse_cell(c.kind, text, &s.rules).map_err(bad)
         }
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+
+    /// The block buffer of a call never follows a huge reported size: a driver that reports
+    /// 2 GB (`nvarchar(max)`, `LONGTEXT`) or nothing at all gets `CELL_BYTES` a cell, so a
+    /// 100-row block of five such columns is 2 MB at most, not 1 TB. Values longer than a cell
+    /// are caught by their length indicators and read whole row by row (tests/sql_odbc.rs,
+    /// `long_values_come_back_whole_or_as_a_clear_error`). A real driver does this too:
+    /// MariaDB Connector/ODBC reports `LONGTEXT` as 4 GB, and tests/sql_odbc.rs reads such
+    /// columns on every call of its MariaDB cases.
+    #[test]
+    fn reported_sizes_never_size_the_buffer() {
+        let two_gb = 2usize << 30;
+        for kind in [FieldType::String, FieldType::Decimal, FieldType::Integer] {
+            assert_eq!(block_cell_bytes(Some(two_gb), kind), CELL_BYTES);
+            assert_eq!(block_cell_bytes(Some(usize::MAX), kind), CELL_BYTES);
+            assert_eq!(block_cell_bytes(None, kind), CELL_BYTES);
+        }
+        assert_eq!(block_cell_bytes(Some(20), FieldType::String), 80);
+        assert_eq!(block_cell_bytes(Some(10), FieldType::Integer), 12);
     }
 }
