@@ -125,8 +125,8 @@ def legacy_mapping(dir_, db):
     limit: 10""")
     text = f"""version: 1
 sources:
-  sqlite: {{ kind: odbc, connection_string: "Driver={{SQLite3}};Database={db}", pool_size: 4 }}
-  pg: {{ kind: odbc, connection_string: "{PG_ODBC}", pool_size: 4 }}
+  sqlite: {{ kind: odbc, connection_string: "Driver={{SQLite3}};Database={db}" }}
+  pg: {{ kind: odbc, connection_string: "{PG_ODBC}" }}
 tools:{"".join(tools)}
 """
     os.makedirs(dir_, exist_ok=True)

@@ -176,3 +176,30 @@ mod tests {
         );
     }
 }
+
+/// Property tests: templates, matching and filling never panic on any text, and a URI filled
+/// from a template matches it with the same values.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn nothing_panics(template in "\\PC{0,40}", uri in "\\PC{0,60}") {
+            if let Ok(t) = UriTemplate::parse(&template) {
+                let _ = t.matches(&uri);
+            }
+            let _ = placeholders(&template);
+            let _ = fill(&template, |_| Some(uri.clone()));
+        }
+
+        #[test]
+        fn filled_uris_match_their_template(a in "\\PC{1,20}", b in "[A-Za-z0-9]{1,12}") {
+            let t = UriTemplate::parse("erp://customers/{no}/orders/{order}").unwrap();
+            let uri = format!("erp://customers/{}/orders/{b}", percent_encode(&a));
+            let got = t.matches(&uri).expect("a filled URI matches");
+            prop_assert_eq!(got, vec![("no".to_string(), a), ("order".to_string(), b)]);
+        }
+    }
+}

@@ -115,7 +115,7 @@ async fn damaged_exports_are_errors_that_name_the_byte() {
     let (_d, p) = damaged("ORDERS_TRUNCATED.DAT");
     assert_eq!(
         error(&p, "list_orders", json!({})).await,
-        "`ORDERS_TRUNCATED.DAT` record 3 (byte offset 88): the last record is 34 bytes but records are 44 bytes long (record_length): the export is truncated or still being written"
+        "export file `ORDERS_TRUNCATED.DAT` is incomplete: the file is 122 bytes, which is not a whole number of 44-byte records (record_length): 2 records and 34 bytes left over; the transfer was cut short or the export is still being written, or `record_length` does not match the copybook's record (LRECL); nothing from this version is returned (ask for the export to be re-run, or try again once it is rewritten)"
     );
 }
 
@@ -238,4 +238,161 @@ async fn a_copybook_becomes_a_mapping_that_checks_and_reads_the_export() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2: OCCURS"), "{err}");
+}
+
+/// LOW-VALUES padding (issue 23): an EBCDIC file whose text fields and record-type codes are
+/// padded with NUL bytes (0x00), and one with HIGH-VALUES (0xFF), as COBOL programs write them.
+/// Values come back without the padding, and lookups, filters, the key index and the
+/// record-type code all match them; before, the NULs stayed in the value
+/// (`"Timika\u0000\u0000\u0000\u0000"`) and every lookup answered "not found".
+#[tokio::test]
+async fn low_values_and_high_values_padding_is_trimmed_everywhere() {
+    let ebcdic = |s: &str| -> Vec<u8> {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'I' => 0xC1 + (b - b'A'),
+                b'J'..=b'R' => 0xD1 + (b - b'J'),
+                b'S'..=b'Z' => 0xE2 + (b - b'S'),
+                b'a'..=b'i' => 0x81 + (b - b'a'),
+                b'j'..=b'r' => 0x91 + (b - b'j'),
+                b's'..=b'z' => 0xA2 + (b - b's'),
+                b'0'..=b'9' => 0xF0 + (b - b'0'),
+                b' ' => 0x40,
+                _ => panic!("not in the test alphabet"),
+            })
+            .collect()
+    };
+    // Record: type code (2 bytes), key (4), city (10), zoned amount (4).
+    let record = |code: &str, key: &str, city: &str, pad: u8| {
+        let mut r = ebcdic(code);
+        r.resize(2, pad);
+        r.extend(ebcdic(key));
+        let mut c = ebcdic(city);
+        c.resize(10, pad);
+        r.extend(c);
+        r.extend(ebcdic("0042"));
+        r
+    };
+    for pad in [0x00u8, 0xFF] {
+        let mut data = record("C", "0001", "Timika", pad);
+        data.extend(record("C", "0002", "Lae", pad));
+        data.extend(record("X", "0003", "Other", pad));
+        let keys = "        encoding: cp037\n        framing: fixed\n        record_length: 20\n        key: [id]\n        record_type: {start: 1, length: 2, value: C}\n        other_record_types: [X]";
+        let fields = "          id: {start: 3, length: 4}\n          city: {start: 7, length: 10}\n          amount: {start: 17, length: 4, type: integer}";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("FILE.DAT"), &data).unwrap();
+        let yaml = format!(
+            r#"
+sources:
+  files:
+    kind: flatfile
+    directory: .
+    tables:
+      t:
+        file: FILE.DAT
+        format: fixed_width
+{keys}
+        fields:
+{fields}
+tools:
+  all:
+    description: Every record.
+    source: files
+    table: t
+  by_city:
+    description: Records of one city.
+    parameters: {{ city: {{ type: string }} }}
+    source: files
+    table: t
+    where: {{ city: city }}
+  by_prefix:
+    description: Records whose city starts so.
+    parameters: {{ prefix: {{ type: string }} }}
+    source: files
+    table: t
+    where: {{ city: {{ starts_with: prefix }} }}
+  by_no:
+    description: One record by number.
+    parameters: {{ id: {{ type: string }} }}
+    source: files
+    table: t
+    where: {{ id: id }}
+    result: {{ one: true }}
+"#
+        );
+        std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
+        let p = pipeline(dir.path());
+        let all = call(&p, "all", json!({})).await.unwrap();
+        assert_eq!(
+            all["rows"],
+            json!([
+                {"id": "0001", "city": "Timika", "amount": 42},
+                {"id": "0002", "city": "Lae", "amount": 42}
+            ]),
+            "padding 0x{pad:02X}"
+        );
+        let one = call(&p, "by_city", json!({"city": "Timika"}))
+            .await
+            .unwrap();
+        assert_eq!(one["rows"][0]["id"], "0001", "padding 0x{pad:02X}");
+        let some = call(&p, "by_prefix", json!({"prefix": "La"}))
+            .await
+            .unwrap();
+        assert_eq!(some["rows"][0]["city"], "Lae", "padding 0x{pad:02X}");
+        let key = call(&p, "by_no", json!({"id": "0002"})).await.unwrap();
+        assert_eq!(key["city"], "Lae", "padding 0x{pad:02X}");
+    }
+}
+
+/// A record length that does not divide the file size is said at open, with the sizes and the
+/// likely cause (issue 23), not as a field error somewhere in the file: line ends after each
+/// record (the mapping should say `framing: lines`), or a file cut short.
+#[tokio::test]
+async fn a_record_length_that_does_not_divide_the_file_is_said_at_open() {
+    let keys = "        framing: fixed\n        record_length: 10";
+    let fields = "          code: {start: 1, length: 4}\n          name: {start: 5, length: 6}";
+    let crlf = b"0001ALPHA \r\n0002BETA  \r\n0003GAMMA \r\n".to_vec();
+    let (_d, p) = one_table(&crlf, keys, fields);
+    assert_eq!(
+        error(&p, "all", json!({})).await,
+        "`FILE.DAT`: the file is 36 bytes, which is not a whole number of 10-byte records (record_length): 3 records and 6 bytes left over; it divides into 12-byte records, so each record likely ends with CR LF: use `framing: lines`"
+    );
+    let cut = b"0001ALPHA 0002BETA  0003G".to_vec();
+    let (_d, p) = one_table(&cut, keys, fields);
+    assert_eq!(
+        error(&p, "all", json!({})).await,
+        "export file `FILE.DAT` is incomplete: the file is 25 bytes, which is not a whole number of 10-byte records (record_length): 2 records and 5 bytes left over; the transfer was cut short or the export is still being written, or `record_length` does not match the copybook's record (LRECL); nothing from this version is returned (ask for the export to be re-run, or try again once it is rewritten)"
+    );
+}
+
+/// Decimals of up to 38 digits (issue 23): `PIC S9(35)V99` zoned, `PIC S9(31)V9(6) COMP-3`
+/// packed and a 36-digit text decimal come back exactly, every digit, where they used to fail
+/// with "is not a decimal" past 28 digits.
+#[tokio::test]
+async fn decimals_of_up_to_38_digits_are_exact() {
+    // Zoned, 37 digits, trailing overpunch `}` (negative 0) in ASCII.
+    let mut data = b"1234567890123456789012345678901234567".to_vec();
+    *data.last_mut().unwrap() = b'}';
+    // Packed, 19 bytes: 37 digits and the sign C.
+    let mut packed = Vec::new();
+    let digits = b"9876543210987654321098765432109876543";
+    for pair in digits.chunks(2) {
+        let hi = pair[0] - b'0';
+        let lo = if pair.len() == 2 { pair[1] - b'0' } else { 0xC };
+        packed.push((hi << 4) | lo);
+    }
+    data.extend(&packed);
+    data.extend(b"123456789012345678901234567890.123456");
+    let keys = "        encoding: iso-8859-1\n        framing: fixed\n        record_length: 93";
+    let fields = "          zoned: {start: 1, length: 37, type: decimal, storage: zoned, scale: 2}\n          packed: {start: 38, length: 19, type: decimal, storage: packed, scale: 6}\n          text: {start: 57, length: 37, type: decimal, scale: 8}";
+    let (_d, p) = one_table(&data, keys, fields);
+    let all = call(&p, "all", json!({})).await.unwrap();
+    assert_eq!(
+        all["rows"],
+        json!([{
+            "zoned": "-12345678901234567890123456789012345.60",
+            "packed": "9876543210987654321098765432109.876543",
+            "text": "123456789012345678901234567890.12345600"
+        }])
+    );
 }

@@ -564,7 +564,8 @@ impl FieldType {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Trim {
-    /// Leading and trailing white space removed (default).
+    /// Leading and trailing padding removed (default): white space, LOW-VALUES (NUL), and
+    /// HIGH-VALUES in EBCDIC files.
     #[default]
     Both,
     Left,

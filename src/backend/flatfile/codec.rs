@@ -95,7 +95,8 @@ pub fn byte_char(encoding: Encoding, b: u8) -> char {
 impl FieldCodec {
     /// Parse decoded text into this field's type.
     pub fn parse(&self, raw: &str) -> Result<Value, String> {
-        let text = raw.trim();
+        // Numbers, dates and booleans padded with LOW-VALUES read as if padded with spaces.
+        let text = raw.trim_matches(is_padding);
         match self.kind {
             // config.rs turns the SQL-only types into string with a problem reported.
             FieldType::String | FieldType::Datetime | FieldType::Time | FieldType::Binary => {
@@ -130,9 +131,13 @@ impl FieldCodec {
             FieldType::Integer if scale == 0 => i64::try_from(n)
                 .map(Value::Int)
                 .map_err(|_| whole(format!("{n} does not fit an integer"))),
-            FieldType::Integer | FieldType::Decimal => Decimal::try_from_i128_with_scale(n, scale)
-                .map(Value::Dec)
-                .map_err(|_| whole(format!("{n} (scale {scale}) does not fit a decimal"))),
+            // Up to 38 digits (a zoned or packed field's most) are exact: as `Dec` where it
+            // holds them (28 digits), as canonical text beyond.
+            FieldType::Integer | FieldType::Decimal => {
+                Ok(Decimal::try_from_i128_with_scale(n, scale)
+                    .map(Value::Dec)
+                    .unwrap_or_else(|_| Value::DecText(scaled_text(n, scale))))
+            }
             FieldType::Number => Ok(Value::Num(n as f64 / 10f64.powi(scale as i32))),
             FieldType::Boolean => Ok(Value::Bool(n != 0)),
             // Dates kept as numbers (JD Edwards' Julian dates are packed): the digits, padded
@@ -185,12 +190,18 @@ impl FieldCodec {
         {
             return Err(bad());
         }
-        let mut d = if s.contains('.') {
-            Decimal::from_str_exact(&s).map_err(|_| bad())?
+        let exact = if s.contains('.') {
+            Decimal::from_str_exact(&s).ok()
         } else {
             // No separator: the declared scale is implied (`00012345`, scale 2 is 123.45).
             let digits = i128::from_str(&s).map_err(|_| bad())?;
-            Decimal::try_from_i128_with_scale(digits, self.scale.unwrap_or(0)).map_err(|_| bad())?
+            Decimal::try_from_i128_with_scale(digits, self.scale.unwrap_or(0)).ok()
+        };
+        let Some(mut d) = exact else {
+            // More than 28 significant digits (`PIC 9(37)`): kept exactly, as text.
+            return wide_decimal(&s, self.scale)
+                .map(Value::DecText)
+                .ok_or_else(bad);
         };
         if let Some(scale) = self.scale
             && d.scale() < scale
@@ -225,6 +236,38 @@ impl FieldCodec {
             ))
         }
     }
+}
+
+/// `n` with `scale` implied decimal places, as text: `-12345`, 2 → `-123.45`.
+fn scaled_text(n: i128, scale: u32) -> String {
+    let digits = format!("{:0>width$}", n.unsigned_abs(), width = scale as usize + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale as usize);
+    let sign = if n < 0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// A decimal too wide for `Decimal` (over 28 significant digits), exactly, as canonical text
+/// with at least `scale` decimal places; `None` when it is not a decimal or over 38 digits.
+fn wide_decimal(s: &str, scale: Option<u32>) -> Option<String> {
+    let significant = s.bytes().filter(u8::is_ascii_digit).count();
+    if significant > 38 {
+        return None;
+    }
+    if !s.contains('.') {
+        return Some(scaled_text(i128::from_str(s).ok()?, scale.unwrap_or(0)));
+    }
+    let text = crate::backend::sql::canonical_decimal(s)?;
+    let places = text.split_once('.').map_or(0, |(_, f)| f.len());
+    let want = scale.unwrap_or(0) as usize;
+    Some(match (places, want) {
+        (p, w) if p >= w => text,
+        (0, w) => format!("{text}.{}", "0".repeat(w)),
+        (p, w) => format!("{text}{}", "0".repeat(w - p)),
+    })
 }
 
 /// Zoned decimal: one digit a byte, the sign overpunched on the last (or first) byte. In EBCDIC
@@ -360,13 +403,22 @@ fn date_width(format: DateFormat) -> usize {
     }
 }
 
+/// Trim a decoded text field by its policy. Padding is white space and LOW-VALUES (NUL, 0x00):
+/// COBOL programs fill unused bytes with either, and a value that keeps its NULs matches no
+/// lookup or filter. HIGH-VALUES (0xFF) are padding too in EBCDIC files, where that byte decodes
+/// to the control character U+009F; in ASCII code pages 0xFF is `ÿ`, a letter, and is kept.
 pub fn trim(raw: &str, policy: Trim) -> &str {
     match policy {
-        Trim::Both => raw.trim(),
-        Trim::Left => raw.trim_start(),
-        Trim::Right => raw.trim_end(),
+        Trim::Both => raw.trim_matches(is_padding),
+        Trim::Left => raw.trim_start_matches(is_padding),
+        Trim::Right => raw.trim_end_matches(is_padding),
         Trim::None => raw,
     }
+}
+
+/// White space, LOW-VALUES, and HIGH-VALUES as an EBCDIC code page decodes them.
+fn is_padding(c: char) -> bool {
+    c.is_whitespace() || c == '\0' || c == '\u{9F}'
 }
 
 /// Parse a date in one of the export layouts. Blank, all-zero and all-nine dates (`00000000`,
@@ -425,10 +477,13 @@ pub fn parse_date(text: &str, format: DateFormat, pivot_year: u32) -> Result<Val
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn codec(kind: FieldType) -> FieldCodec {
+    pub(super) fn codec(kind: FieldType) -> FieldCodec {
         FieldCodec {
             kind,
             trim: Trim::Both,

@@ -662,3 +662,33 @@ mod tests {
         assert!(e.contains("does not end with a period"), "{e}");
     }
 }
+
+/// Property tests: no copybook text makes the parser panic (it is hand-written by integrators
+/// and often cut from a larger member).
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_text_makes_the_parser_panic(text in "\\PC{0,300}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn no_copybook_soup_makes_the_parser_panic(lines in proptest::collection::vec(
+            prop_oneof![
+                Just("       01  REC."), Just("           05  A  PIC X(10)."),
+                Just("           05  B  PIC S9(7)V99 COMP-3."), Just("           05  C OCCURS 3 TIMES."),
+                Just("             10  D PIC 9(4) COMP."), Just("           05  E REDEFINES A PIC 9(10)."),
+                Just("      * comment"), Just("           05  F PIC X(0)."), Just("           05  G PIC 9(99)."),
+                Just("           05  H OCCURS 1 TO 5 DEPENDING ON I."), Just("       66  R RENAMES A THRU B."),
+                Just("           88  FLAG VALUE 'Y'."), Just("PIC"), Just("."), Just("           05"),
+            ],
+            0..20,
+        )) {
+            let _ = parse(&lines.join("\n"));
+        }
+    }
+}

@@ -68,7 +68,46 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
     })?;
     let fp = fingerprint(&handle, &file)?;
     check_settled(table, fp)?;
+    whole_records(table, fp.len)?;
     Ok((handle, fp))
+}
+
+/// A file of fixed-length records holds a whole number of them. Said at open, with the sizes
+/// and the likely cause, instead of as a field error somewhere in the file: a record length
+/// that does not divide the file size means line ends in the file (each record one or two
+/// bytes longer), a wrong `record_length`, or a transfer cut short.
+fn whole_records(table: &Table, size: u64) -> Result<(), FlatError> {
+    let Format::FixedWidth {
+        framing: Framing::Fixed(len),
+        ..
+    } = table.format
+    else {
+        return Ok(());
+    };
+    let len = len as u64;
+    let left = size % len;
+    if left == 0 {
+        return Ok(());
+    }
+    let sizes = format!(
+        "the file is {size} bytes, which is not a whole number of {len}-byte records (record_length): {} records and {left} bytes left over",
+        size / len
+    );
+    // Records one or two bytes longer than declared, all of them: line ends, a mapping mistake.
+    for (extra, what) in [(2, "CR LF"), (1, "a line end")] {
+        if size.is_multiple_of(len + extra) {
+            return Err(FlatError::Layout {
+                file: table.file_name.clone(),
+                message: format!(
+                    "{sizes}; it divides into {}-byte records, so each record likely ends with {what}: use `framing: lines`",
+                    len + extra
+                ),
+            });
+        }
+    }
+    Err(table.incomplete(format!(
+        "{sizes}; the transfer was cut short or the export is still being written, or `record_length` does not match the copybook's record (LRECL)"
+    )))
 }
 
 pub fn fingerprint(handle: &File, file: &str) -> Result<Fingerprint, FlatError> {

@@ -20,13 +20,27 @@ pub struct TypeCode {
     pub start: usize,
     /// The code in the file's encoding, padded to its length.
     pub bytes: Vec<u8>,
+    /// How many of `bytes` are the code itself; the rest is padding.
+    pub significant: usize,
+    /// The encoding's space: padding, like LOW-VALUES (0x00) and HIGH-VALUES (0xFF).
+    pub space: u8,
     /// The code as the mapping wrote it, for messages.
     pub text: String,
 }
 
 impl TypeCode {
+    /// The record carries this code: the code's own bytes, then padding to the declared
+    /// length, whether the program that wrote the file padded with spaces, LOW-VALUES (0x00)
+    /// or HIGH-VALUES (0xFF), as mainframe programs do.
     pub fn matches(&self, record: &[u8]) -> bool {
-        record.get(self.start..self.start + self.bytes.len()) == Some(&self.bytes[..])
+        let Some(found) = record.get(self.start..self.start + self.bytes.len()) else {
+            return false;
+        };
+        let (code, pad) = found.split_at(self.significant);
+        code == &self.bytes[..self.significant]
+            && pad
+                .iter()
+                .all(|&b| b == self.space || b == 0x00 || b == 0xFF)
     }
 
     fn describe(&self) -> String {
@@ -329,13 +343,17 @@ pub fn type_code(
             super::table::encoding_name(encoding)
         ));
     }
-    let space = super::codec::encode(" ", encoding).unwrap_or_else(|_| vec![b' ']);
-    while bytes.len() < length {
-        bytes.extend_from_slice(&space);
-    }
+    let space = super::codec::encode(" ", encoding)
+        .ok()
+        .and_then(|s| s.first().copied())
+        .unwrap_or(b' ');
+    let significant = bytes.len();
+    bytes.resize(length, space);
     Ok(TypeCode {
         start,
         bytes,
+        significant,
+        space,
         text: text.to_string(),
     })
 }

@@ -434,3 +434,70 @@ mod tests {
         assert_eq!(escape("a\u{1}b"), "ab");
     }
 }
+
+/// Property tests: the reader never panics on any text; an element tree written out with
+/// escaped text comes back as itself; a refusal names a byte inside the document.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn write(e: &Element, out: &mut String) {
+        out.push_str(&format!("<{}>", e.name));
+        out.push_str(&escape(&e.text));
+        for c in &e.children {
+            write(c, out);
+        }
+        out.push_str(&format!("</{}>", e.name));
+    }
+
+    fn tree() -> impl Strategy<Value = Element> {
+        let leaf = ("[a-z][a-z0-9]{0,6}", "\\PC{0,12}").prop_map(|(name, text)| Element {
+            name: Name::from(name.as_str()),
+            text,
+            ..Element::default()
+        });
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            ("[a-z][a-z0-9]{0,6}", proptest::collection::vec(inner, 0..5)).prop_map(
+                |(name, children)| Element {
+                    name: Name::from(name.as_str()),
+                    children,
+                    ..Element::default()
+                },
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn no_text_makes_the_reader_panic(text in "\\PC{0,300}") {
+            if let Err(XmlError::Malformed { offset, .. }) = parse(&text, 16) {
+                prop_assert!(offset as usize <= text.len());
+            }
+        }
+
+        #[test]
+        fn no_markup_soup_makes_the_reader_panic(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("<a>"), Just("</a>"), Just("<b x='1'>"), Just("</b>"), Just("<c/>"),
+                Just("&amp;"), Just("&#x41;"), Just("&bogus;"), Just("<![CDATA[x]]>"),
+                Just("<!DOCTYPE a>"), Just("<?xml version='1.0'?>"), Just("text"), Just("<"),
+                Just("<n:a xmlns:n='urn:x'>"), Just("</n:a>"), Just("<!-- c -->"),
+            ],
+            0..30,
+        )) {
+            let text: String = parts.concat();
+            let _ = parse(&text, 8);
+        }
+
+        #[test]
+        fn written_trees_read_back_as_themselves(t in tree()) {
+            let mut text = String::new();
+            write(&t, &mut text);
+            let back = parse(&text, 64).unwrap();
+            // Text between child elements is concatenated; the written tree puts all of an
+            // element's text before its children, so the trees are equal.
+            prop_assert_eq!(back, t);
+        }
+    }
+}

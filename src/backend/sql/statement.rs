@@ -438,3 +438,39 @@ mod tests {
         );
     }
 }
+
+/// Property tests: no statement text makes the parser panic, and a value spliced into a string
+/// literal or comment never becomes a placeholder (what is inside quotes stays text).
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_text_makes_the_parser_panic(text in "\\PC{0,200}") {
+            let _ = Statement::parse(&text);
+        }
+
+        #[test]
+        fn no_sql_soup_makes_the_parser_panic(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("SELECT "), Just(":p "), Just("'"), Just("\""), Just("--"), Just("\n"),
+                Just("/*"), Just("*/"), Just("("), Just(")"), Just(";"), Just("{{t}}"),
+                Just("{{"), Just("}}"), Just("::int"), Just("$$"), Just("[x]"), Just("DELETE "),
+            ],
+            0..40,
+        )) {
+            let _ = Statement::parse(&parts.concat());
+        }
+
+        #[test]
+        fn quoted_text_never_binds(inner in "[a-z :]{0,20}") {
+            let text = format!("SELECT a FROM t WHERE b = ':{inner}' AND c = :p");
+            if let Ok(s) = Statement::parse(&text) {
+                let names: Vec<String> = s.params().into_iter().map(str::to_string).collect();
+                prop_assert_eq!(names, vec!["p".to_string()]);
+            }
+        }
+    }
+}
