@@ -595,9 +595,11 @@ async fn introspect_writes_a_mapping_that_checks_and_answers() {
         let skeleton = support::succeeded(out);
         assert!(skeleton.contains("get_erp_items:"), "{skeleton}");
         assert!(
-            skeleton.contains("unit_price\": {type: decimal"),
+            skeleton.contains("unit_price\": {type: decimal, description: \"Unit price ("),
             "{skeleton}"
         );
+        // Readable types, never the driver library's own spelling (`Varchar { length: .. }`).
+        assert!(!skeleton.contains("{ length"), "{skeleton}");
         std::fs::write(dir.path().join("items.yaml"), &skeleton).unwrap();
         let p = pipeline(dir.path());
         let item = call(&p, "get_erp_items", json!({"no": "1100"}))
@@ -608,6 +610,11 @@ async fn introspect_writes_a_mapping_that_checks_and_answers() {
             .await
             .unwrap();
         assert_eq!(list["count"], 1, "{db:?}");
+        // A description is filtered by its start.
+        let list = call(&p, "list_erp_items", json!({"description": "Bicy%"}))
+            .await
+            .unwrap();
+        assert_eq!(list["count"], 1, "{db:?}: {list}");
     }
 }
 

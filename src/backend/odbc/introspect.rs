@@ -69,7 +69,7 @@ fn describe(w: &mut Worker, table: &str) -> Result<TableInfo, SqlError> {
         columns.push(ColumnInfo {
             name,
             kind: field_type(dt),
-            sql_type: format!("{dt:?}"),
+            sql_type: sql_type(&dt),
             short_text,
         });
     }
@@ -119,5 +119,36 @@ pub fn field_type(dt: DataType) -> FieldType {
             FieldType::Binary
         }
         _ => FieldType::String,
+    }
+}
+
+/// The column's type as SQL writes it (`VARCHAR(5)`, `DECIMAL(12,2)`), for descriptions.
+fn sql_type(dt: &DataType) -> String {
+    let sized = |name: &str, n: &Option<std::num::NonZeroUsize>| match n {
+        Some(n) => format!("{name}({n})"),
+        None => name.to_string(),
+    };
+    match dt {
+        DataType::Char { length } => sized("CHAR", length),
+        DataType::Varchar { length } => sized("VARCHAR", length),
+        DataType::WChar { length } => sized("NCHAR", length),
+        DataType::WVarchar { length } => sized("NVARCHAR", length),
+        DataType::LongVarchar { .. } | DataType::WLongVarchar { .. } => "TEXT".into(),
+        DataType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
+        DataType::Numeric { precision, scale } => format!("NUMERIC({precision},{scale})"),
+        DataType::Integer => "INTEGER".into(),
+        DataType::SmallInt => "SMALLINT".into(),
+        DataType::TinyInt => "TINYINT".into(),
+        DataType::BigInt => "BIGINT".into(),
+        DataType::Real => "REAL".into(),
+        DataType::Float { .. } | DataType::Double => "DOUBLE".into(),
+        DataType::Bit => "BIT".into(),
+        DataType::Date => "DATE".into(),
+        DataType::Time { .. } => "TIME".into(),
+        DataType::Timestamp { .. } => "TIMESTAMP".into(),
+        DataType::Binary { .. } | DataType::Varbinary { .. } | DataType::LongVarbinary { .. } => {
+            "BINARY".into()
+        }
+        other => format!("{other:?}").to_ascii_uppercase(),
     }
 }
