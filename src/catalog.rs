@@ -760,6 +760,7 @@ fn table_fields(t: &Table, policies: &Policies) -> Fields {
                 // Unknown names were reported by `check_table_masks`.
                 mask: f.mask.as_ref().and_then(|m| policies.get(m).cloned()),
                 repeated: false,
+                records: None,
             })
             .collect(),
     }
@@ -786,7 +787,17 @@ fn soap_fields(
     p: &mut FileProblems<'_>,
 ) -> Fields {
     let repeated: Vec<bool> = op.fields.iter().map(|f| f.repeated).collect();
-    column_fields(&op.columns, &repeated, d, policies, here, p)
+    let mut fields = column_fields(&op.columns, &repeated, d, policies, here, p);
+    for (field, path) in fields.list.iter_mut().zip(&op.fields) {
+        field.records = path.record.as_ref().map(|record| {
+            let items: Vec<_> = record
+                .iter()
+                .map(|(c, f)| (c.name.clone(), c.kind, c.description.clone(), f.repeated))
+                .collect();
+            Arc::new(shape::record_schema(&items))
+        });
+    }
+    fields
 }
 
 /// A tool's declared `columns:` as the fields its rows carry, with their masks.
@@ -808,6 +819,7 @@ fn column_fields(
                 kind: c.kind,
                 description: c.description.clone(),
                 repeated: repeated.get(i).copied().unwrap_or(false),
+                records: None,
                 mask: d
                     .columns
                     .get(&c.name)
@@ -1042,11 +1054,11 @@ fn compile_sql(
         return None;
     }
     for (name, c) in &d.columns {
-        if c.value.path.is_some() || c.value.repeated {
+        if c.value.path.is_some() || c.value.repeated || c.value.fields.is_some() {
             p.at(
                 &c.referenced,
                 format!("{here}.columns.{name}"),
-                "`path` and `repeated` apply to columns of a soap tool; a SQL column is named by the query",
+                "`path`, `repeated` and `fields` apply to columns of a soap tool; a SQL column is named by the query",
             );
         }
     }

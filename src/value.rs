@@ -30,6 +30,9 @@ pub enum Value {
     DecText(String),
     /// Every value a repeated SOAP element gave, in document order; an array in JSON.
     List(Vec<Value>),
+    /// One repeated child record of a SOAP answer (a sales order line): its fields in the
+    /// mapping's order; an object in JSON.
+    Record(Vec<(String, Value)>),
 }
 
 impl Value {
@@ -49,6 +52,12 @@ impl Value {
             Value::Bytes(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
             Value::DecText(t) => Json::String(t.clone()),
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Record(fields) => Json::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 

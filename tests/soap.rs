@@ -114,6 +114,7 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
   href_bomb: {{ kind: soap, endpoint: "{base}/href_bomb", max_response_size: 10MB }}
   slow_project: {{ kind: soap, endpoint: "{base}/slow_project", max_response_size: 10MB }}
   tiny_flood: {{ kind: soap, endpoint: "{base}/tiny_flood", max_response_size: 10MB }}
+  nav_order: {{ kind: soap, endpoint: "{base}/nav_order" }}
   embedded: {{ kind: soap, endpoint: "{base}/embedded" }}
   embedded_json: {{ kind: soap, endpoint: "{base}/embedded_json" }}
   bad_value: {{ kind: soap, endpoint: "{base}/bad_value" }}
@@ -160,6 +161,24 @@ fn fixture_mapping(base: &str) -> tempfile::TempDir {
     response: { path: getItemsResponse/getItemsReturn/a }
     columns:
       "No": { type: string }
+  get_nav_order:
+    description: A NAV sales order with its lines.
+    source: nav_order
+    operation: { element: Read, namespace: "urn:microsoft-dynamics-schemas/page/salesorder" }
+    response: { path: Read_Result/SalesOrder }
+    columns:
+      "No": { type: string }
+      Customer: { path: Sell_to_Customer_Name }
+      Lines:
+        path: SalesLines/Sales_Order_Line
+        description: The order's lines.
+        fields:
+          Line_No: { type: integer }
+          "No": { type: string }
+          Description: { type: string }
+          Quantity: { type: decimal }
+      Descriptions: { path: SalesLines/Sales_Order_Line/Description, repeated: true }
+    result: { one: true }
   get_href_bomb:
     description: A hostile rpc/encoded answer whose references multiply the work.
     source: href_bomb
@@ -338,6 +357,41 @@ async fn an_answer_whose_references_multiply_the_work_is_refused() {
     // The ordinary multiRef answer is read as before.
     let fine = call(&p, "get_multiref", json!({})).await.unwrap();
     assert_eq!(fine["rows"].as_array().unwrap().len(), 2);
+}
+
+/// Repeated child records (issue 23): a NAV sales order whose second line omits its
+/// Description comes back as an array of line objects, each built from its own element, the
+/// missing Description null, never line 3's. (`repeated: true` on a path through the lines
+/// still gives every element it reaches, which is why records need `fields:`.) The output
+/// schema says so.
+#[tokio::test]
+async fn repeated_child_records_keep_each_line_whole() {
+    let (_f, p, _dir) = fixture_pipeline().await;
+    let order = call(&p, "get_nav_order", json!({})).await.unwrap();
+    assert_eq!(
+        order["Lines"],
+        json!([
+            {"Line_No": 10000, "No": "1896-S", "Description": "ATHENS Desk", "Quantity": "2"},
+            {"Line_No": 20000, "No": "1900-S", "Description": null, "Quantity": "1"},
+            {"Line_No": 30000, "No": "1908-S", "Description": "LONDON Swivel Chair", "Quantity": "5.5"}
+        ])
+    );
+    assert_eq!(order["Customer"], "Contoso");
+    assert_eq!(
+        order["Descriptions"],
+        json!(["ATHENS Desk", "LONDON Swivel Chair"])
+    );
+    let schema =
+        serde_json::Value::Object(p.catalog().tools["get_nav_order"].output_schema.clone());
+    let lines = &schema["properties"]["Lines"];
+    assert_eq!(lines["type"], "array", "{schema}");
+    assert_eq!(lines["description"], "The order's lines.", "{schema}");
+    assert_eq!(lines["items"]["type"], "object", "{schema}");
+    assert_eq!(
+        lines["items"]["properties"]["Line_No"]["type"],
+        json!(["integer", "null"]),
+        "{schema}"
+    );
 }
 
 /// 2 million empty elements in 8 MB (which cost 350 MB as a tree): refused as a flood once the
@@ -940,6 +994,44 @@ fn nav_page_and_codeunit_wsdls_import_cleanly() {
     assert!(!again.status.success());
 }
 
+/// A NAV page whose record holds a list of lines (a sales order): `import-wsdl` makes the lines
+/// one column of records (`fields:`), the mapping checks as written, and against a NAV-style
+/// answer whose second line omits its Description each line comes back whole.
+#[tokio::test]
+async fn an_imported_nav_order_keeps_its_lines_as_records() {
+    let f = fixture::start().await;
+    let page = import(&[root()
+        .join("fixtures/soap/nav/SalesOrder.wsdl")
+        .to_str()
+        .unwrap()]);
+    assert!(
+        page.contains(
+            "      sales_lines:\n        path: \"SalesLines/Sales_Order_Line\"\n        fields:\n"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("          line_no: { type: integer, path: \"Line_No\" }"),
+        "{page}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let page = page.replace(
+        "http://nav01:7047/DynamicsNAV100/WS/CRONUS%20International%20Ltd./Page/SalesOrder",
+        &format!("{}/nav_order", f.base),
+    );
+    std::fs::write(dir.path().join("sales_order.yaml"), page).unwrap();
+    check_ok(dir.path());
+    let p = pipeline(dir.path());
+    let order = call(&p, "read", json!({"no": "SO1001"})).await.unwrap();
+    assert_eq!(order["sell_to_customer_name"], "Contoso");
+    let lines = order["sales_lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3, "{order}");
+    assert_eq!(lines[1]["line_no"], 20000);
+    assert_eq!(lines[1]["description"], Value::Null, "{order}");
+    assert_eq!(lines[2]["description"], "LONDON Swivel Chair");
+    assert_eq!(lines[2]["quantity"], "5.5");
+}
+
 #[tokio::test]
 async fn imported_spyne_wsdl_checks_and_calls() {
     let spyne = Spyne::start();
@@ -964,7 +1056,14 @@ async fn imported_spyne_wsdl_checks_and_calls() {
     )))
     .unwrap();
     assert_eq!(order["customer_no"], "C10000");
-    assert_eq!(order["lines_line_quantity"], json!([2, 4]));
+    // The order's lines are records (`fields:`), each read from its own element.
+    let quantities: Vec<Value> = order["lines"]
+        .as_array()
+        .unwrap_or_else(|| panic!("lines as records: {order}"))
+        .iter()
+        .map(|l| l["quantity"].clone())
+        .collect();
+    assert_eq!(quantities, vec![json!(2), json!(4)], "{order}");
     let items: Value =
         serde_json::from_str(&succeeded(call("find_items", r#"{"prefix":"11"}"#))).unwrap();
     assert_eq!(

@@ -720,6 +720,12 @@ pub struct ColumnDef {
     /// soap: every element the path reaches, as an array (default: the first one).
     #[serde(default)]
     pub repeated: bool,
+    /// soap: the path reaches repeated child records (a sales order's lines); each becomes an
+    /// object of these fields, read from its own element (paths relative to it), a missing
+    /// element as null. The column is an array of those objects.
+    #[serde(default)]
+    #[schemars(with = "Option<IndexMap<String, ColumnDef>>")]
+    pub fields: Option<IndexMap<String, Spanned<ColumnDef>>>,
 }
 
 /// A tool parameter's type.

@@ -35,6 +35,8 @@ pub struct SourceField {
     pub mask: Option<Arc<Policy>>,
     /// Every value of a repeated element (soap `repeated: true`): an array.
     pub repeated: bool,
+    /// An array of records (soap `fields:`): the schema of one record.
+    pub records: Option<Arc<Json>>,
 }
 
 impl Fields {
@@ -63,6 +65,8 @@ pub enum OutField {
         mask: Option<Arc<Policy>>,
         /// An array of values (a repeated SOAP element).
         repeated: bool,
+        /// An array of records (soap `fields:`): the schema of one record.
+        records: Option<Arc<Json>>,
     },
     Nested {
         name: String,
@@ -99,6 +103,7 @@ pub fn compile(
                 description: f.description.clone(),
                 mask: f.mask.clone(),
                 repeated: f.repeated,
+                records: f.records.clone(),
             })
             .collect(),
     };
@@ -135,6 +140,13 @@ fn compile_fields(
         match table.index(from) {
             Some(fi) => {
                 let source = &table.list[fi];
+                if source.records.is_some() && (form.kind.is_some() || form.mask.is_some()) {
+                    p.at(
+                        &s.referenced,
+                        &path,
+                        format!("`{from}` is an array of records: it takes no `type` or `mask`"),
+                    );
+                }
                 // A result field may name a policy; otherwise the source's own applies.
                 let mask = match &form.mask {
                     Some(m) => policy(policies, m, &s.referenced, &format!("{path}.mask"), p),
@@ -151,6 +163,7 @@ fn compile_fields(
                         .or_else(|| source.description.clone()),
                     mask,
                     repeated: source.repeated,
+                    records: source.records.clone(),
                 })
             }
             None => p.at(
@@ -303,10 +316,20 @@ fn fields_schema(fields: &[OutField], description: Option<&str>) -> Json {
                 description,
                 mask,
                 repeated,
+                records,
                 ..
             } => {
-                let mut schema = leaf_schema(*kind, description.as_deref());
-                if *repeated {
+                let mut schema = match records {
+                    Some(record) => {
+                        let mut item = (**record).clone();
+                        if let Some(d) = description {
+                            item["description"] = json!(d);
+                        }
+                        item
+                    }
+                    None => leaf_schema(*kind, description.as_deref()),
+                };
+                if *repeated || records.is_some() {
                     schema = list_schema(schema);
                 }
                 match mask {
@@ -456,4 +479,19 @@ pub fn convert_value(v: &Value, kind: FieldType) -> Result<Value, String> {
             _ => Value::Bytes(text.into_bytes()),
         },
     })
+}
+
+/// The schema of one record of a soap column with `fields:`: an object of its fields' leaf
+/// schemas (arrays where a field is `repeated`).
+pub fn record_schema(fields: &[(String, FieldType, Option<String>, bool)]) -> Json {
+    let mut props = Map::new();
+    for (name, kind, description, repeated) in fields {
+        let mut schema = leaf_schema(*kind, description.as_deref());
+        if *repeated {
+            schema = list_schema(schema);
+        }
+        props.insert(name.clone(), schema);
+    }
+    let names: Vec<&String> = props.keys().collect();
+    json!({"type": "object", "properties": props, "required": names})
 }

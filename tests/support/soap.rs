@@ -254,6 +254,11 @@ async fn answer(
         "embedded" => ok11(
             r#"<runResponse xmlns="urn:x3"><runReturn><status>1</status><resultXml>&lt;RESULT&gt;&lt;TAB ID="ITM"&gt;&lt;LIN NUM="1"&gt;&lt;FLD NAME="ITMREF"&gt;BMS001&lt;/FLD&gt;&lt;/LIN&gt;&lt;LIN NUM="2"&gt;&lt;FLD NAME="ITMREF"&gt;BMS002&lt;/FLD&gt;&lt;/LIN&gt;&lt;/TAB&gt;&lt;/RESULT&gt;</resultXml></runReturn></runResponse>"#,
         ),
+        // A Dynamics NAV page's Read answer: a sales order whose second line has no
+        // Description element (NAV leaves out empty fields).
+        "nav_order" => ok11(
+            r#"<Read_Result xmlns="urn:microsoft-dynamics-schemas/page/salesorder"><SalesOrder><No>SO1001</No><Sell_to_Customer_Name>Contoso</Sell_to_Customer_Name><SalesLines><Sales_Order_Line><Line_No>10000</Line_No><No>1896-S</No><Description>ATHENS Desk</Description><Quantity>2</Quantity></Sales_Order_Line><Sales_Order_Line><Line_No>20000</Line_No><No>1900-S</No><Quantity>1</Quantity></Sales_Order_Line><Sales_Order_Line><Line_No>30000</Line_No><No>1908-S</No><Description>LONDON Swivel Chair</Description><Quantity>5.5</Quantity></Sales_Order_Line></SalesLines></SalesOrder></Read_Result>"#,
+        ),
         "embedded_json" => ok11(
             r#"<getJsonResponse xmlns="urn:x"><return>{"items":[{"no":"A1","qty":3},{"no":"A2","qty":5}]}</return></getJsonResponse>"#,
         ),

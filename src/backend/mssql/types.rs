@@ -35,7 +35,9 @@ pub fn parameter(v: &Value) -> ColumnData<'static> {
         Value::Time(t) => t.into_sql(),
         Value::Bytes(b) => ColumnData::Binary(Some(Cow::Owned(b.clone()))),
         // Parameters are scalars (no parameter type binds a list); sent as JSON text if ever.
-        Value::List(_) => ColumnData::String(Some(Cow::Owned(v.to_json().to_string()))),
+        Value::List(_) | Value::Record(_) => {
+            ColumnData::String(Some(Cow::Owned(v.to_json().to_string())))
+        }
     }
 }
 

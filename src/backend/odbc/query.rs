@@ -298,7 +298,7 @@ fn parameter(v: &Value, wide: bool) -> Box<dyn InputParameter> {
         Value::Dec(d) => text(&d.to_string()),
         Value::DecText(t) => text(t),
         // Parameters are scalars (no parameter type binds a list); sent as JSON text if ever.
-        Value::List(_) => text(&v.to_json().to_string()),
+        Value::List(_) | Value::Record(_) => text(&v.to_json().to_string()),
         Value::Date(d) => Box::new(date(*d)),
         Value::DateTime(t) => Box::new(WithDataType {
             data_type: DataType::Timestamp { precision: 7 },

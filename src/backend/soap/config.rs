@@ -12,7 +12,7 @@ use crate::backend::sql::Column;
 use crate::backend::sql::config::duration;
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{FieldType, SourceDef, ToolDef};
+use crate::mapping::model::{ColumnDef, FieldType, SourceDef, ToolDef};
 use crate::mapping::params::Param;
 use crate::mapping::soap::{BodyNode, SoapAuthDef};
 
@@ -322,38 +322,9 @@ pub fn operation(
     let mut columns = Vec::new();
     let mut fields = Vec::new();
     for (name, c) in &d.columns {
-        let raw = c
-            .value
-            .path
-            .as_ref()
-            .map_or(name.as_str(), |x| x.value.as_str());
-        let mut steps = path_steps(raw);
-        let attr = match steps.last().and_then(|s| s.strip_prefix('@')) {
-            Some(a) => {
-                let a = a.to_string();
-                steps.pop();
-                Some(a)
-            }
-            None => None,
-        };
-        if steps.iter().any(|s| s.starts_with('@')) {
-            p.at(
-                &c.referenced,
-                format!("{here}.columns.{name}.path"),
-                "an `@attribute` can only be the last step of a path",
-            );
-        }
-        columns.push(Column {
-            name: name.clone(),
-            kind: c.value.kind.as_ref().map_or(FieldType::String, |k| k.value),
-            description: c.value.description.clone(),
-            withheld: false,
-        });
-        fields.push(FieldPath {
-            steps,
-            attr,
-            repeated: c.value.repeated,
-        });
+        let (column, field) = column(name, c, &format!("{here}.columns.{name}"), true, p);
+        columns.push(column);
+        fields.push(field);
     }
     Some(Operation {
         element: o.element.value.clone(),
@@ -365,6 +336,78 @@ pub fn operation(
         columns: Arc::from(columns),
         fields,
     })
+}
+
+/// One result column: its type and where it is in a result element. With `fields:`
+/// (`records` true only at the top level: one level of nesting), the path reaches repeated
+/// child records and each becomes an object of those fields, read relative to its element.
+fn column(
+    name: &str,
+    c: &Spanned<ColumnDef>,
+    here: &str,
+    records: bool,
+    p: &mut FileProblems<'_>,
+) -> (Column, FieldPath) {
+    let raw = c.value.path.as_ref().map_or(name, |x| x.value.as_str());
+    let mut steps = path_steps(raw);
+    let attr = match steps.last().and_then(|s| s.strip_prefix('@')) {
+        Some(a) => {
+            let a = a.to_string();
+            steps.pop();
+            Some(a)
+        }
+        None => None,
+    };
+    if steps.iter().any(|s| s.starts_with('@')) {
+        p.at(
+            &c.referenced,
+            format!("{here}.path"),
+            "an `@attribute` can only be the last step of a path",
+        );
+    }
+    let record = c.value.fields.as_ref().map(|nested| {
+        if !records {
+            p.at(
+                &c.referenced,
+                format!("{here}.fields"),
+                "records nest one level: a field of a record cannot have `fields` of its own",
+            );
+        }
+        if c.value.kind.is_some() || c.value.mask.is_some() || c.value.repeated || attr.is_some() {
+            p.at(
+                &c.referenced,
+                here,
+                "a column with `fields` is an array of records: it takes no `type`, `mask`, `repeated` or `@attribute` (give them to its fields; masks on record fields are not supported yet)",
+            );
+        }
+        nested
+            .iter()
+            .map(|(n, f)| {
+                if f.value.mask.is_some() {
+                    p.at(
+                        &f.referenced,
+                        format!("{here}.fields.{n}.mask"),
+                        "masks on the fields of a record are not supported yet: mask the whole column in the result, or leave the field out",
+                    );
+                }
+                column(n, f, &format!("{here}.fields.{n}"), false, p)
+            })
+            .collect()
+    });
+    (
+        Column {
+            name: name.to_string(),
+            kind: c.value.kind.as_ref().map_or(FieldType::String, |k| k.value),
+            description: c.value.description.clone(),
+            withheld: false,
+        },
+        FieldPath {
+            steps,
+            attr,
+            repeated: c.value.repeated,
+            record,
+        },
+    )
 }
 
 /// `a/b/./@c` -> [a, b, @c]; `.` steps (the element itself) drop out.

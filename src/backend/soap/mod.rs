@@ -137,6 +137,8 @@ pub struct FieldPath {
     /// A final `@attribute`.
     pub attr: Option<String>,
     pub repeated: bool,
+    /// `fields:`: every element the path reaches is a record of these columns, read from it.
+    pub record: Option<Vec<(Column, FieldPath)>>,
 }
 
 /// A tool call's request with every value bound.

@@ -199,33 +199,55 @@ fn xml_row(row: &Element, op: &Operation, refs: &Refs) -> Result<Vec<Value>, Str
     op.fields
         .iter()
         .zip(op.columns.iter())
-        .map(|(f, c)| {
-            let mut found = vec![row];
-            for step in &f.steps {
-                let mut next = Vec::new();
-                for e in found {
-                    let children = &refs.follow(e).children;
-                    refs.spend(children.len())?;
-                    next.extend(
-                        children
-                            .iter()
-                            .filter(|x| x.name == *step)
-                            .map(|x| refs.follow(x)),
-                    );
-                }
-                found = next;
-            }
-            let texts: Vec<Option<&str>> = found
-                .iter()
-                .map(|e| match &f.attr {
-                    Some(a) => e.attr(a),
-                    None if e.is_nil() => None,
-                    None => Some(e.text.as_str()),
-                })
-                .collect();
-            typed(c, f, texts)
-        })
+        .map(|(f, c)| xml_field(row, c, f, refs))
         .collect()
+}
+
+/// One column of a result element: the text its path reaches, typed; or, for a column with
+/// `fields:`, every record element its path reaches as an object of its own fields, so that a
+/// line that omits an element gets null there instead of its neighbour's value.
+fn xml_field(row: &Element, c: &Column, f: &FieldPath, refs: &Refs) -> Result<Value, String> {
+    let mut found = vec![row];
+    for step in &f.steps {
+        let mut next = Vec::new();
+        for e in found {
+            let children = &refs.follow(e).children;
+            refs.spend(children.len())?;
+            next.extend(
+                children
+                    .iter()
+                    .filter(|x| x.name == *step)
+                    .map(|x| refs.follow(x)),
+            );
+        }
+        found = next;
+    }
+    if let Some(record) = &f.record {
+        return found
+            .into_iter()
+            .map(|e| {
+                record
+                    .iter()
+                    .map(|(rc, rf)| {
+                        xml_field(e, rc, rf, refs)
+                            .map(|v| (rc.name.clone(), v))
+                            .map_err(|m| format!("in `{}`: {m}", c.name))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Record)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List);
+    }
+    let texts: Vec<Option<&str>> = found
+        .iter()
+        .map(|e| match &f.attr {
+            Some(a) => e.attr(a),
+            None if e.is_nil() => None,
+            None => Some(e.text.as_str()),
+        })
+        .collect();
+    typed(c, f, texts)
 }
 
 fn json_walk<'a>(mut at: Vec<&'a Json>, steps: &[String]) -> Vec<&'a Json> {
@@ -251,27 +273,47 @@ fn json_row(row: &Json, op: &Operation) -> Result<Vec<Value>, String> {
     op.fields
         .iter()
         .zip(op.columns.iter())
-        .map(|(f, c)| {
-            let mut found = vec![row];
-            for step in f.steps.iter().chain(f.attr.iter()) {
-                found = found.into_iter().filter_map(|j| j.get(step)).collect();
-            }
-            let found = if f.repeated {
-                json_walk(found, &[])
-            } else {
-                found
-            };
-            let texts: Vec<Option<String>> = found
-                .iter()
-                .map(|j| match j {
-                    Json::Null => None,
-                    Json::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                })
-                .collect();
-            typed(c, f, texts.iter().map(|t| t.as_deref()).collect())
-        })
+        .map(|(f, c)| json_field(row, c, f))
         .collect()
+}
+
+/// One column of an embedded JSON row; `fields:` makes every item the path reaches a record.
+fn json_field(row: &Json, c: &Column, f: &FieldPath) -> Result<Value, String> {
+    let mut found = vec![row];
+    for step in f.steps.iter().chain(f.attr.iter()) {
+        found = found.into_iter().filter_map(|j| j.get(step)).collect();
+    }
+    let found = if f.repeated || f.record.is_some() {
+        json_walk(found, &[])
+    } else {
+        found
+    };
+    if let Some(record) = &f.record {
+        return found
+            .into_iter()
+            .map(|item| {
+                record
+                    .iter()
+                    .map(|(rc, rf)| {
+                        json_field(item, rc, rf)
+                            .map(|v| (rc.name.clone(), v))
+                            .map_err(|m| format!("in `{}`: {m}", c.name))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::Record)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::List);
+    }
+    let texts: Vec<Option<String>> = found
+        .iter()
+        .map(|j| match j {
+            Json::Null => None,
+            Json::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+        .collect();
+    typed(c, f, texts.iter().map(|t| t.as_deref()).collect())
 }
 
 /// The column's value from the texts its path reached (`None`: nil or a missing attribute).
@@ -366,16 +408,19 @@ mod tests {
                     steps: vec!["no".into()],
                     attr: None,
                     repeated: false,
+                    record: None,
                 },
                 FieldPath {
                     steps: vec!["price".into()],
                     attr: None,
                     repeated: false,
+                    record: None,
                 },
                 FieldPath {
                     steps: vec!["tags".into(), "t".into()],
                     attr: None,
                     repeated: true,
+                    record: None,
                 },
             ],
         };

@@ -124,6 +124,11 @@ struct Leaf {
     /// An element above it repeats (a list of records, not of values).
     in_repeated: bool,
     attribute: bool,
+    /// The leaf element itself repeats (a list of values).
+    own_repeats: bool,
+    /// Below a repeated complex element (a record, such as a sales order line): how many steps
+    /// of `path` lead to that element. The outermost such element, when records nest.
+    record_at: Option<usize>,
 }
 
 impl<'a> Wsdl<'a> {
@@ -335,18 +340,42 @@ impl<'a> Wsdl<'a> {
         let (path, columns, one) = self.response(output, rpc, name)?;
         let _ = writeln!(y, "    response:\n      path: {}", q(&path));
         y.push_str("    columns:\n");
+        // Leaves below a repeated complex element become one column of records (`fields:`),
+        // each line read from its own element: separate repeated columns would shift against
+        // each other when a line leaves an element out.
+        let mut written: Vec<&[String]> = Vec::new();
         for c in &columns {
-            let cname = snake(&c.path.join("_"));
-            let mut spec = format!("type: {}", column_type(&c.xs_type));
-            let p = c.path.join("/");
-            let p = if c.attribute { format!("@{p}") } else { p };
-            if p != cname {
-                spec.push_str(&format!(", path: {}", q(&p)));
+            let Some(at) = c.record_at else {
+                let spec = column_spec(c, &c.path, c.repeated);
+                let _ = writeln!(y, "      {}: {{ {spec} }}", snake(&c.path.join("_")));
+                continue;
+            };
+            let record = &c.path[..at];
+            if written.contains(&record) {
+                continue;
             }
-            if c.repeated {
-                spec.push_str(", repeated: true");
+            written.push(record);
+            // Named by the list that holds the records (`SalesLines`), else by the record.
+            let name = match record {
+                [.., list, _] => snake(list),
+                _ => snake(&record.join("_")),
+            };
+            let _ = writeln!(
+                y,
+                "      {name}:\n        path: {}\n        fields:",
+                q(&record.join("/"))
+            );
+            for f in columns
+                .iter()
+                .filter(|f| f.record_at == Some(at) && f.path.len() > at && f.path[..at] == *record)
+            {
+                let spec = column_spec(f, &f.path[at..], f.own_repeats);
+                let _ = writeln!(
+                    y,
+                    "          {}: {{ {spec} }}",
+                    snake(&f.path[at..].join("_"))
+                );
             }
-            let _ = writeln!(y, "      {cname}: {{ {spec} }}");
         }
         if one {
             y.push_str("    result: { one: true }\n");
@@ -508,11 +537,15 @@ impl<'a> Wsdl<'a> {
             if self.is_complex(child) {
                 if depth < 2 {
                     let before = out.len();
+                    let steps = path.len();
                     self.element_children(child, path, out, depth + 1);
                     for l in &mut out[before..] {
                         l.repeated |= repeats;
                         l.in_repeated |= repeats;
                         l.optional |= optional(child);
+                        if repeats {
+                            l.record_at = Some(steps);
+                        }
                     }
                 }
                 continue;
@@ -520,6 +553,7 @@ impl<'a> Wsdl<'a> {
             out.push(Leaf {
                 path,
                 repeated: repeats,
+                own_repeats: repeats,
                 optional: optional(child),
                 ..self.simple(child)
             });
@@ -610,6 +644,8 @@ fn simple_leaf(t: &str) -> Leaf {
         repeated: false,
         in_repeated: false,
         attribute: false,
+        own_repeats: false,
+        record_at: None,
     }
 }
 
@@ -704,6 +740,22 @@ fn param_type(l: &Leaf) -> String {
         s.push_str(", required: false");
     }
     format!("{{ {s} }}")
+}
+
+/// A result column's spec: its type, its path (`rel`, when the name does not say it) and
+/// whether it repeats.
+fn column_spec(c: &Leaf, rel: &[String], repeated: bool) -> String {
+    let name = snake(&rel.join("_"));
+    let mut spec = format!("type: {}", column_type(&c.xs_type));
+    let p = rel.join("/");
+    let p = if c.attribute { format!("@{p}") } else { p };
+    if p != name {
+        spec.push_str(&format!(", path: {}", q(&p)));
+    }
+    if repeated {
+        spec.push_str(", repeated: true");
+    }
+    spec
 }
 
 fn column_type(xs: &str) -> &'static str {
