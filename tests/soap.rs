@@ -994,6 +994,63 @@ fn nav_page_and_codeunit_wsdls_import_cleanly() {
     assert!(!again.status.success());
 }
 
+/// Two NAV pages in one mapping directory: `--prefix` keeps their tools apart (both have
+/// `Read`, `ReadMultiple`, ...), and the directory checks. A WSDL with nothing to import is an
+/// error naming the service, not an empty mapping.
+#[test]
+fn two_nav_pages_share_a_directory_with_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, prefix) in [
+        ("Customer.wsdl", "customer"),
+        ("SalesOrder.wsdl", "sales_order"),
+    ] {
+        let page = import(&[
+            root()
+                .join("fixtures/soap/nav")
+                .join(file)
+                .to_str()
+                .unwrap(),
+            "--prefix",
+            prefix,
+        ]);
+        assert!(page.contains(&format!("  {prefix}_read:\n")), "{page}");
+        std::fs::write(dir.path().join(format!("{prefix}.yaml")), page).unwrap();
+    }
+    check_ok(dir.path());
+    let empty = dir.path().join("Empty.wsdl");
+    std::fs::write(
+        &empty,
+        r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:tns="urn:x" targetNamespace="urn:x"><portType name="P"/><binding name="B" type="tns:P"><binding transport="http://schemas.xmlsoap.org/soap/http" xmlns="http://schemas.xmlsoap.org/wsdl/soap/"/></binding><service name="Empty"><port name="P" binding="tns:B"><address location="http://x/" xmlns="http://schemas.xmlsoap.org/wsdl/soap/"/></port></service></definitions>"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .arg("import-wsdl")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no operation of service `Empty` could be imported"),
+        "{stderr}"
+    );
+    // A directory of sources without tools checks, with a warning that says so.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bare.path().join("m.yaml"),
+        "sources:\n  erp: { kind: soap, endpoint: \"http://127.0.0.1:9/\" }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .args(["check", "--mappings"])
+        .arg(bare.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("defines no tools"), "{stderr}");
+}
+
 /// A NAV page whose record holds a list of lines (a sales order): `import-wsdl` makes the lines
 /// one column of records (`fields:`), the mapping checks as written, and against a NAV-style
 /// answer whose second line omits its Description each line comes back whole.

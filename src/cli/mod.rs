@@ -175,6 +175,10 @@ pub enum Command {
         /// Write the mapping to this file instead of stdout (an existing file is not replaced).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Put this before every tool name (`--prefix customer`: `customer_read`), so that
+        /// several services can share one mapping directory.
+        #[arg(long)]
+        prefix: Option<String>,
     },
     /// Validate mappings without touching any backend; report every problem.
     Check {
@@ -261,9 +265,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             source,
             table,
         } => introspect(&mappings.dir(None), &source, &table).await,
-        Command::ImportWsdl { wsdl, service, out } => {
-            import_wsdl(&wsdl, service.as_deref(), out.as_deref()).await
-        }
+        Command::ImportWsdl {
+            wsdl,
+            service,
+            out,
+            prefix,
+        } => import_wsdl(&wsdl, service.as_deref(), out.as_deref(), prefix.as_deref()).await,
         Command::Call {
             tool,
             config,
@@ -569,16 +576,30 @@ async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
     }
 }
 
-async fn import_wsdl(location: &str, service: Option<&str>, out: Option<&Path>) -> ExitCode {
+async fn import_wsdl(
+    location: &str,
+    service: Option<&str>,
+    out: Option<&Path>,
+    prefix: Option<&str>,
+) -> ExitCode {
     use crate::backend::soap::wsdl;
     let text = match wsdl::fetch(location).await {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let mapping = match wsdl::import(&text, service, location) {
+    let imported = match wsdl::import(&text, service, location, prefix) {
         Ok(m) => m,
         Err(e) => return fail(&e),
     };
+    for why in &imported.skipped {
+        eprintln!("skipped {why}");
+    }
+    eprintln!(
+        "imported {} operation(s), skipped {}",
+        imported.tools,
+        imported.skipped.len()
+    );
+    let mapping = imported.mapping;
     match out {
         None => {
             print!("{mapping}");
@@ -653,6 +674,12 @@ fn check(mappings: &MappingsArg, config: &ConfigArg) -> ExitCode {
         && let Err(m) = claims_supplied(&c, s)
     {
         return fail(&m);
+    }
+    if c.tools.is_empty() {
+        eprintln!(
+            "warning: {} defines no tools: an agent connected to it has nothing to call (import-wsdl, introspect and import-copybook write tools to start from)",
+            dir.display()
+        );
     }
     println!("ok: {} ({})", c.summary(), dir.display());
     ExitCode::SUCCESS

@@ -39,8 +39,23 @@ pub async fn fetch(location: &str) -> Result<String, String> {
     std::fs::read_to_string(location).map_err(|e| format!("cannot read {location}: {e}"))
 }
 
-/// The mapping skeleton for one service of a WSDL.
-pub fn import(text: &str, service: Option<&str>, origin: &str) -> Result<String, String> {
+/// What `import` made of a WSDL: the mapping text, and the operations it left out with why
+/// (also written into the mapping as comments).
+pub struct Imported {
+    pub mapping: String,
+    pub tools: usize,
+    pub skipped: Vec<String>,
+}
+
+/// The mapping skeleton for one service of a WSDL. `prefix` goes before every tool name, so
+/// that several services (two NAV pages, each with `Read` and `ReadMultiple`) can share one
+/// mapping directory. A WSDL of which no operation can be imported is an error.
+pub fn import(
+    text: &str,
+    service: Option<&str>,
+    origin: &str,
+    prefix: Option<&str>,
+) -> Result<Imported, String> {
     let root = xml::parse(text, 256).map_err(|e| format!("the WSDL cannot be read: {e}"))?;
     if root.name != "definitions" {
         return Err(format!(
@@ -72,6 +87,7 @@ pub fn import(text: &str, service: Option<&str>, origin: &str) -> Result<String,
         .and_then(|b| b.attr("style"))
         .unwrap_or("document");
     let mut names = HashSet::new();
+    let (mut tools, mut skipped) = (0usize, Vec::new());
     for bop in binding.children_named("operation") {
         let name = bop.attr("name").unwrap_or_default();
         let action = bop
@@ -91,18 +107,40 @@ pub fn import(text: &str, service: Option<&str>, origin: &str) -> Result<String,
             .find(|c| c.name == "operation")
             .and_then(|o| o.attr("style"))
             .unwrap_or(style);
-        let mut tool = snake(name);
+        let mut tool = match prefix {
+            Some(p) => format!("{}_{}", snake(p), snake(name)),
+            None => snake(name),
+        };
         while !names.insert(tool.clone()) {
             tool.push('_');
         }
         match w.tool(&tool, name, action, op_style, &source, binding, bop) {
-            Ok(t) => out.push_str(&t),
+            Ok(t) => {
+                out.push_str(&t);
+                tools += 1;
+            }
             Err(why) => {
                 let _ = writeln!(out, "\n  # {tool}: not imported: {why}");
+                skipped.push(format!("{name}: {why}"));
             }
         }
     }
-    Ok(out)
+    if tools == 0 {
+        return Err(format!(
+            "no operation of service `{}` could be imported{}",
+            svc.attr("name").unwrap_or("?"),
+            if skipped.is_empty() {
+                " (its binding has none)".to_string()
+            } else {
+                format!(": {}", skipped.join("; "))
+            }
+        ));
+    }
+    Ok(Imported {
+        mapping: out,
+        tools,
+        skipped,
+    })
 }
 
 struct Wsdl<'a> {
