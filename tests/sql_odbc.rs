@@ -1155,3 +1155,100 @@ async fn a_select_that_writes_is_refused_by_a_read_only_session() {
     let r = call(&p, "find_customers", json!({"name_prefix": "%"})).await;
     assert!(r.is_ok(), "{r:?}");
 }
+
+/// A driver that reports a column size of about a billion characters (MariaDB Connector/ODBC
+/// for `LONGTEXT`: 1,073,741,823, checked with pyodbc) costs a call no more memory than a small
+/// column: 100 calls reading 50 rows of three `LONGTEXT` columns keep the server's peak RSS
+/// small (block buffers are at most 4 KiB a cell; sized from the report, one block would be
+/// 600 GB). The values come back whole.
+#[test]
+fn a_column_reported_as_a_billion_characters_costs_no_memory() {
+    use std::io::{BufRead, BufReader, Write};
+    let table = format!("longtext_probe_{}", std::process::id());
+    let conn = Db::Mariadb.admin();
+    conn.execute(&format!("DROP TABLE IF EXISTS {table}"), (), None)
+        .unwrap();
+    conn.execute(
+        &format!(
+            "CREATE TABLE {table} (k INTEGER PRIMARY KEY, a LONGTEXT, b LONGTEXT, c LONGTEXT)"
+        ),
+        (),
+        None,
+    )
+    .unwrap();
+    for k in 1..=50 {
+        conn.execute(
+            &format!("INSERT INTO {table} VALUES ({k}, REPEAT('a', {k}), 'b', REPEAT('c', 5000))"),
+            (),
+            None,
+        )
+        .unwrap();
+    }
+    let dir = one_source_with(
+        MARIA,
+        "pool_size: 1",
+        &format!(
+            r#"
+  wide:
+    description: Fifty rows of LONGTEXT columns.
+    source: erp
+    sql: SELECT k, a, b, c FROM {table} ORDER BY k
+    columns:
+      k: {{type: integer}}
+      a: {{type: string}}
+      b: {{type: string}}
+      c: {{type: string}}
+    limit: 50
+"#
+        ),
+    );
+    let mut child = std::process::Command::new(support::bin())
+        .args(["serve", "--mappings"])
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    writeln!(stdin, "{init}").unwrap();
+    lines.next().unwrap().unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .unwrap();
+    let mut last = Value::Null;
+    for id in 2..102 {
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"wide","arguments":{{}}}}}}"#
+        )
+        .unwrap();
+        last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap();
+    drop(stdin);
+    let _ = child.wait();
+    conn.execute(&format!("DROP TABLE {table}"), (), None)
+        .unwrap();
+    let rows = last["result"]["structuredContent"]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{last}"))
+        .clone();
+    assert_eq!(rows.len(), 50, "{last}");
+    assert_eq!(rows[49]["a"].as_str().unwrap().len(), 50);
+    assert_eq!(
+        rows[0]["c"].as_str().unwrap().len(),
+        5000,
+        "a long value whole"
+    );
+    assert!(peak_kb < 80_000, "peak RSS {peak_kb} kB");
+}
