@@ -36,6 +36,8 @@ import threading
 import time
 import urllib.request
 
+from run import fmt, sh  # bench/run.py: the shared helpers of the harness
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, "bench", "peer")
 OUT = os.path.join(ROOT, "target", "bench", "peer")
@@ -59,10 +61,6 @@ COLUMNS = {
 }
 GET = "SELECT item_no, name, price, qty, category FROM bench_{shape} WHERE item_no = {p}"
 SEARCH = "SELECT item_no, name, price FROM bench_{shape} WHERE name LIKE {p} ORDER BY item_no"
-
-
-def sh(*cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
 
 
 def install():
@@ -238,10 +236,6 @@ def wrk(server, tool, kind, conns, secs, session):
     if r["errors"] or r["socket_errors"]:
         r["note"] = out.stderr.strip().splitlines()[:1]
     return r
-
-
-def fmt(v, d=0):
-    return "–" if v is None else f"{v:,.{d}f}"
 
 
 def main():

@@ -270,6 +270,14 @@ async fn fails(p: &Pipeline, tool: &str) -> String {
     }
 }
 
+/// The tool error of a call without arguments.
+async fn refused(p: &Pipeline, tool: &str) -> String {
+    match call(p, tool, json!({})).await {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("{tool}: expected a tool error, got {other:?}"),
+    }
+}
+
 async fn works(p: &Pipeline, tool: &str) -> Value {
     call(p, tool, json!({"item_no": "1000"}))
         .await
@@ -349,10 +357,7 @@ async fn hostile_xml_is_harmless() {
 #[tokio::test]
 async fn an_answer_whose_references_multiply_the_work_is_refused() {
     let (_f, p, _dir) = fixture_pipeline().await;
-    let m = match call(&p, "get_href_bomb", json!({})).await {
-        Err(CallError::Caller(m)) => m,
-        other => panic!("expected a tool error, got {other:?}"),
-    };
+    let m = refused(&p, "get_href_bomb").await;
     assert!(m.contains("too costly to read"), "{m}");
     // The ordinary multiRef answer is read as before.
     let fine = call(&p, "get_multiref", json!({})).await.unwrap();
@@ -399,10 +404,7 @@ async fn repeated_child_records_keep_each_line_whole() {
 #[tokio::test]
 async fn a_flood_of_tiny_elements_is_refused_with_the_knob_named() {
     let (_f, p, _dir) = fixture_pipeline().await;
-    let m = match call(&p, "get_tiny_flood", json!({})).await {
-        Err(CallError::Caller(m)) => m,
-        other => panic!("expected a tool error, got {other:?}"),
-    };
+    let m = refused(&p, "get_tiny_flood").await;
     assert!(m.contains("the XML holds more than 625000 elements"), "{m}");
     assert!(m.contains("raise max_response_size"), "{m}");
     assert!(m.contains("source `tiny_flood`"), "{m}");

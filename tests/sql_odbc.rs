@@ -925,7 +925,7 @@ async fn a_declared_sql_write_runs_once_and_is_annotated_destructive() {
 /// 431 MB; the bound checked here is generous (150 MB), the measured peak is about 47 MB.
 #[test]
 fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     let table = format!("huge_probe_{}", std::process::id());
     let conn = Db::Postgres.admin();
     conn.execute(&format!("DROP TABLE IF EXISTS {table}"), (), None)
@@ -952,36 +952,14 @@ fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
 "#
         ),
     );
-    let mut child = std::process::Command::new(support::bin())
-        .args(["serve", "--mappings"])
-        .arg(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
-    writeln!(stdin, "{init}").unwrap();
-    lines.next().unwrap().unwrap();
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
-    )
-    .unwrap();
+    let (mut child, mut stdin, mut lines) = stdio_server(dir.path());
     writeln!(
         stdin,
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"huge","arguments":{{}}}}}}"#
     )
     .unwrap();
     let answer: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let peak_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap();
+    let peak_kb = peak_kb(child.id());
     drop(stdin);
     let _ = child.wait();
     conn.execute(&format!("DROP TABLE {table}"), (), None)
@@ -1163,7 +1141,7 @@ async fn a_select_that_writes_is_refused_by_a_read_only_session() {
 /// 600 GB). The values come back whole.
 #[test]
 fn a_column_reported_as_a_billion_characters_costs_no_memory() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     let table = format!("longtext_probe_{}", std::process::id());
     let conn = Db::Mariadb.admin();
     conn.execute(&format!("DROP TABLE IF EXISTS {table}"), (), None)
@@ -1202,24 +1180,7 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
 "#
         ),
     );
-    let mut child = std::process::Command::new(support::bin())
-        .args(["serve", "--mappings"])
-        .arg(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
-    writeln!(stdin, "{init}").unwrap();
-    lines.next().unwrap().unwrap();
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
-    )
-    .unwrap();
+    let (mut child, mut stdin, mut lines) = stdio_server(dir.path());
     let mut last = Value::Null;
     for id in 2..102 {
         writeln!(
@@ -1229,12 +1190,7 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
         .unwrap();
         last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     }
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let peak_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap();
+    let peak_kb = peak_kb(child.id());
     drop(stdin);
     let _ = child.wait();
     conn.execute(&format!("DROP TABLE {table}"), (), None)
@@ -1251,4 +1207,44 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
         "a long value whole"
     );
     assert!(peak_kb < 80_000, "peak RSS {peak_kb} kB");
+}
+
+/// `legacy-mcp serve` over stdio on `dir`, initialised: the child, its stdin and its answers.
+fn stdio_server(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(support::bin())
+        .args(["serve", "--mappings"])
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    writeln!(stdin, "{init}").unwrap();
+    lines.next().unwrap().unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .unwrap();
+    (child, stdin, lines)
+}
+
+/// The peak RSS of process `pid` so far (`VmHWM`), in kB.
+fn peak_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap()
 }

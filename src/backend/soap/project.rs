@@ -223,21 +223,7 @@ fn xml_field(row: &Element, c: &Column, f: &FieldPath, refs: &Refs) -> Result<Va
         found = next;
     }
     if let Some(record) = &f.record {
-        return found
-            .into_iter()
-            .map(|e| {
-                record
-                    .iter()
-                    .map(|(rc, rf)| {
-                        xml_field(e, rc, rf, refs)
-                            .map(|v| (rc.name.clone(), v))
-                            .map_err(|m| format!("in `{}`: {m}", c.name))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Value::Record)
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::List);
+        return records(found, record, c, |e, rc, rf| xml_field(e, rc, rf, refs));
     }
     let texts: Vec<Option<&str>> = found
         .iter()
@@ -289,21 +275,7 @@ fn json_field(row: &Json, c: &Column, f: &FieldPath) -> Result<Value, String> {
         found
     };
     if let Some(record) = &f.record {
-        return found
-            .into_iter()
-            .map(|item| {
-                record
-                    .iter()
-                    .map(|(rc, rf)| {
-                        json_field(item, rc, rf)
-                            .map(|v| (rc.name.clone(), v))
-                            .map_err(|m| format!("in `{}`: {m}", c.name))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(Value::Record)
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::List);
+        return records(found, record, c, json_field);
     }
     let texts: Vec<Option<String>> = found
         .iter()
@@ -314,6 +286,31 @@ fn json_field(row: &Json, c: &Column, f: &FieldPath) -> Result<Value, String> {
         })
         .collect();
     typed(c, f, texts.iter().map(|t| t.as_deref()).collect())
+}
+
+/// A `fields:` column: every element (or JSON item) its path reached as one record, each field
+/// read from that element by `read`.
+fn records<T: Copy>(
+    found: Vec<T>,
+    record: &[(Column, FieldPath)],
+    c: &Column,
+    read: impl Fn(T, &Column, &FieldPath) -> Result<Value, String>,
+) -> Result<Value, String> {
+    found
+        .into_iter()
+        .map(|e| {
+            record
+                .iter()
+                .map(|(rc, rf)| {
+                    read(e, rc, rf)
+                        .map(|v| (rc.name.clone(), v))
+                        .map_err(|m| format!("in `{}`: {m}", c.name))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Record)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::List)
 }
 
 /// The column's value from the texts its path reached (`None`: nil or a missing attribute).
