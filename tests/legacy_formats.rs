@@ -237,7 +237,38 @@ async fn a_copybook_becomes_a_mapping_that_checks_and_reads_the_export() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 2: OCCURS"), "{err}");
+    assert!(err.contains("line 2: N OCCURS DEPENDING ON"), "{err}");
+
+    // A float among supported fields: listed, then imported as FILLER on request, and the
+    // mapping it writes checks.
+    let float = dir.path().join("float.cpy");
+    std::fs::write(
+        &float,
+        "01 R.\n   05 A PIC X(4).\n   05 F COMP-2.\n   05 B PIC 9(3).\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        std::process::Command::new(support::bin())
+            .arg("import-copybook")
+            .arg(&float)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = import(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("line 3: F PIC : COMP-2 (floating point) is not supported (8 bytes")
+    );
+    let filled = import(&["--unsupported", "filler"]);
+    let stderr = String::from_utf8_lossy(&filled.stderr).to_string();
+    let yaml = support::succeeded(filled);
+    assert!(stderr.contains("imported as FILLER of 8 bytes"), "{stderr}");
+    assert!(
+        yaml.contains("start: 13"),
+        "B after the 8 FILLER bytes: {yaml}"
+    );
 }
 
 /// LOW-VALUES padding (issue 23): an EBCDIC file whose text fields and record-type codes are

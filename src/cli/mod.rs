@@ -163,6 +163,10 @@ pub enum Command {
         /// The source's name in the mapping.
         #[arg(long, default_value = "exports")]
         source: String,
+        /// What to do with clauses the importer does not support: `error` (list them all and
+        /// stop) or `filler` (those of known length become FILLER, the rest imports).
+        #[arg(long, default_value = "error", value_parser = ["error", "filler"])]
+        unsupported: String,
     },
     /// Write a SOAP mapping skeleton (a source and one tool per operation) from a WSDL file or
     /// http(s) URL.
@@ -259,7 +263,15 @@ pub async fn run(cli: Cli) -> ExitCode {
             framing,
             file,
             source,
-        } => import_copybook(&copybook, encoding, framing, file, source),
+            unsupported,
+        } => import_copybook(
+            &copybook,
+            encoding,
+            framing,
+            file,
+            source,
+            unsupported == "filler",
+        ),
         Command::Introspect {
             mappings,
             source,
@@ -632,6 +644,7 @@ fn import_copybook(
     framing: String,
     file: Option<String>,
     source: String,
+    filler: bool,
 ) -> ExitCode {
     use crate::backend::flatfile::copybook;
     let text = match std::fs::read(path) {
@@ -642,8 +655,16 @@ fn import_copybook(
     if !matches!(framing.as_str(), "fixed" | "lines" | "rdw") {
         return fail("--framing is fixed, lines or rdw");
     }
-    match copybook::parse(&text) {
-        Ok(records) => {
+    match copybook::parse_with(&text, filler) {
+        Ok((records, filled)) => {
+            for u in &filled {
+                eprintln!(
+                    "line {}: {}: imported as FILLER of {} bytes",
+                    u.line,
+                    u.what,
+                    u.length.unwrap_or(0)
+                );
+            }
             let options = copybook::Options {
                 source,
                 file,

@@ -161,6 +161,9 @@ impl FieldCodec {
             .collect();
         if let Some(body) = s.strip_suffix('-') {
             s = format!("-{body}");
+        } else if let Some(body) = s.strip_suffix('+') {
+            // COBOL `SIGN TRAILING SEPARATE` writes `+` after a positive number.
+            s = body.to_string();
         }
         if let Some(body) = s.strip_prefix('+') {
             s = body.to_string();

@@ -8,7 +8,9 @@
 //! type, written as its own table over the same file, told apart by the level-88 value on
 //! its first field when every record has one); `FILLER`; other level 88s and `VALUE` clauses
 //! are ignored. Everything else (`OCCURS DEPENDING ON`, `P` scaling, `COMP-1`/`COMP-2`
-//! floats) is an error naming the line.
+//! floats, unknown picture symbols, binary items over 18 digits) is reported, every one in one
+//! run with its line; with `--unsupported filler` those of known length become FILLER (their
+//! bytes kept, no field) and the rest of the copybook imports.
 
 use std::fmt::Write;
 
@@ -26,6 +28,8 @@ pub struct CopyField {
     pub sign_leading: bool,
     /// Level-88 single values declared on this item.
     pub codes: Vec<String>,
+    /// Laid out (its bytes are counted) but not imported: a clause the importer does not take.
+    pub unsupported: bool,
 }
 
 /// One record layout (an `01` level).
@@ -43,6 +47,28 @@ enum Usage {
     Display,
     Packed,
     Binary,
+    /// COMP-1 (4 bytes) or COMP-2 (8 bytes): not supported, but of known length.
+    Float(usize),
+}
+
+/// A clause the importer does not support, where it is, and the bytes it takes when that is
+/// known (then `--unsupported filler` can make it FILLER and import the rest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsupported {
+    pub line: usize,
+    pub what: String,
+    pub length: Option<usize>,
+}
+
+/// What the parser found that it does not support, gathered over the whole copybook so that
+/// one run lists every problem (a real copybook took 24 runs when each stopped at the first).
+#[derive(Default)]
+struct Found(Vec<Unsupported>);
+
+impl Found {
+    fn add(&mut self, line: usize, what: String, length: Option<usize>) {
+        self.0.push(Unsupported { line, what, length });
+    }
 }
 
 /// One statement (a data description entry), with the line it started on.
@@ -61,9 +87,38 @@ struct Entry {
     codes: Vec<String>,
 }
 
-/// Parse a copybook into its record layouts.
+/// Parse a copybook into its record layouts; any clause it does not support is an error.
 pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
-    let entries = entries(text)?;
+    parse_with(text, false).map(|(records, _)| records)
+}
+
+/// Parse a copybook, listing every unsupported clause in one error. With `filler`, clauses of
+/// known length become FILLER (their bytes counted, no field) and the rest imports; what became
+/// FILLER is returned to be reported.
+pub fn parse_with(text: &str, filler: bool) -> Result<(Vec<CopyRecord>, Vec<Unsupported>), String> {
+    let mut found = Found::default();
+    let records = records(text, &mut found)?;
+    if found.0.is_empty() {
+        return Ok((records, Vec::new()));
+    }
+    if filler && found.0.iter().all(|u| u.length.is_some()) {
+        return Ok((records, found.0));
+    }
+    let mut m = format!("{} clause(s) are not supported:", found.0.len());
+    for u in &found.0 {
+        let _ = write!(m, "\n  line {}: {}", u.line, u.what);
+        match u.length {
+            Some(n) => {
+                let _ = write!(m, " ({n} bytes: `--unsupported filler` makes it FILLER)");
+            }
+            None => m.push_str(" (its length is unknown: rewrite or remove it in the copybook)"),
+        }
+    }
+    Err(m)
+}
+
+fn records(text: &str, found: &mut Found) -> Result<Vec<CopyRecord>, String> {
+    let entries = entries(text, found)?;
     let mut records: Vec<CopyRecord> = Vec::new();
     let mut i = 0;
     while i < entries.len() {
@@ -71,7 +126,7 @@ pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
         if e.level != 1 {
             if records.is_empty() {
                 // A copybook of fields without an 01: one record named for the first field.
-                let (fields, end, next) = layout(&entries, i, 0, None, 0)?;
+                let (fields, end, next) = layout(&entries, i, 0, None, 0, found)?;
                 records.push(CopyRecord {
                     name: "record".into(),
                     length: end,
@@ -86,10 +141,10 @@ pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
                 e.line, e.level
             ));
         }
-        let (mut fields, mut end, next) = layout(&entries, i + 1, 0, e.usage, 1)?;
+        let (mut fields, mut end, next) = layout(&entries, i + 1, 0, e.usage, 1, found)?;
         if let Some(pic) = &e.pic {
             // An 01 with a picture: the record is one field.
-            let f = elementary(e, pic, 0, None)?;
+            let f = elementary(e, pic, 0, None, found)?;
             end = f.length;
             fields = vec![f];
         }
@@ -130,6 +185,7 @@ fn layout(
     start: usize,
     usage: Option<Usage>,
     parent: u32,
+    found: &mut Found,
 ) -> Result<(Vec<CopyField>, usize, usize), String> {
     let mut fields = Vec::new();
     let mut at = start;
@@ -160,20 +216,37 @@ fn layout(
         for n in 0..e.occurs.max(1) {
             let suffix = (e.occurs > 0).then(|| format!("_{}", n + 1));
             let item_start = from_here + n * item_len;
-            match &e.pic {
+            // COMP-1 and COMP-2 items have no picture: elementary all the same.
+            let float = matches!(e.usage, Some(Usage::Float(_))).then_some(String::new());
+            match e.pic.as_ref().or(float.as_ref()) {
                 Some(pic) => {
-                    let mut f = elementary(e, pic, item_start, usage)?;
+                    // An unsupported clause is reported once, not once per occurrence.
+                    let mut quiet = Found::default();
+                    let mut f = elementary(
+                        e,
+                        pic,
+                        item_start,
+                        usage,
+                        if n == 0 { &mut *found } else { &mut quiet },
+                    )?;
                     item_len = f.length;
                     if let Some(s) = &suffix {
                         f.name.push_str(s);
                     }
-                    if !e.name.eq_ignore_ascii_case("FILLER") {
+                    if !e.name.eq_ignore_ascii_case("FILLER") && !f.unsupported {
                         fields.push(f);
                     }
                 }
                 None => {
-                    let (mut children, child_end, after) =
-                        layout(entries, i + 1, item_start, usage, level)?;
+                    let mut quiet = Found::default();
+                    let (mut children, child_end, after) = layout(
+                        entries,
+                        i + 1,
+                        item_start,
+                        usage,
+                        level,
+                        if n == 0 { &mut *found } else { &mut quiet },
+                    )?;
                     item_len = child_end - item_start;
                     next = after;
                     if let Some(s) = &suffix {
@@ -208,8 +281,12 @@ fn elementary(
     pic: &str,
     start: usize,
     usage: Option<Usage>,
+    found: &mut Found,
 ) -> Result<CopyField, String> {
     let bad = |m: &str| format!("line {}: PIC {pic}: {m}", e.line);
+    // Problems that still leave the layout readable: reported together at the end.
+    let mut problems: Vec<String> = Vec::new();
+    let mut scaled = false;
     let mut digits = 0usize;
     let mut scale = 0u32;
     let mut chars = 0usize;
@@ -247,22 +324,35 @@ fn elementary(
             }
             b'S' => signed = true,
             b'V' => after_v = true,
-            b'P' => return Err(bad("P (decimal scaling) is not supported")),
+            // P positions hold no byte: the length is known.
+            b'P' => scaled = true,
             b'Z' | b'*' | b',' | b'.' | b'+' | b'-' | b'B' | b'0' | b'/' | b'$' => {
                 edited = true;
                 chars += count;
             }
-            _ => return Err(bad(&format!("`{}` is not a picture symbol", c as char))),
+            _ => {
+                problems.push(format!("`{}` is not a picture symbol", c as char));
+                chars += count;
+            }
         }
+    }
+    if scaled {
+        problems.push("P (decimal scaling) is not supported".into());
     }
     let usage = usage.unwrap_or(Usage::Display);
     let numeric = digits > 0 && !alpha && !edited;
-    if !numeric && usage != Usage::Display {
+    if !numeric && !matches!(usage, Usage::Display | Usage::Float(_)) {
         return Err(bad("COMP and COMP-3 need a numeric picture"));
     }
+    if let Usage::Float(n) = usage {
+        let what = if n == 4 { "COMP-1" } else { "COMP-2" };
+        problems.push(format!("{what} (floating point) is not supported"));
+    }
     let name = ident(&e.name);
-    if !numeric {
-        return Ok(CopyField {
+    // Unknown picture symbols and over-long binary items leave the length unknown.
+    let mut known = !problems.iter().any(|p| p.contains("picture symbol"));
+    let field = if !numeric && !matches!(usage, Usage::Float(_)) {
+        CopyField {
             name,
             start,
             length: chars,
@@ -272,43 +362,61 @@ fn elementary(
             signed: false,
             sign_leading: false,
             codes: e.codes.clone(),
-        });
-    }
-    let (length, storage) = match usage {
-        Usage::Display if signed && e.sign_separate => (digits + 1, "text"),
-        Usage::Display if signed => (digits, "zoned"),
-        Usage::Display => (digits, "text"),
-        Usage::Packed => (digits / 2 + 1, "packed"),
-        Usage::Binary => (
-            match digits {
-                1..=4 => 2,
-                5..=9 => 4,
-                10..=18 => 8,
-                _ => return Err(bad("a binary item holds at most 18 digits")),
-            },
-            "binary",
-        ),
-    };
-    let kind = if scale > 0 || digits > 18 {
-        "decimal"
+            unsupported: false,
+        }
     } else {
-        "integer"
+        let (length, storage) = match usage {
+            // A separate sign takes a byte of its own, with or without `S` in the picture.
+            Usage::Display if e.sign_separate => (digits + 1, "text"),
+            Usage::Display if signed => (digits, "zoned"),
+            Usage::Display => (digits, "text"),
+            Usage::Packed => (digits / 2 + 1, "packed"),
+            Usage::Float(n) => (n, "binary"),
+            Usage::Binary => match digits {
+                1..=4 => (2, "binary"),
+                5..=9 => (4, "binary"),
+                10..=18 => (8, "binary"),
+                _ => {
+                    problems.push("a binary item of more than 18 digits is not supported".into());
+                    known = false;
+                    (8, "binary")
+                }
+            },
+        };
+        let kind = if scale > 0 || digits > 18 {
+            "decimal"
+        } else {
+            "integer"
+        };
+        CopyField {
+            name,
+            start,
+            length,
+            kind,
+            scale,
+            storage,
+            signed: signed || e.sign_separate,
+            sign_leading: e.sign_leading && !e.sign_separate,
+            codes: e.codes.clone(),
+            unsupported: false,
+        }
     };
+    if problems.is_empty() {
+        return Ok(field);
+    }
+    found.add(
+        e.line,
+        format!("{} PIC {pic}: {}", e.name, problems.join("; ")),
+        known.then_some(field.length),
+    );
     Ok(CopyField {
-        name,
-        start,
-        length,
-        kind,
-        scale,
-        storage,
-        signed,
-        sign_leading: e.sign_leading && !e.sign_separate,
-        codes: e.codes.clone(),
+        unsupported: true,
+        ..field
     })
 }
 
 /// The copybook's statements, with sequence areas, comments and level 88/66 entries removed.
-fn entries(text: &str) -> Result<Vec<Entry>, String> {
+fn entries(text: &str, found: &mut Found) -> Result<Vec<Entry>, String> {
     let mut statements: Vec<(usize, String)> = Vec::new();
     let mut current = String::new();
     let mut started = 0;
@@ -341,7 +449,7 @@ fn entries(text: &str) -> Result<Vec<Entry>, String> {
     }
     let mut out: Vec<Entry> = Vec::new();
     for (line, stmt) in statements {
-        if let Some(e) = entry(line, &stmt)? {
+        if let Some(e) = entry(line, &stmt, found)? {
             out.push(e);
         } else if let (Some(code), Some(item)) = (condition_value(&stmt), out.last_mut()) {
             item.codes.push(code);
@@ -382,7 +490,7 @@ fn statement_end(s: &str) -> Option<usize> {
     None
 }
 
-fn entry(line: usize, stmt: &str) -> Result<Option<Entry>, String> {
+fn entry(line: usize, stmt: &str, found: &mut Found) -> Result<Option<Entry>, String> {
     let words: Vec<&str> = stmt.split_whitespace().collect();
     let level: u32 = words
         .first()
@@ -437,11 +545,8 @@ fn entry(line: usize, stmt: &str) -> Result<Option<Entry>, String> {
             "COMP" | "COMP-4" | "COMPUTATIONAL" | "COMPUTATIONAL-4" | "BINARY" | "COMP-5" => {
                 e.usage = Some(Usage::Binary)
             }
-            "COMP-1" | "COMP-2" | "COMPUTATIONAL-1" | "COMPUTATIONAL-2" => {
-                return Err(format!(
-                    "line {line}: {w} (floating point) is not supported"
-                ));
-            }
+            "COMP-1" | "COMPUTATIONAL-1" => e.usage = Some(Usage::Float(4)),
+            "COMP-2" | "COMPUTATIONAL-2" => e.usage = Some(Usage::Float(8)),
             "OCCURS" => {
                 e.occurs = next(k)?
                     .parse()
@@ -451,9 +556,21 @@ fn entry(line: usize, stmt: &str) -> Result<Option<Entry>, String> {
                     .iter()
                     .any(|w| w.eq_ignore_ascii_case("DEPENDING"))
                 {
-                    return Err(format!(
-                        "line {line}: OCCURS DEPENDING ON (variable length) is not supported"
-                    ));
+                    // Laid out at its most (`OCCURS 1 TO 5`: 5) to find the problems after it;
+                    // the records of such a file vary in length, so it cannot become FILLER.
+                    if words.get(k).is_some_and(|w| w.eq_ignore_ascii_case("TO"))
+                        && let Some(max) = words.get(k + 1).and_then(|w| w.parse().ok())
+                    {
+                        e.occurs = max;
+                    }
+                    found.add(
+                        line,
+                        format!(
+                            "{} OCCURS DEPENDING ON (variable length) is not supported",
+                            e.name
+                        ),
+                        None,
+                    );
                 }
             }
             "SIGN" => {}
@@ -655,11 +772,70 @@ mod tests {
     #[test]
     fn unsupported_clauses_name_their_line() {
         let e = parse("01 R.\n  05 N PIC 9(3) OCCURS 5 DEPENDING ON X.\n").unwrap_err();
-        assert!(e.starts_with("line 2:"), "{e}");
+        assert!(e.contains("\n  line 2: N OCCURS DEPENDING ON"), "{e}");
         let e = parse("01 R.\n  05 F COMP-2.\n").unwrap_err();
         assert!(e.contains("floating point"), "{e}");
         let e = parse("01 R.\n  05 F PIC 9(3)\n").unwrap_err();
         assert!(e.contains("does not end with a period"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod unsupported_tests {
+    use super::*;
+
+    const MIXED: &str = "       01  REC.
+           05  A        PIC X(4).
+           05  RATE     COMP-1.
+           05  SCALED   PIC 9(3)PPP.
+           05  B        PIC S9(5) SIGN LEADING SEPARATE.
+           05  WEIGHT   COMP-2.
+           05  C        PIC 9(4) SIGN TRAILING SEPARATE.
+           05  D        PIC X(2).
+";
+
+    /// Every unsupported clause in one run, each with its line and what to do; then
+    /// `--unsupported filler` imports the rest with their bytes kept as FILLER.
+    #[test]
+    fn every_unsupported_clause_is_listed_and_filler_imports_the_rest() {
+        let e = parse(MIXED).unwrap_err();
+        assert!(e.starts_with("3 clause(s) are not supported:"), "{e}");
+        for line in [
+            "line 3: RATE PIC : COMP-1 (floating point) is not supported (4 bytes",
+            "line 4: SCALED PIC 9(3)PPP: P (decimal scaling) is not supported (3 bytes",
+            "line 6: WEIGHT PIC : COMP-2 (floating point) is not supported (8 bytes",
+        ] {
+            assert!(e.contains(line), "missing {line:?} in {e}");
+        }
+        let (records, filled) = parse_with(MIXED, true).unwrap();
+        assert_eq!(filled.len(), 3);
+        let rec = &records[0];
+        let at: Vec<(String, usize, usize)> = rec
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.start, f.length))
+            .collect();
+        // A separate sign is a byte of its own, with or without `S`.
+        assert_eq!(
+            at,
+            vec![
+                ("a".into(), 0, 4),
+                ("b".into(), 11, 6),
+                ("c".into(), 25, 5),
+                ("d".into(), 30, 2)
+            ]
+        );
+        assert_eq!(rec.length, 32);
+    }
+
+    /// A clause whose length is unknown is never made FILLER.
+    #[test]
+    fn occurs_depending_on_cannot_become_filler() {
+        let text = "01 R.\n  05 N PIC 9(3) OCCURS 1 TO 5 DEPENDING ON X.\n  05 F COMP-1.\n";
+        let e = parse_with(text, true).unwrap_err();
+        assert!(e.contains("line 2: N OCCURS DEPENDING ON"), "{e}");
+        assert!(e.contains("its length is unknown"), "{e}");
+        assert!(e.contains("line 3: F PIC : COMP-1"), "{e}");
     }
 }
 
