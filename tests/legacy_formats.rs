@@ -121,6 +121,16 @@ async fn damaged_exports_are_errors_that_name_the_byte() {
 
 /// A one-table mapping over `data` written as `FILE.DAT` in a fresh directory.
 fn one_table(data: &[u8], table_keys: &str, fields: &str) -> (tempfile::TempDir, Pipeline) {
+    one_table_and(data, table_keys, fields, "")
+}
+
+/// `one_table` with more tools after `all`.
+fn one_table_and(
+    data: &[u8],
+    table_keys: &str,
+    fields: &str,
+    tools: &str,
+) -> (tempfile::TempDir, Pipeline) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("FILE.DAT"), data).unwrap();
     let yaml = format!(
@@ -141,7 +151,7 @@ tools:
     description: Every record.
     source: files
     table: t
-"#
+{tools}"#
     );
     std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
     let p = pipeline(dir.path());
@@ -173,7 +183,106 @@ async fn variable_length_records_with_record_descriptor_words() {
     let (_d, p) = one_table(&bad, keys, fields);
     assert_eq!(
         error(&p, "all", json!({})).await,
-        "`FILE.DAT` record 2 (byte offset 9): no record descriptor word at byte 9 (found 00 06 40 00): the file is not RDW-framed, or it is damaged"
+        "`FILE.DAT` record 2 (byte offset 9): no record descriptor word at byte 9 (found 00 06 40 00): the file is not framed as `framing: rdw` without `rdw:` options (IBM's RDW), or it is damaged"
+    );
+}
+
+/// Records behind descriptor words written in one variant: `excludes` leaves the 4 header
+/// bytes out of the length, `little` writes it little-endian, `blocked` puts records in blocks
+/// of two behind block descriptor words.
+fn rdw_file(records: &[&[u8]], excludes: bool, little: bool, blocked: bool) -> Vec<u8> {
+    let word = |len: usize| {
+        let len = (len + if excludes { 0 } else { 4 }) as u16;
+        let b = if little {
+            len.to_le_bytes()
+        } else {
+            len.to_be_bytes()
+        };
+        vec![b[0], b[1], 0, 0]
+    };
+    let framed: Vec<Vec<u8>> = records
+        .iter()
+        .map(|r| [word(r.len()), r.to_vec()].concat())
+        .collect();
+    if !blocked {
+        return framed.concat();
+    }
+    framed
+        .chunks(2)
+        .flat_map(|block| {
+            let body = block.concat();
+            [word(body.len()), body].concat()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn rdw_variants_read_as_declared_and_the_error_names_the_one_that_fits() {
+    // EBCDIC codes and packed amounts; the third record is short (no amount).
+    let records: [&[u8]; 3] = [
+        &[0xC1, 0xF1, 0x01, 0x25, 0x0C],
+        &[0xC2, 0xF2, 0x99, 0x99, 0x9D],
+        &[0xC3, 0xF3],
+    ];
+    let fields = "          code: {start: 1, length: 2}\n          amount: {start: 3, length: 3, type: decimal, storage: packed, scale: 2}";
+    let want = json!([
+        {"code": "A1", "amount": "12.50"},
+        {"code": "B2", "amount": "-999.99"},
+        {"code": "C3", "amount": null}
+    ]);
+    let keys = |rdw: &str| {
+        format!(
+            "        encoding: cp037\n        framing: rdw\n        allow_short_records: true\n        key: [code]{rdw}"
+        )
+    };
+    for (excludes, little, blocked) in [
+        (false, false, false),
+        (true, false, false),
+        (false, true, false),
+        (false, false, true),
+        (true, true, true),
+    ] {
+        let mut opts = Vec::new();
+        if excludes {
+            opts.push("length: excludes_header");
+        }
+        if little {
+            opts.push("byte_order: little");
+        }
+        if blocked {
+            opts.push("blocked: true");
+        }
+        let rdw = if opts.is_empty() {
+            String::new()
+        } else {
+            format!("\n        rdw: {{{}}}", opts.join(", "))
+        };
+        let data = rdw_file(&records, excludes, little, blocked);
+        let by_code = "  one:\n    description: One record.\n    source: files\n    table: t\n    parameters:\n      code: {type: string}\n    where:\n      code: code\n    result: {one: true}\n";
+        let (_d, p) = one_table_and(&data, &keys(&rdw), fields, by_code);
+        let all = call(&p, "all", json!({})).await.unwrap();
+        assert_eq!(all["rows"], want, "{rdw}");
+        // The key index jumps into the middle of a block and reads the one record there.
+        for (i, code) in ["A1", "B2", "C3"].into_iter().enumerate() {
+            let one = call(&p, "one", json!({"code": code})).await.unwrap();
+            assert_eq!(one, want[i], "{rdw}");
+        }
+
+        // Declared as IBM's plain RDW: refused, and the error names the variant that fits.
+        if (excludes, little, blocked) != (false, false, false) {
+            let (_d, p) = one_table(&data, &keys(""), fields);
+            let e = error(&p, "all", json!({})).await;
+            let said = e.contains(&rdw.trim().replace("rdw: ", "`rdw: ").replace('}', "}`"));
+            assert!(said, "{rdw}: {e}");
+        }
+    }
+    // Damaged: no variant fits, and the error says so at the byte.
+    let mut bad = rdw_file(&records, false, false, false);
+    bad[9 + 2] = 0x40;
+    let (_d, p) = one_table(&bad, &keys(""), fields);
+    assert_eq!(
+        error(&p, "all", json!({})).await,
+        "`FILE.DAT` record 2 (byte offset 9): no record descriptor word at byte 9 (found 00 09 40 00): the file is not framed as `framing: rdw` without `rdw:` options (IBM's RDW), or it is damaged"
     );
 }
 

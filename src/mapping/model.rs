@@ -329,6 +329,42 @@ pub enum Framing {
     Rdw,
 }
 
+/// The variant of record descriptor words a `framing: rdw` file uses.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RdwDef {
+    /// Whether the length in each word counts the 4 header bytes (`includes_header`, IBM's
+    /// way and the default) or only the record after it (`excludes_header`).
+    #[serde(default)]
+    pub length: RdwLength,
+    /// The byte order of the length: `big` (IBM, the default) or `little` (written by some PC
+    /// conversion tools).
+    #[serde(default)]
+    pub byte_order: ByteOrder,
+    /// Variable blocked (RECFM=VB): records are grouped in blocks, each preceded by a block
+    /// descriptor word (BDW) written like the RDWs. Default false.
+    #[serde(default)]
+    pub blocked: bool,
+}
+
+/// What the length in a record descriptor word counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RdwLength {
+    #[default]
+    IncludesHeader,
+    ExcludesHeader,
+}
+
+/// The byte order of a binary length.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ByteOrder {
+    #[default]
+    Big,
+    Little,
+}
+
 /// Character encoding of a flat file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -421,6 +457,11 @@ pub struct TableDef {
     /// descriptor word giving its length, as variable-length mainframe files do).
     #[serde(default)]
     pub framing: Option<Framing>,
+    /// fixed_width with `framing: rdw`: how the descriptor words are written, when not as
+    /// IBM writes them (big-endian length including the 4 header bytes, no blocks).
+    #[serde(default)]
+    #[schemars(with = "Option<RdwDef>")]
+    pub rdw: Option<Spanned<RdwDef>>,
     /// fixed_width with `framing: fixed`: the record length (LRECL) in bytes; default the end
     /// of the last field.
     #[serde(default)]

@@ -11,13 +11,13 @@ use serde_saphyr::Spanned;
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{
-    DateFormat, FieldDef, FieldType, FileFormat, Framing as ModelFraming, SourceDef, Storage,
-    TableDef,
+    ByteOrder, DateFormat, FieldDef, FieldType, FileFormat, Framing as ModelFraming, RdwLength,
+    SourceDef, Storage, TableDef,
 };
 
 use super::FlatfileSource;
 use super::codec::FieldCodec;
-use super::table::{Field, Format, Framing, Place, Table};
+use super::table::{Field, Format, Framing, Place, Rdw, Table};
 
 pub fn compile(
     name: &str,
@@ -98,8 +98,19 @@ fn framing(def: &TableDef, record_len: usize, here: &str, p: &mut FileProblems<'
                 );
             }
             if other == ModelFraming::Rdw {
-                Framing::Rdw
+                Framing::Rdw(def.rdw.as_ref().map_or_else(Rdw::default, |r| Rdw {
+                    excludes_header: r.value.length == RdwLength::ExcludesHeader,
+                    little_endian: r.value.byte_order == ByteOrder::Little,
+                    blocked: r.value.blocked,
+                }))
             } else {
+                if let Some(r) = &def.rdw {
+                    p.at(
+                        &r.referenced,
+                        format!("{here}.rdw"),
+                        "`rdw` applies to `framing: rdw` (records behind descriptor words)",
+                    );
+                }
                 Framing::Lines
             }
         }
@@ -172,6 +183,7 @@ fn compile_table(
         for (key, given) in [
             ("framing", def.framing.is_some()),
             ("record_length", def.record_length.is_some()),
+            ("rdw", def.rdw.is_some()),
         ] {
             if given {
                 p.at(

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::error::FlatError;
 use super::records::Kind;
-use super::table::{Format, Framing, Line, RecordAt, Table};
+use super::table::{Format, Framing, Line, Rdw, RecordAt, Table};
 
 /// Identifies one version of a file: ERPs overwrite exports nightly, which changes both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,10 +271,26 @@ fn scan_fixed(
     let space = if table.encoding.ebcdic() { 0x40 } else { b' ' };
     let blank =
         |b: &u8| *b == space || *b == 0 || (!table.encoding.ebcdic() && b.is_ascii_whitespace());
+    // Blocked RDW files: the bytes left in the current block. A jump to one indexed record
+    // lands inside a block whose end it does not know, and reads that one record only.
+    let mut block = Block {
+        left: (first_number > 0).then_some(0),
+    };
     loop {
-        let at = RecordAt { number, offset };
-        let Some(next) = next_record(table, &mut reader, layout.framing, &mut buf, at)? else {
+        let Some(next) = next_record(
+            table,
+            &mut reader,
+            layout.framing,
+            &mut buf,
+            &mut block,
+            RecordAt { number, offset },
+        )?
+        else {
             return Ok(());
+        };
+        let at = RecordAt {
+            number,
+            offset: offset + next.skipped as u64,
         };
         offset += next.consumed as u64;
         let line = &buf[next.body.clone()];
@@ -312,8 +328,15 @@ fn scan_fixed(
 /// complete (a line end, a full block, a full RDW body) or the file ended inside it.
 struct Next {
     body: std::ops::Range<usize>,
+    /// Bytes read before the record itself (a block descriptor word).
+    skipped: usize,
     consumed: usize,
     terminated: bool,
+}
+
+/// Where a blocked RDW scan is: bytes left in the current block; None when unknown.
+struct Block {
+    left: Option<usize>,
 }
 
 fn next_record(
@@ -321,6 +344,7 @@ fn next_record(
     reader: &mut impl BufRead,
     framing: Framing,
     buf: &mut Vec<u8>,
+    block: &mut Block,
     at: RecordAt,
 ) -> Result<Option<Next>, FlatError> {
     buf.clear();
@@ -339,6 +363,7 @@ fn next_record(
             }
             Ok(Some(Next {
                 body: 0..end,
+                skipped: 0,
                 consumed: n,
                 terminated,
             }))
@@ -360,41 +385,187 @@ fn next_record(
             }
             Ok(Some(Next {
                 body: 0..len,
+                skipped: 0,
                 consumed: len,
                 terminated: true,
             }))
         }
-        Framing::Rdw => {
-            let n = read_up_to(table, reader, buf, 4)?;
-            if n == 0 {
-                return Ok(None);
-            }
-            let len = if n == 4 {
-                u16::from_be_bytes([buf[0], buf[1]]) as usize
+        Framing::Rdw(rdw) => next_rdw(table, reader, rdw, buf, block, at),
+    }
+}
+
+/// One record behind its descriptor word, and in a blocked file the block descriptor word
+/// before the first record of each block.
+fn next_rdw(
+    table: &Table,
+    reader: &mut impl BufRead,
+    rdw: Rdw,
+    buf: &mut Vec<u8>,
+    block: &mut Block,
+    at: RecordAt,
+) -> Result<Option<Next>, FlatError> {
+    let mut skipped = 0;
+    if rdw.blocked && block.left == Some(0) {
+        let Some(len) = descriptor(table, reader, rdw, buf, true, at)? else {
+            return Ok(None);
+        };
+        block.left = Some(len);
+        skipped = 4;
+    }
+    let word_at = RecordAt {
+        offset: at.offset + skipped as u64,
+        ..at
+    };
+    let Some(len) = descriptor(table, reader, rdw, buf, false, word_at)? else {
+        if skipped > 0 {
+            return Err(no_descriptor(table, word_at, &[], rdw, "an empty block"));
+        }
+        return Ok(None);
+    };
+    if rdw.blocked
+        && let Some(left) = block.left
+    {
+        if 4 + len > left {
+            return Err(no_descriptor(
+                table,
+                word_at,
+                &buf[..4],
+                rdw,
+                &format!("a record of {len} bytes in a block with {left} bytes left"),
+            ));
+        }
+        block.left = Some(left - 4 - len);
+    }
+    let word = <[u8; 4]>::try_from(&buf[..4]).expect("a descriptor word is 4 bytes");
+    buf.clear();
+    let got = read_up_to(table, reader, buf, len)?;
+    if got < len {
+        // A record the file ends inside: a transfer cut short, or a length read the wrong way
+        // (a little-endian word read big-endian runs past the end). Never a short row.
+        return Err(no_descriptor(
+            table,
+            word_at,
+            &word,
+            rdw,
+            &format!("a record of {len} bytes with only {got} left in the file"),
+        ));
+    }
+    // A variable blocked file read as unblocked reads whole, each block one "record" that
+    // starts with descriptor words of its own: caught on the first record, not read as data.
+    if !rdw.blocked && at.number == 1 && walks(buf, rdw, true).is_some_and(|inner| inner >= 2) {
+        let blocked = Rdw {
+            blocked: true,
+            ..rdw
+        };
+        return Err(table.problem(
+            at,
+            format!(
+                "the first record is a chain of records behind descriptor words of their own: the file is variable blocked (a block descriptor word before each block); declare {}",
+                blocked.describe()
+            ),
+        ));
+    }
+    Ok(Some(Next {
+        body: 0..got,
+        skipped,
+        consumed: skipped + 4 + got,
+        terminated: true,
+    }))
+}
+
+/// Read a 4-byte descriptor word; the length of what follows it. None at the end of the file.
+fn descriptor(
+    table: &Table,
+    reader: &mut impl BufRead,
+    rdw: Rdw,
+    buf: &mut Vec<u8>,
+    block: bool,
+    at: RecordAt,
+) -> Result<Option<usize>, FlatError> {
+    buf.clear();
+    let n = read_up_to(table, reader, buf, 4)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let what = if block { "block" } else { "record" };
+    let len = <[u8; 4]>::try_from(&buf[..n])
+        .ok()
+        .and_then(|w| rdw.body_len(w, block));
+    len.map(Some).ok_or_else(|| {
+        no_descriptor(
+            table,
+            at,
+            &buf[..n],
+            rdw,
+            &format!("no {what} descriptor word"),
+        )
+    })
+}
+
+/// The framing did not fit: where, what was found, and the variant the file does read as,
+/// when one does.
+fn no_descriptor(table: &Table, at: RecordAt, found: &[u8], rdw: Rdw, what: &str) -> FlatError {
+    let hint = match rdw_that_fits(table) {
+        Some(v) if v != rdw => format!("; the file reads whole as {}: declare that", v.describe()),
+        _ => format!(
+            ": the file is not framed as {}, or it is damaged",
+            rdw.describe()
+        ),
+    };
+    FlatError::Record {
+        file: table.file_name.clone(),
+        record: at.number,
+        offset: at.offset,
+        message: format!(
+            "{what} at byte {} (found {}){hint}",
+            at.offset,
+            if found.is_empty() {
+                "nothing".into()
             } else {
-                0
-            };
-            if len < 4 || buf[2] != 0 || buf[3] != 0 {
-                return Err(FlatError::Record {
-                    file: table.file_name.clone(),
-                    record: at.number,
-                    offset: at.offset,
-                    message: format!(
-                        "no record descriptor word at byte {} (found {}): the file is not RDW-framed, or it is damaged",
-                        at.offset,
-                        hex(&buf[..n])
-                    ),
-                });
+                hex(found)
             }
-            buf.clear();
-            let got = read_up_to(table, reader, buf, len - 4)?;
-            Ok(Some(Next {
-                body: 0..got,
-                consumed: 4 + got,
-                terminated: got == len - 4,
-            }))
+        ),
+    }
+}
+
+/// The first RDW variant under which the file's first 64 KiB read as whole records (the last
+/// may run past the sample), IBM's own first. Only asked when a read has already failed.
+pub fn rdw_that_fits(table: &Table) -> Option<Rdw> {
+    let mut sample = Vec::new();
+    File::open(&table.path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut sample)
+        .ok()?;
+    let whole = std::fs::metadata(&table.path).ok()?.len() == sample.len() as u64;
+    Rdw::variants().find(|v| walks(&sample, *v, whole).is_some())
+}
+
+/// How many records `bytes` hold as records of this variant: every descriptor word valid, the
+/// last record ending exactly at the end when the sample is the whole file; None if they do not.
+fn walks(bytes: &[u8], rdw: Rdw, whole: bool) -> Option<usize> {
+    let mut at = 0;
+    let mut records = 0;
+    let mut block_end = None;
+    while at + 4 <= bytes.len() {
+        let word: [u8; 4] = bytes[at..at + 4].try_into().expect("four bytes");
+        let in_block = rdw.blocked && block_end.is_none_or(|end| at >= end);
+        let len = rdw.body_len(word, in_block)?;
+        if in_block {
+            if block_end.is_some_and(|end| at != end) {
+                return None;
+            }
+            block_end = Some(at + 4 + len);
+            at += 4;
+            continue;
+        }
+        at += 4 + len;
+        records += 1;
+        if block_end.is_some_and(|end| at > end) {
+            return None;
         }
     }
+    (records > 0 && (!whole || at == bytes.len())).then_some(records)
 }
 
 /// Read until `want` bytes are in `buf` or the file ends; how many arrived.

@@ -72,9 +72,75 @@ pub enum Framing {
     Lines,
     /// No line ends: records of exactly this many bytes (LRECL).
     Fixed(usize),
-    /// A 4-byte record descriptor word (big-endian length including itself, then two zero
-    /// bytes) before each record.
-    Rdw,
+    /// A 4-byte record descriptor word before each record (IBM: a big-endian length that
+    /// includes the word itself, then two zero bytes), in the variant the mapping declares.
+    Rdw(Rdw),
+}
+
+/// How the descriptor words of a variable-length file are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rdw {
+    /// The length counts only the record, not the 4 header bytes.
+    pub excludes_header: bool,
+    pub little_endian: bool,
+    /// Records come in blocks, each behind a block descriptor word written the same way.
+    pub blocked: bool,
+}
+
+impl Rdw {
+    /// Every variant, IBM's first, blocked before unblocked: what the reader tries when the
+    /// declared one does not fit. (A blocked file also reads whole as unblocked, each block one
+    /// record; an unblocked file read as blocked fails at once.)
+    pub fn variants() -> impl Iterator<Item = Rdw> {
+        (0..8u8).map(|bits| Rdw {
+            blocked: bits & 1 == 0,
+            excludes_header: bits & 2 != 0,
+            little_endian: bits & 4 != 0,
+        })
+    }
+
+    /// The length a descriptor word gives for the bytes after it, or None when the 4 bytes are
+    /// not a descriptor word of this variant (the two reserved bytes must be zero; a BDW of
+    /// IBM's extended form, high bit set, holds a 31-bit length).
+    pub fn body_len(&self, word: [u8; 4], block: bool) -> Option<usize> {
+        let total = if self.little_endian {
+            if word[2] != 0 || word[3] != 0 {
+                return None;
+            }
+            u16::from_le_bytes([word[0], word[1]]) as usize
+        } else if block && word[0] & 0x80 != 0 {
+            (u32::from_be_bytes(word) & 0x7FFF_FFFF) as usize
+        } else {
+            if word[2] != 0 || word[3] != 0 {
+                return None;
+            }
+            u16::from_be_bytes([word[0], word[1]]) as usize
+        };
+        if self.excludes_header {
+            (total > 0).then_some(total)
+        } else {
+            total.checked_sub(4).filter(|n| *n > 0)
+        }
+    }
+
+    /// How the mapping says this variant (for messages).
+    pub fn describe(&self) -> String {
+        let mut keys = Vec::new();
+        if self.excludes_header {
+            keys.push("length: excludes_header");
+        }
+        if self.little_endian {
+            keys.push("byte_order: little");
+        }
+        if self.blocked {
+            keys.push("blocked: true");
+        }
+        if keys.is_empty() {
+            "`framing: rdw` without `rdw:` options (IBM's RDW)".into()
+        } else {
+            format!("`framing: rdw` with `rdw: {{{}}}`", keys.join(", "))
+        }
+    }
 }
 
 /// One record's raw bytes as the reader found them.
@@ -201,7 +267,7 @@ impl Table {
     fn body_offset(&self, at: RecordAt) -> u64 {
         match self.format {
             Format::FixedWidth {
-                framing: Framing::Rdw,
+                framing: Framing::Rdw(_),
                 ..
             } => at.offset + 4,
             _ => at.offset,
