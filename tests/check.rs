@@ -53,7 +53,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "overlapping_fields.yaml",
-        "fixtures/bad-mappings/overlapping_fields.yaml:11:24: field `description` (bytes 20..59) overlaps field `item_no` (bytes 1..20); check `start` (at sources.exports.tables.items.fields.description)\nfixtures/bad-mappings/overlapping_fields.yaml:12:26: `start` counts from 1 (the first byte of the record is 1) (at sources.exports.tables.items.fields.unit.start)\n2 problems in fixtures/bad-mappings/overlapping_fields.yaml\n",
+        "fixtures/bad-mappings/overlapping_fields.yaml:11:24: field `description` (bytes 20..59) overlaps field `item_no` (bytes 1..20); check `start`, or, for two layouts of the same bytes (a COBOL REDEFINES), read each `when` the same type field has a different value (at sources.exports.tables.items.fields.description)\nfixtures/bad-mappings/overlapping_fields.yaml:12:26: `start` counts from 1 (the first byte of the record is 1) (at sources.exports.tables.items.fields.unit.start)\n2 problems in fixtures/bad-mappings/overlapping_fields.yaml\n",
     ),
     (
         "path_escape.yaml",

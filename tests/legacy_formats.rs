@@ -536,3 +536,192 @@ async fn decimals_of_up_to_38_digits_are_exact() {
         }])
     );
 }
+
+/// A program in `fixtures/legacy/cobol`, compiled by GnuCOBOL and run in `dir`: the file it
+/// writes is written as a COBOL program writes it, and what it DISPLAYs is the second witness.
+/// GnuCOBOL is a prerequisite (scripts/test installs Debian's gnucobol3): without it the test
+/// fails and says so, never passes silently.
+fn run_cobol(program: &str, dir: &std::path::Path) -> String {
+    let src = support::root().join("fixtures/legacy/cobol");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    let compiled = std::process::Command::new("cobc")
+        .current_dir(dir)
+        .args(["-x", "-o", "prog", &format!("{program}.cbl")])
+        .output()
+        .unwrap_or_else(|e| panic!("GnuCOBOL's `cobc` is needed (apt-get install gnucobol3): {e}"));
+    assert!(
+        compiled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let ran = std::process::Command::new(dir.join("prog"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    support::succeeded(ran)
+}
+
+/// The records a COBOL program DISPLAYed as `key=value` lines, each record closed by `end`.
+fn witness(display: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut records = vec![std::collections::BTreeMap::new()];
+    for line in display.lines() {
+        match line.split_once('=') {
+            Some((k, v)) => {
+                records
+                    .last_mut()
+                    .unwrap()
+                    .insert(k.to_string(), v.to_string());
+            }
+            None if line == "end" => records.push(Default::default()),
+            None => panic!("unexpected DISPLAY line {line:?}"),
+        }
+    }
+    records.pop();
+    records
+}
+
+fn same_number(adapter: &Value, cobol: &str) -> bool {
+    use std::str::FromStr;
+    let ours = match adapter {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return false,
+    };
+    rust_decimal::Decimal::from_str(&ours).ok()
+        == rust_decimal::Decimal::from_str(cobol.trim()).ok()
+}
+
+/// A copybook with a field-level REDEFINES chosen by a type field, packed, binary (COMP and
+/// little-endian COMP-5), overpunched zoned and SIGN LEADING SEPARATE numbers, written by a
+/// real COBOL program: `import-copybook` output checks unedited, and every value the adapter
+/// returns is the value the program DISPLAYed. A DOS end-of-file byte after the last record is
+/// not data; a file that is not whole records of the copybook is refused by the importer.
+#[tokio::test]
+async fn a_file_written_by_gnucobol_reads_as_the_program_displayed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = witness(&run_cobol("WRITETAX", dir.path()));
+    assert_eq!(shown.len(), 2);
+    let import = |file: &str| {
+        std::process::Command::new(support::bin())
+            .current_dir(dir.path())
+            .args([
+                "import-copybook",
+                "--encoding",
+                "iso-8859-1",
+                "--native-binary",
+                "little",
+                "--file",
+                file,
+                "TAXPAYER.cpy",
+            ])
+            .output()
+            .unwrap()
+    };
+    let yaml = support::succeeded(import("TAXPAYER.DAT"));
+    assert!(
+        yaml.contains("taxpayer_num: {start: 8, length: 8, type: integer, storage: packed, when: {taxpayer_type: \"N\"}}"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("byte_order: little"), "{yaml}");
+    std::fs::write(dir.path().join("m.yaml"), &yaml).unwrap();
+    let checked = std::process::Command::new(support::bin())
+        .args(["check", "--mappings"])
+        .arg(dir.path().join("m.yaml"))
+        .output()
+        .unwrap();
+    support::succeeded(checked);
+
+    // A DOS end-of-file mark after the last record changes nothing.
+    let mut data = std::fs::read(dir.path().join("TAXPAYER.DAT")).unwrap();
+    data.push(0x1A);
+    std::fs::write(dir.path().join("TAXPAYER.DAT"), &data).unwrap();
+
+    let p = pipeline(dir.path());
+    let rows = call(&p, "list_taxpayer_rec", json!({})).await.unwrap();
+    let rows = rows["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), shown.len(), "{rows:?}");
+    for (row, cobol) in rows.iter().zip(&shown) {
+        assert_eq!(row["taxpayer_id"], cobol["id"].as_str());
+        assert_eq!(row["taxpayer_type"], cobol["type"].as_str());
+        match cobol.get("str") {
+            Some(s) => {
+                assert_eq!(row["taxpayer_str"], s.trim());
+                assert_eq!(row["taxpayer_num"], Value::Null, "the other layout is null");
+            }
+            None => {
+                assert!(same_number(&row["taxpayer_num"], &cobol["num"]), "{row}");
+                assert_eq!(row["taxpayer_str"], Value::Null);
+            }
+        }
+        for (ours, theirs) in [
+            ("balance", "balance"),
+            ("visits", "visits"),
+            ("rating", "rating"),
+            ("adjust", "adjust"),
+            ("credit", "credit"),
+        ] {
+            assert!(
+                same_number(&row[ours], &cobol[theirs]),
+                "{ours}: {} vs COBOL {}",
+                row[ours],
+                cobol[theirs]
+            );
+        }
+        assert_eq!(row["name"], cobol["name"].trim_end());
+    }
+
+    // Three bytes too many: not whole records; the importer says so and by how much.
+    data.extend_from_slice(b"XYZ");
+    std::fs::write(dir.path().join("BAD.DAT"), &data).unwrap();
+    let out = import("BAD.DAT");
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("the file is 110 bytes, not a whole number of the copybook's 53-byte records (2 and 4 bytes over)"),
+        "{e}"
+    );
+}
+
+/// `when` mistakes are `check` errors at their line: a field that is not there, a key that is
+/// conditional, and two layouts over the same bytes chosen by nothing.
+#[test]
+fn when_mistakes_are_refused_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("FILE.DAT"), b"").unwrap();
+    let yaml = r#"sources:
+  files:
+    kind: flatfile
+    directory: .
+    tables:
+      t:
+        file: FILE.DAT
+        format: fixed_width
+        key: [a]
+        fields:
+          kind: {start: 1, length: 1}
+          a: {start: 2, length: 4, when: {kind: S}}
+          b: {start: 2, length: 4, type: integer, when: {knid: N}}
+          c: {start: 2, length: 2}
+tools:
+  all:
+    description: Every record.
+    source: files
+    table: t
+"#;
+    std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
+    let problems: Vec<String> = match legacy_mcp::catalog::load(dir.path()) {
+        Ok(_) => panic!("the mapping must be refused"),
+        Err(p) => p.iter().map(|x| x.to_string()).collect(),
+    };
+    let all = problems.join("\n");
+    for want in [
+        "m.yaml:13:57: `when` names `knid`, which is not one of this table's fields",
+        "key field `a` is read only `when` another field has a value",
+        "field `c` (bytes 2..3) overlaps field `a` (bytes 2..5)",
+    ] {
+        assert!(all.contains(want), "missing {want:?} in:\n{all}");
+    }
+}

@@ -167,6 +167,10 @@ pub enum Command {
         /// stop) or `filler` (those of known length become FILLER, the rest imports).
         #[arg(long, default_value = "error", value_parser = ["error", "filler"])]
         unsupported: String,
+        /// The byte order of COMP-5 (native binary) items: `big` (written on a mainframe, the
+        /// default) or `little` (written on a PC by GnuCOBOL or Micro Focus).
+        #[arg(long, default_value = "big", value_parser = ["big", "little"])]
+        native_binary: String,
     },
     /// Write a SOAP mapping skeleton (a source and one tool per operation) from a WSDL file or
     /// http(s) URL.
@@ -264,6 +268,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             file,
             source,
             unsupported,
+            native_binary,
         } => import_copybook(
             &copybook,
             encoding,
@@ -271,6 +276,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             file,
             source,
             unsupported == "filler",
+            native_binary == "little",
         ),
         Command::Introspect {
             mappings,
@@ -645,6 +651,7 @@ fn import_copybook(
     file: Option<String>,
     source: String,
     filler: bool,
+    native_little: bool,
 ) -> ExitCode {
     use crate::backend::flatfile::copybook;
     let text = match std::fs::read(path) {
@@ -665,12 +672,21 @@ fn import_copybook(
                     u.length.unwrap_or(0)
                 );
             }
+            // The data file at hand, if there is one, must be whole records of this layout.
+            if let Some(data) = file.as_deref().map(Path::new).filter(|f| f.is_file())
+                && framing == "fixed"
+                && let Ok(meta) = std::fs::metadata(data)
+                && let Err(e) = copybook::fits_file(&records, meta.len())
+            {
+                return fail(&format!("{}: {e}", data.display()));
+            }
             let options = copybook::Options {
                 source,
                 file,
                 encoding,
                 framing,
                 from: path.display().to_string(),
+                native_little,
             };
             print!("{}", copybook::to_yaml(&records, &options));
             ExitCode::SUCCESS

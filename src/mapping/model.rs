@@ -710,7 +710,7 @@ pub struct FieldDef {
     /// fixed_width integer, decimal, number or date: how the number is stored: `text` (digits
     /// as characters, the default), `zoned` (COBOL DISPLAY with the sign overpunched on the
     /// last digit, or the first with `sign: leading`), `packed` (COMP-3: two digits a byte, the
-    /// sign in the last nibble) or `binary` (COMP/COMP-4: a big-endian integer of 1 to 8 bytes).
+    /// sign in the last nibble) or `binary` (COMP/COMP-4: a big-endian integer of 1 to 8 bytes, or 16 for 19 to 38 digits; `byte_order: little` for COMP-5 from a PC).
     /// `scale` gives the implied decimal places of all of them.
     #[serde(default)]
     #[schemars(with = "Option<Storage>")]
@@ -722,6 +722,10 @@ pub struct FieldDef {
     /// unsigned (PIC 9).
     #[serde(default)]
     pub signed: Option<bool>,
+    /// binary: the byte order, `big` (COMP, COMP-4, BINARY, and COMP-5 on a mainframe; the
+    /// default) or `little` (COMP-5 written on a PC: GnuCOBOL, Micro Focus on x86).
+    #[serde(default)]
+    pub byte_order: Option<ByteOrder>,
     /// boolean: texts read as true (default `Y`, `J`, `1`, `true`, `X`).
     #[serde(default)]
     pub true_values: Option<Vec<String>>,
@@ -735,6 +739,13 @@ pub struct FieldDef {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub mask: Option<Spanned<String>>,
+    /// fixed_width: read this field only in records where another field has this value
+    /// (`when: {taxpayer_type: N}`); it is null in the others. How a COBOL `REDEFINES` chosen
+    /// by a type field is mapped: fields over the same bytes must each have `when` on the same
+    /// field, with different values.
+    #[serde(default)]
+    #[schemars(with = "Option<IndexMap<String, String>>")]
+    pub when: Option<Spanned<IndexMap<String, String>>>,
 }
 
 /// One result column of a SQL tool.

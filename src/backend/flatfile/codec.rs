@@ -30,6 +30,8 @@ pub struct FieldCodec {
     pub storage: Storage,
     pub sign: SignPosition,
     pub signed: bool,
+    /// binary: least significant byte first (COMP-5 written on a PC).
+    pub little_endian: bool,
 }
 
 /// A stored number that could not be read: what is wrong, and at which byte of the field.
@@ -120,7 +122,7 @@ impl FieldCodec {
             Storage::Text => unreachable!("text fields are decoded first"),
             Storage::Zoned => zoned(bytes, encoding, self.sign)?,
             Storage::Packed => packed(bytes)?,
-            Storage::Binary => Some(binary(bytes, self.signed)),
+            Storage::Binary => Some(binary(bytes, self.signed, self.little_endian)?),
         };
         let Some(n) = number else {
             return Ok(Value::Null);
@@ -385,16 +387,28 @@ fn packed(bytes: &[u8]) -> Result<Option<i128>, BadByte> {
     unreachable!("the loop returns at the last byte")
 }
 
-/// Binary (COMP): a big-endian integer.
-fn binary(bytes: &[u8], signed: bool) -> i128 {
-    let mut v: i128 = 0;
-    for &b in bytes {
-        v = (v << 8) | b as i128;
+/// Binary (COMP): a two's complement integer of 1 to 16 bytes, big-endian unless `little`.
+fn binary(bytes: &[u8], signed: bool, little: bool) -> Result<i128, BadByte> {
+    let mut v: u128 = 0;
+    let mut push = |b: u8| v = (v << 8) | b as u128;
+    if little {
+        bytes.iter().rev().for_each(|&b| push(b));
+    } else {
+        bytes.iter().for_each(|&b| push(b));
     }
-    if signed && bytes.first().is_some_and(|b| b & 0x80 != 0) {
-        v -= 1i128 << (8 * bytes.len());
+    let bits = 8 * bytes.len() as u32;
+    let negative = signed && v >> (bits - 1) & 1 == 1;
+    if negative {
+        // Sign-extend to 128 bits: the value as i128 is then the two's complement reading.
+        if bits < 128 {
+            v |= u128::MAX << bits;
+        }
+        return Ok(v as i128);
     }
-    v
+    i128::try_from(v).map_err(|_| BadByte {
+        at: 0,
+        message: "the unsigned binary number is beyond 38 digits".into(),
+    })
 }
 
 /// Digits a numeric date layout has.
@@ -498,6 +512,7 @@ mod tests {
             false_values: vec!["N".into(), "".into()],
             pivot_year: 50,
             storage: Storage::Text,
+            little_endian: false,
             sign: SignPosition::Trailing,
             signed: true,
         }

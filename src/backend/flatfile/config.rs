@@ -17,7 +17,8 @@ use crate::mapping::model::{
 
 use super::FlatfileSource;
 use super::codec::FieldCodec;
-use super::table::{Field, Format, Framing, Place, Rdw, Table};
+use super::table::{Field, Format, Framing, Place, Rdw, Table, When};
+use crate::value::Value;
 
 pub fn compile(
     name: &str,
@@ -141,6 +142,7 @@ fn compile_table(
             "a table needs at least one entry under `fields:`",
         );
     }
+    link_conditions(def, &mut fields, csv, here, p);
     if !csv {
         check_overlaps(def, here, p);
     }
@@ -197,6 +199,14 @@ fn compile_table(
     let mut index_field = None;
     for (i, k) in def.key.iter().enumerate() {
         match fields.iter().position(|f| f.name == k.value) {
+            Some(fi) if fields[fi].when.is_some() => p.at(
+                &k.referenced,
+                format!("{here}.key"),
+                format!(
+                    "key field `{}` is read only `when` another field has a value; a key is a field every record has",
+                    k.value
+                ),
+            ),
             Some(fi) if i == 0 => index_field = Some(fi),
             Some(_) => {}
             None => p.at(
@@ -375,6 +385,7 @@ pub(super) fn compile_field(
             storage: storage(f, kind, csv, here, p),
             sign: def.sign.unwrap_or_default(),
             signed: def.signed.unwrap_or(true),
+            little_endian: def.byte_order == Some(ByteOrder::Little),
         },
         description: def.description.clone(),
         mask: def.mask.as_ref().map(|m| m.value.clone()),
@@ -382,6 +393,7 @@ pub(super) fn compile_field(
         // that only filter on it and never return it (tools that mask it in their result add
         // themselves when compiled).
         withheld: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(def.mask.is_some())),
+        when: None,
     }
 }
 
@@ -420,6 +432,9 @@ fn storage(
     if def.signed.is_some() && storage != Storage::Binary {
         say("`signed` applies to `storage: binary`".into());
     }
+    if def.byte_order.is_some() && storage != Storage::Binary {
+        say("`byte_order` applies to `storage: binary`".into());
+    }
     if storage == Storage::Text {
         return storage;
     }
@@ -439,7 +454,10 @@ fn storage(
     let (max, what) = match storage {
         Storage::Zoned => (38, "a zoned number holds at most 38 digits"),
         Storage::Packed => (19, "a packed number holds at most 37 digits (19 bytes)"),
-        Storage::Binary => (8, "a binary number is 1 to 8 bytes (2, 4 or 8 for COMP)"),
+        Storage::Binary => (
+            16,
+            "a binary number is 1 to 16 bytes (2, 4 or 8 for COMP; 16 for 19 to 38 digits)",
+        ),
         Storage::Text => unreachable!(),
     };
     if length > max {
@@ -531,6 +549,89 @@ fn fixed_place(f: &Spanned<FieldDef>, here: &str, p: &mut FileProblems<'_>) -> P
 }
 
 /// Two fixed-width fields covering the same bytes is almost always a typo in `start`.
+/// Resolve each field's `when: {field: value}`: the named field is another plain (not itself
+/// conditional) string or integer field of the table, and the value reads as its type.
+fn link_conditions(
+    def: &TableDef,
+    fields: &mut [Field],
+    csv: bool,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) {
+    for (i, (fname, f)) in def.fields.iter().enumerate() {
+        let Some(w) = &f.value.when else { continue };
+        let at = format!("{here}.fields.{fname}.when");
+        let mut say = |m: String| p.at(&w.referenced, at.clone(), m);
+        if csv {
+            say("`when` applies to fixed_width fields (records whose layouts share bytes)".into());
+            continue;
+        }
+        let [(gate, value)] = w.value.iter().collect::<Vec<_>>()[..] else {
+            say(
+                "`when` names one field and the value it must have: `when: {record_kind: N}`"
+                    .into(),
+            );
+            continue;
+        };
+        let Some(g) = def.fields.get_index_of(gate.as_str()) else {
+            say(format!(
+                "`when` names `{gate}`, which is not one of this table's fields ({})",
+                names(fields)
+            ));
+            continue;
+        };
+        if g == i || def.fields[g].value.when.is_some() {
+            say(format!(
+                "`when` names `{gate}`, which is this field or is itself read only `when` something holds; name a field every record has"
+            ));
+            continue;
+        }
+        let value = match fields[g].kind() {
+            FieldType::String => Value::Str(value.clone()),
+            FieldType::Integer => match value.trim().parse::<i64>() {
+                Ok(n) => Value::Int(n),
+                Err(_) => {
+                    say(format!(
+                        "`{gate}` is an integer field, and `{value}` is not an integer"
+                    ));
+                    continue;
+                }
+            },
+            other => {
+                say(format!(
+                    "`when` names `{gate}`, a {} field; name a string or integer field (a record kind or type code)",
+                    other.name()
+                ));
+                continue;
+            }
+        };
+        let field = &mut fields[i];
+        // Agents read when the field is there, not only that it may be null.
+        let note = format!(
+            "Only in records whose `{gate}` is `{value}`; null in the others.",
+            value = value.to_text()
+        );
+        field.description = Some(match field.description.take() {
+            Some(d) => format!("{d} ({note})"),
+            None => note,
+        });
+        field.when = Some(When { field: g, value });
+    }
+}
+
+/// Two fields of the same bytes are alternatives when each is read `when` the same field has
+/// a different value.
+fn alternatives(a: &FieldDef, b: &FieldDef) -> bool {
+    let key = |f: &FieldDef| {
+        let w = f.when.as_ref()?;
+        (w.value.len() == 1).then(|| w.value.first().map(|(k, v)| (k.clone(), v.clone())))?
+    };
+    match (key(a), key(b)) {
+        (Some((ga, va)), Some((gb, vb))) => ga == gb && va != vb,
+        _ => false,
+    }
+}
+
 fn check_overlaps(def: &TableDef, here: &str, p: &mut FileProblems<'_>) {
     let mut spans: Vec<(u32, u32, &str, &Spanned<FieldDef>)> = def
         .fields
@@ -544,14 +645,21 @@ fn check_overlaps(def: &TableDef, here: &str, p: &mut FileProblems<'_>) {
         })
         .collect();
     spans.sort_by_key(|s| s.0);
-    for w in spans.windows(2) {
-        let (a, b) = (&w[0], &w[1]);
-        if b.0 < a.1 {
+    // Every earlier field that reaches into `b`, not only the one before it: alternatives
+    // (REDEFINES) stack several fields over the same bytes.
+    for (j, b) in spans.iter().enumerate() {
+        let Some(a) = spans[..j]
+            .iter()
+            .find(|a| b.0 < a.1 && !alternatives(&a.3.value, &b.3.value))
+        else {
+            continue;
+        };
+        {
             p.at(
                 &b.3.referenced,
                 format!("{here}.fields.{}", b.2),
                 format!(
-                    "field `{}` (bytes {}..{}) overlaps field `{}` (bytes {}..{}); check `start`",
+                    "field `{}` (bytes {}..{}) overlaps field `{}` (bytes {}..{}); check `start`, or, for two layouts of the same bytes (a COBOL REDEFINES), read each `when` the same type field has a different value",
                     b.2,
                     b.0,
                     b.1 - 1,

@@ -2,13 +2,15 @@
 //!
 //! The subset old export programs use: level numbers and group items; `PIC X`, `A`, `9`, `S9`
 //! with `V` (implied decimals) and repeat counts; `USAGE DISPLAY` (zoned when signed),
-//! `COMP-3` / `PACKED-DECIMAL` (packed), `COMP` / `COMP-4` / `BINARY` (binary); `SIGN LEADING`
+//! `COMP-3` / `PACKED-DECIMAL` (packed), `COMP` / `COMP-0` / `COMP-4` / `BINARY` (binary, up
+//! to 38 digits in 16 bytes), `COMP-5` (binary in the writing machine's byte order:
+//! `--native-binary little` for files written on a PC); `SIGN LEADING`
 //! and `SEPARATE`; fixed `OCCURS n` on items and groups (fields numbered `_1`, `_2`, ...);
 //! `REDEFINES` (an item laid over another; an `01` record redefining another is another record
 //! type, written as its own table over the same file, told apart by the level-88 value on
 //! its first field when every record has one); `FILLER`; other level 88s and `VALUE` clauses
 //! are ignored. Everything else (`OCCURS DEPENDING ON`, `P` scaling, `COMP-1`/`COMP-2`
-//! floats, unknown picture symbols, binary items over 18 digits) is reported, every one in one
+//! floats, unknown picture symbols, binary items over 38 digits) is reported, every one in one
 //! run with its line; with `--unsupported filler` those of known length become FILLER (their
 //! bytes kept, no field) and the rest of the copybook imports.
 
@@ -30,6 +32,13 @@ pub struct CopyField {
     pub codes: Vec<String>,
     /// Laid out (its bytes are counted) but not imported: a clause the importer does not take.
     pub unsupported: bool,
+    /// Under an item that is redefined, or that REDEFINES another: the redefined item's line
+    /// and which layout over its bytes this is (0 the original, 1 the first REDEFINES, ...).
+    pub alternative: Option<(usize, usize)>,
+    /// Read only when another field (by name) has a value: the chosen layout of a REDEFINES.
+    pub when: Option<(String, String)>,
+    /// COMP-5: binary in the byte order of the machine that wrote the file.
+    pub native: bool,
 }
 
 /// One record layout (an `01` level).
@@ -40,6 +49,8 @@ pub struct CopyRecord {
     pub fields: Vec<CopyField>,
     /// The record's type code (from a level-88 on its first field): byte offset, value.
     pub record_type: Option<(usize, usize, String)>,
+    /// What the import decided that a reader of the mapping should check, as YAML comments.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +58,9 @@ enum Usage {
     Display,
     Packed,
     Binary,
+    /// COMP-5: binary in the machine's byte order (big-endian on a mainframe, little-endian
+    /// when written on a PC).
+    Native,
     /// COMP-1 (4 bytes) or COMP-2 (8 bytes): not supported, but of known length.
     Float(usize),
 }
@@ -127,12 +141,7 @@ fn records(text: &str, found: &mut Found) -> Result<Vec<CopyRecord>, String> {
             if records.is_empty() {
                 // A copybook of fields without an 01: one record named for the first field.
                 let (fields, end, next) = layout(&entries, i, 0, None, 0, found)?;
-                records.push(CopyRecord {
-                    name: "record".into(),
-                    length: end,
-                    record_type: type_code(&fields),
-                    fields,
-                });
+                records.push(record("record".into(), end, fields, &entries));
                 i = next;
                 continue;
             }
@@ -148,12 +157,7 @@ fn records(text: &str, found: &mut Found) -> Result<Vec<CopyRecord>, String> {
             end = f.length;
             fields = vec![f];
         }
-        records.push(CopyRecord {
-            name: ident(&e.name),
-            length: end,
-            record_type: type_code(&fields),
-            fields,
-        });
+        records.push(record(ident(&e.name), end, fields, &entries));
         i = next;
     }
     if records.is_empty() {
@@ -166,6 +170,109 @@ fn records(text: &str, found: &mut Found) -> Result<Vec<CopyRecord>, String> {
         }
     }
     Ok(records)
+}
+
+fn record(name: String, length: usize, fields: Vec<CopyField>, entries: &[Entry]) -> CopyRecord {
+    let mut r = CopyRecord {
+        name,
+        length,
+        record_type: None,
+        fields,
+        notes: Vec::new(),
+    };
+    choose_alternatives(&mut r, entries);
+    unique_names(&mut r);
+    r.record_type = type_code(&r.fields);
+    r
+}
+
+/// Layouts over the same bytes (an item and the items that REDEFINE it) become fields read
+/// `when` a type field before them has a value: the field with one level-88 value per layout,
+/// the values taken in order (TAXPAYER-TYPE with `S` and `N` before TAXPAYER-STR and
+/// TAXPAYER-NUM REDEFINES TAXPAYER-STR). Without such a field only the first layout is
+/// imported and a note says what was left out, so the mapping still checks.
+fn choose_alternatives(r: &mut CopyRecord, entries: &[Entry]) {
+    let mut groups: Vec<usize> = r
+        .fields
+        .iter()
+        .filter_map(|f| f.alternative.map(|a| a.0))
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for group in groups {
+        let members = |f: &CopyField| f.alternative.filter(|a| a.0 == group).map(|a| a.1);
+        let mut layouts: Vec<usize> = r.fields.iter().filter_map(members).collect();
+        layouts.sort_unstable();
+        layouts.dedup();
+        let name = entries
+            .iter()
+            .find(|e| e.line == group)
+            .map_or_else(|| format!("line {group}"), |e| e.name.clone());
+        if layouts.len() < 2 {
+            // One layout with fields (the other a FILLER): nothing overlaps.
+            continue;
+        }
+        let first = r
+            .fields
+            .iter()
+            .position(|f| members(f).is_some())
+            .unwrap_or(0);
+        let gate = r.fields[..first]
+            .iter()
+            .rev()
+            .find(|f| {
+                f.alternative.is_none() && f.kind == "string" && f.codes.len() == layouts.len()
+            })
+            .map(|f| (f.name.clone(), f.codes.clone()));
+        match gate {
+            Some((gate, codes)) => {
+                let mut chosen = Vec::new();
+                for f in &mut r.fields {
+                    if let Some(k) = members(f) {
+                        let i = layouts.iter().position(|l| *l == k).unwrap_or(0);
+                        f.when = Some((gate.clone(), codes[i].clone()));
+                        chosen.push(format!("{} when {gate} = {:?}", f.name, codes[i]));
+                    }
+                }
+                r.notes.push(format!(
+                    "{name} and its REDEFINES: each layout is read when `{gate}` has the level-88 value in the same order ({}); check the pairs",
+                    chosen.join(", ")
+                ));
+            }
+            None => {
+                let left: Vec<String> = r
+                    .fields
+                    .iter()
+                    .filter(|f| members(f).is_some_and(|k| k != layouts[0]))
+                    .map(|f| f.name.clone())
+                    .collect();
+                r.fields
+                    .retain(|f| members(f).is_none_or(|k| k == layouts[0]));
+                r.notes.push(format!(
+                    "{name} is redefined, and no field before it has one level-88 value per layout to choose by: only the first layout is imported; left out: {}. Add them with `when: {{type_field: value}}`",
+                    left.join(", ")
+                ));
+            }
+        }
+        for f in &mut r.fields {
+            if members(f).is_some() {
+                f.alternative = None;
+            }
+        }
+    }
+}
+
+/// Field names are YAML keys: the same name twice in a record (CITY under HOME and under
+/// WORK) gets a number.
+fn unique_names(r: &mut CopyRecord) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in &mut r.fields {
+        let n = seen.entry(f.name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.name = format!("{}_{}", f.name, n);
+        }
+    }
 }
 
 /// A record's type code: the one value of the level-88 under its first field.
@@ -191,7 +298,9 @@ fn layout(
     let mut at = start;
     let mut end = start;
     // Where each named item started and ended, for REDEFINES.
-    let mut placed: Vec<(String, usize)> = Vec::new();
+    // Name, start, line, how many REDEFINES it has so far, its fields.
+    #[allow(clippy::type_complexity)]
+    let mut placed: Vec<(String, usize, usize, usize, std::ops::Range<usize>)> = Vec::new();
     let mut i = from;
     while i < entries.len() && entries[i].level > parent {
         let e = &entries[i];
@@ -200,8 +309,8 @@ fn layout(
             Some(target) => placed
                 .iter()
                 .rev()
-                .find(|(n, _)| n.eq_ignore_ascii_case(target))
-                .map(|(_, s)| *s)
+                .find(|p| p.0.eq_ignore_ascii_case(target))
+                .map(|p| p.1)
                 .ok_or_else(|| {
                     format!(
                         "line {}: REDEFINES {target}: no such item before it in this group",
@@ -213,6 +322,7 @@ fn layout(
         let usage = e.usage.or(usage);
         let mut next = i + 1;
         let mut item_len = 0;
+        let first_field = fields.len();
         for n in 0..e.occurs.max(1) {
             let suffix = (e.occurs > 0).then(|| format!("_{}", n + 1));
             let item_start = from_here + n * item_len;
@@ -259,7 +369,30 @@ fn layout(
             }
         }
         let item_end = from_here + item_len * e.occurs.max(1);
-        placed.push((e.name.clone(), from_here));
+        // Layouts over the same bytes: the redefined item's fields are layout 0, each
+        // REDEFINES the next (fields already under an inner REDEFINES keep theirs).
+        if let Some(target) = &e.redefines
+            && let Some(t) = placed
+                .iter_mut()
+                .rev()
+                .find(|p| p.0.eq_ignore_ascii_case(target))
+        {
+            t.3 += 1;
+            let (line, layout, range) = (t.2, t.3, t.4.clone());
+            for f in &mut fields[range] {
+                f.alternative.get_or_insert((line, 0));
+            }
+            for f in &mut fields[first_field..] {
+                f.alternative.get_or_insert((line, layout));
+            }
+        }
+        placed.push((
+            e.name.clone(),
+            from_here,
+            e.line,
+            0,
+            first_field..fields.len(),
+        ));
         if e.redefines.is_none() {
             at = item_end;
         }
@@ -287,6 +420,7 @@ fn elementary(
     // Problems that still leave the layout readable: reported together at the end.
     let mut problems: Vec<String> = Vec::new();
     let mut scaled = false;
+    let mut leading_p = 0u32;
     let mut digits = 0usize;
     let mut scale = 0u32;
     let mut chars = 0usize;
@@ -324,7 +458,9 @@ fn elementary(
             }
             b'S' => signed = true,
             b'V' => after_v = true,
-            // P positions hold no byte: the length is known.
+            // P positions hold no byte: the length is known. Before the digits they are
+            // assumed zeros after the decimal point (PPP999 is .000ddd): a larger scale.
+            b'P' if digits == 0 => leading_p += count as u32,
             b'P' => scaled = true,
             b'Z' | b'*' | b',' | b'.' | b'+' | b'-' | b'B' | b'0' | b'/' | b'$' => {
                 edited = true;
@@ -337,7 +473,14 @@ fn elementary(
         }
     }
     if scaled {
-        problems.push("P (decimal scaling) is not supported".into());
+        problems.push(
+            "P after the digits (a power-of-ten multiplier) is not supported; P before them is"
+                .into(),
+        );
+    }
+    if leading_p > 0 {
+        // Every digit is then after the point.
+        scale = leading_p + digits as u32;
     }
     let usage = usage.unwrap_or(Usage::Display);
     let numeric = digits > 0 && !alpha && !edited;
@@ -363,6 +506,9 @@ fn elementary(
             sign_leading: false,
             codes: e.codes.clone(),
             unsupported: false,
+            alternative: None,
+            when: None,
+            native: usage == Usage::Native,
         }
     } else {
         let (length, storage) = match usage {
@@ -372,14 +518,15 @@ fn elementary(
             Usage::Display => (digits, "text"),
             Usage::Packed => (digits / 2 + 1, "packed"),
             Usage::Float(n) => (n, "binary"),
-            Usage::Binary => match digits {
+            Usage::Binary | Usage::Native => match digits {
                 1..=4 => (2, "binary"),
                 5..=9 => (4, "binary"),
                 10..=18 => (8, "binary"),
+                19..=38 => (16, "binary"),
                 _ => {
-                    problems.push("a binary item of more than 18 digits is not supported".into());
+                    problems.push("a binary item of more than 38 digits is not supported".into());
                     known = false;
-                    (8, "binary")
+                    (16, "binary")
                 }
             },
         };
@@ -399,6 +546,9 @@ fn elementary(
             sign_leading: e.sign_leading && !e.sign_separate,
             codes: e.codes.clone(),
             unsupported: false,
+            alternative: None,
+            when: None,
+            native: usage == Usage::Native,
         }
     };
     if problems.is_empty() {
@@ -542,9 +692,9 @@ fn entry(line: usize, stmt: &str, found: &mut Found) -> Result<Option<Entry>, St
             "USAGE" | "IS" | "TIMES" | "CHARACTER" => {}
             "DISPLAY" => e.usage = Some(Usage::Display),
             "COMP-3" | "COMPUTATIONAL-3" | "PACKED-DECIMAL" => e.usage = Some(Usage::Packed),
-            "COMP" | "COMP-4" | "COMPUTATIONAL" | "COMPUTATIONAL-4" | "BINARY" | "COMP-5" => {
-                e.usage = Some(Usage::Binary)
-            }
+            "COMP" | "COMP-0" | "COMP-4" | "COMPUTATIONAL" | "COMPUTATIONAL-0"
+            | "COMPUTATIONAL-4" | "BINARY" => e.usage = Some(Usage::Binary),
+            "COMP-5" | "COMPUTATIONAL-5" => e.usage = Some(Usage::Native),
             "COMP-1" | "COMPUTATIONAL-1" => e.usage = Some(Usage::Float(4)),
             "COMP-2" | "COMPUTATIONAL-2" => e.usage = Some(Usage::Float(8)),
             "OCCURS" => {
@@ -635,6 +785,61 @@ fn ident(name: &str) -> String {
     }
 }
 
+/// Whether a fixed-length file of `size` bytes holds whole records of the copybook's layout
+/// (its longest record). If not, what record length the file does divide into nearby, and
+/// which fields of the layout end around where the two part: the places to look for an item
+/// whose size the copybook gets wrong (a COMP item's digits, a SIGN SEPARATE byte, a FILLER).
+pub fn fits_file(records: &[CopyRecord], size: u64) -> Result<(), String> {
+    let Some(longest) = records.iter().max_by_key(|r| r.length) else {
+        return Ok(());
+    };
+    let len = longest.length as u64;
+    if len == 0 || size.is_multiple_of(len) {
+        return Ok(());
+    }
+    let mut m = format!(
+        "the file is {size} bytes, not a whole number of the copybook's {len}-byte records ({} and {} bytes over)",
+        size / len,
+        size % len
+    );
+    // The nearest record length that does divide the file, a few bytes either way.
+    let near = (1..=64u64)
+        .flat_map(|d| [len + d, len.saturating_sub(d)])
+        .find(|l| *l > 0 && size.is_multiple_of(*l) && size / l > 1);
+    match near {
+        Some(l) if l == len + 1 || l == len + 2 => {
+            let _ = write!(
+                m,
+                "; it divides into {l}-byte records: each record likely ends with a line end (use --framing lines)"
+            );
+        }
+        Some(l) => {
+            let (more, d) = if l > len {
+                ("longer", l - len)
+            } else {
+                ("shorter", len - l)
+            };
+            let _ = write!(
+                m,
+                "; it divides into {l}-byte records, {d} bytes {more} than the copybook's"
+            );
+            let parts = (l.min(len)) as usize;
+            if let Some(f) = longest.fields.iter().rev().find(|f| f.start < parts) {
+                let _ = write!(
+                    m,
+                    ": the two part at or before byte {} (field {} at bytes {}..{}); look there for an item whose size is wrong",
+                    parts + 1,
+                    f.name,
+                    f.start + 1,
+                    f.start + f.length
+                );
+            }
+        }
+        None => m.push_str("; check that the copybook is the one for this file"),
+    }
+    Err(m)
+}
+
 /// Options for the generated mapping.
 pub struct Options {
     pub source: String,
@@ -642,6 +847,8 @@ pub struct Options {
     pub encoding: String,
     pub framing: String,
     pub from: String,
+    /// COMP-5 items are little-endian (the file was written on a PC).
+    pub native_little: bool,
 }
 
 /// The mapping: a flatfile source with one table per record type, and a list tool for each.
@@ -685,6 +892,9 @@ pub fn to_yaml(records: &[CopyRecord], o: &Options) -> String {
                 yaml_string(value)
             );
         }
+        for note in &r.notes {
+            let _ = writeln!(out, "        # {note}");
+        }
         out.push_str("        fields:\n");
         for f in &r.fields {
             let mut attrs = vec![
@@ -705,6 +915,12 @@ pub fn to_yaml(records: &[CopyRecord], o: &Options) -> String {
             }
             if f.storage == "binary" && !f.signed {
                 attrs.push("signed: false".into());
+            }
+            if f.native && o.native_little {
+                attrs.push("byte_order: little".into());
+            }
+            if let Some((gate, value)) = &f.when {
+                attrs.push(format!("when: {{{gate}: {}}}", yaml_string(value)));
             }
             let _ = writeln!(out, "          {}: {{{}}}", f.name, attrs.join(", "));
         }
@@ -781,6 +997,53 @@ mod tests {
 }
 
 #[cfg(test)]
+mod real_copybook_tests {
+    use super::*;
+
+    fn fields(cpy: &str) -> Vec<(String, usize, usize, &'static str, u32)> {
+        parse(cpy).unwrap()[0]
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.start, f.length, f.kind, f.scale))
+            .collect()
+    }
+
+    /// COMP-0 is binary (it was read as text), 19 to 38 binary digits take 16 bytes, P before
+    /// the digits is a scale, COMP-5 is marked native.
+    #[test]
+    fn usages_real_copybooks_contain() {
+        let got = fields(
+            "01 R.\n 05 A PIC S9(4) COMP-0.\n 05 B PIC 9(20) BINARY.\n 05 C PIC PPP99.\n 05 D PIC SVPP9(3) COMP-3.\n 05 E PIC S9(9) COMP-5.\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                ("a".into(), 0, 2, "integer", 0),
+                ("b".into(), 2, 16, "decimal", 0),
+                ("c".into(), 18, 2, "decimal", 5),
+                ("d".into(), 20, 2, "decimal", 5),
+                ("e".into(), 22, 4, "integer", 0),
+            ]
+        );
+        let r = parse("01 R.\n 05 E PIC S9(9) COMP-5.\n 05 F PIC S9(9) COMP.\n").unwrap();
+        assert!(r[0].fields[0].native && !r[0].fields[1].native);
+    }
+
+    /// A REDEFINES without a type field to choose by: the first layout only, and a note that
+    /// names what was left out; names used twice in a record get a number.
+    #[test]
+    fn redefines_without_a_type_field_and_names_used_twice() {
+        let cpy = "01 R.\n 05 K PIC X(2).\n 05 S PIC X(4).\n 05 N REDEFINES S PIC 9(4).\n 05 HOME.\n  10 CITY PIC X(3).\n 05 WORK.\n  10 CITY PIC X(3).\n";
+        let r = &parse(cpy).unwrap()[0];
+        let names: Vec<&str> = r.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["k", "s", "city", "city_2"]);
+        assert!(r.fields.iter().all(|f| f.when.is_none()));
+        assert_eq!(r.notes.len(), 1);
+        assert!(r.notes[0].contains("left out: n."), "{}", r.notes[0]);
+    }
+}
+
+#[cfg(test)]
 mod unsupported_tests {
     use super::*;
 
@@ -802,7 +1065,7 @@ mod unsupported_tests {
         assert!(e.starts_with("3 clause(s) are not supported:"), "{e}");
         for line in [
             "line 3: RATE PIC : COMP-1 (floating point) is not supported (4 bytes",
-            "line 4: SCALED PIC 9(3)PPP: P (decimal scaling) is not supported (3 bytes",
+            "line 4: SCALED PIC 9(3)PPP: P after the digits (a power-of-ten multiplier) is not supported; P before them is (3 bytes",
             "line 6: WEIGHT PIC : COMP-2 (floating point) is not supported (8 bytes",
         ] {
             assert!(e.contains(line), "missing {line:?} in {e}");

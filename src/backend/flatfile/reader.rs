@@ -68,7 +68,7 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
     })?;
     let fp = fingerprint(&handle, &file)?;
     check_settled(table, fp)?;
-    whole_records(table, fp.len)?;
+    whole_records(table, fp.len, last_byte(&handle, fp.len) == Some(DOS_EOF))?;
     Ok((handle, fp))
 }
 
@@ -76,7 +76,19 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
 /// and the likely cause, instead of as a field error somewhere in the file: a record length
 /// that does not divide the file size means line ends in the file (each record one or two
 /// bytes longer), a wrong `record_length`, or a transfer cut short.
-fn whole_records(table: &Table, size: u64) -> Result<(), FlatError> {
+/// A DOS end-of-file mark (Ctrl-Z) after the last record: copied files from DOS-era systems
+/// still carry it. One such byte at the very end is not data.
+const DOS_EOF: u8 = 0x1A;
+
+fn last_byte(handle: &File, size: u64) -> Option<u8> {
+    let mut h = handle;
+    h.seek(SeekFrom::Start(size.checked_sub(1)?)).ok()?;
+    let mut b = [0u8];
+    h.read_exact(&mut b).ok()?;
+    Some(b[0])
+}
+
+fn whole_records(table: &Table, size: u64, dos_eof: bool) -> Result<(), FlatError> {
     let Format::FixedWidth {
         framing: Framing::Fixed(len),
         ..
@@ -86,7 +98,7 @@ fn whole_records(table: &Table, size: u64) -> Result<(), FlatError> {
     };
     let len = len as u64;
     let left = size % len;
-    if left == 0 {
+    if left == 0 || (left == 1 && dos_eof) {
         return Ok(());
     }
     let sizes = format!(
@@ -353,11 +365,15 @@ fn next_record(
             let n = reader
                 .read_until(b'\n', buf)
                 .map_err(|e| io_error(table, e))?;
-            if n == 0 {
+            if n == 0 || buf.as_slice() == [DOS_EOF] {
                 return Ok(None);
             }
             let terminated = buf.last() == Some(&b'\n');
             let mut end = buf.len() - terminated as usize;
+            // The file's last line may carry the DOS end-of-file mark instead of a line end.
+            if !terminated && end > 0 && buf[end - 1] == DOS_EOF {
+                end -= 1;
+            }
             if end > 0 && buf[end - 1] == b'\r' {
                 end -= 1;
             }
@@ -370,7 +386,7 @@ fn next_record(
         }
         Framing::Fixed(len) => {
             let n = read_up_to(table, reader, buf, len)?;
-            if n == 0 {
+            if n == 0 || (n == 1 && buf[0] == DOS_EOF && len > 1) {
                 return Ok(None);
             }
             if n < len {
@@ -484,7 +500,7 @@ fn descriptor(
 ) -> Result<Option<usize>, FlatError> {
     buf.clear();
     let n = read_up_to(table, reader, buf, 4)?;
-    if n == 0 {
+    if n == 0 || buf.as_slice() == [DOS_EOF] {
         return Ok(None);
     }
     let what = if block { "block" } else { "record" };

@@ -37,6 +37,16 @@ pub struct Field {
     pub mask: Option<String>,
     /// Set when any tool masks this field: its value is then never quoted in an error.
     pub withheld: Arc<AtomicBool>,
+    /// Read only in records where another field has a value (a COBOL REDEFINES chosen by a
+    /// type field); null in the others.
+    pub when: Option<When>,
+}
+
+/// The condition on a field: field `field` of the same table reads as `value`.
+#[derive(Debug, Clone)]
+pub struct When {
+    pub field: usize,
+    pub value: Value,
 }
 
 impl Field {
@@ -201,6 +211,14 @@ impl Table {
         column: Option<usize>,
         at: RecordAt,
     ) -> Result<Value, FlatError> {
+        // Another record layout over these bytes: not decoded (it may not even parse as this
+        // field's type), null.
+        if let Some(when) = &field.when {
+            let gate = self.decode_with(&self.fields[when.field], line, column, at)?;
+            if gate.compare(&when.value) != std::cmp::Ordering::Equal || gate.is_null() {
+                return Ok(Value::Null);
+            }
+        }
         let (bytes, field_offset) = match (line, &field.place) {
             (Line::Fixed(l), Place::Fixed { start, length }) => {
                 let from = (*start).min(l.len());

@@ -73,16 +73,20 @@ proptest! {
     }
 
     #[test]
-    fn binary_round_trips(len in 1usize..=8, v in any::<i64>(), signed in any::<bool>()) {
-        let bytes = &v.to_be_bytes()[8 - len..];
+    fn binary_round_trips(len in 1usize..=16, v in any::<i128>(), signed in any::<bool>()) {
+        let be = v.to_be_bytes();
+        let bytes = &be[16 - len..];
         let bits = 8 * len as u32;
-        let unsigned = (v as i128) & ((1i128 << bits) - 1);
+        let unsigned = (v as u128) & (u128::MAX >> (128 - bits));
         let expected = if signed && unsigned >> (bits - 1) == 1 {
-            unsigned - (1i128 << bits)
+            Some((unsigned | u128::MAX.checked_shl(bits).unwrap_or(0)) as i128)
         } else {
-            unsigned
+            i128::try_from(unsigned).ok()
         };
-        prop_assert_eq!(binary(bytes, signed), expected);
+        prop_assert_eq!(binary(bytes, signed, false).ok(), expected);
+        // The same number written least significant byte first (COMP-5 on a PC).
+        let little: Vec<u8> = bytes.iter().rev().copied().collect();
+        prop_assert_eq!(binary(&little, signed, true).ok(), expected);
     }
 
     #[test]
