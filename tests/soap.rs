@@ -996,6 +996,48 @@ fn nav_page_and_codeunit_wsdls_import_cleanly() {
     assert!(!again.status.success());
 }
 
+/// A WSDL split the way WCF publishes it (service here, the rest behind `wsdl:import`, whose
+/// types `xsd:import` a schema that `xsd:include`s another) imports whole and checks; an
+/// operation answering an empty element becomes a tool that reports success, an
+/// `xs:dateTime` input a `datetime` parameter. An rpc/encoded binding is refused with that word.
+#[test]
+fn a_wsdl_split_over_imports_and_includes_imports_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = import(&[root()
+        .join("fixtures/soap/wcf/OrderService.wsdl")
+        .to_str()
+        .unwrap()]);
+    for expected in [
+        "endpoint: \"http://erp01:8080/OrderService.svc\"",
+        "      path: \"GetOrderResponse/GetOrderResult\"",
+        "      customer_no: { type: string, path: \"CustomerNo\" }",
+        "      deliver_at: { type: datetime }",
+        "      path: \"RescheduleResponse\"\n      returns_nothing: true",
+    ] {
+        assert!(yaml.contains(expected), "missing {expected:?} in:\n{yaml}");
+    }
+    std::fs::write(dir.path().join("orders.yaml"), yaml).unwrap();
+    check_ok(dir.path());
+
+    let encoded = dir.path().join("Encoded.wsdl");
+    std::fs::write(
+        &encoded,
+        r#"<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:tns="urn:x" targetNamespace="urn:x"><message name="In"><part name="id" type="xsd:string"/></message><message name="Out"><part name="name" type="xsd:string"/></message><portType name="P"><operation name="GetName"><input message="tns:In"/><output message="tns:Out"/></operation></portType><binding name="B" type="tns:P"><soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/><operation name="GetName"><soap:operation soapAction="urn:x#GetName"/><input><soap:body use="encoded" namespace="urn:x" encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"/></input><output><soap:body use="encoded" namespace="urn:x"/></output></operation></binding><service name="Old"><port name="P" binding="tns:B"><soap:address location="http://x/"/></port></service></definitions>"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .arg("import-wsdl")
+        .arg(&encoded)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("GetName: rpc/encoded (SOAP section 5 encoding) is not supported"),
+        "{stderr}"
+    );
+}
+
 /// Two NAV pages in one mapping directory: `--prefix` keeps their tools apart (both have
 /// `Read`, `ReadMultiple`, ...), and the directory checks. A WSDL with nothing to import is an
 /// error naming the service, not an empty mapping.
@@ -1153,6 +1195,38 @@ async fn imported_spyne_wsdl_checks_and_calls() {
         String::from_utf8_lossy(&wrong.stderr).contains("must be a list of string values"),
         "{}",
         String::from_utf8_lossy(&wrong.stderr)
+    );
+    // An operation that answers nothing (an empty element) reports success; its dateTime
+    // parameter is validated here and reaches the service as written, zone included.
+    assert!(
+        yaml.contains("      delivery: { type: datetime, required: false }")
+            && yaml.contains("returns_nothing: true"),
+        "{yaml}"
+    );
+    let done: Value = serde_json::from_str(&succeeded(call(
+        "set_delivery_time",
+        r#"{"order_no":"SO-1001","delivery":"2026-12-24T09:30:00+01:00"}"#,
+    )))
+    .unwrap();
+    assert_eq!(done, json!({"ok": true}));
+    let got: Value = serde_json::from_str(&succeeded(call(
+        "get_delivery_time",
+        r#"{"order_no":"SO-1001"}"#,
+    )))
+    .unwrap();
+    assert_eq!(
+        got["get_delivery_time_result"], "2026-12-24T09:30:00+01:00",
+        "{got}"
+    );
+    let bad = call(
+        "set_delivery_time",
+        r#"{"order_no":"SO-1001","delivery":"24.12.2026 09:30"}"#,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("a date and time as YYYY-MM-DDThh:mm:ss"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
     );
     let fault = call("get_customer", r#"{"customer_no":"C4"}"#);
     assert!(!fault.status.success());

@@ -601,11 +601,11 @@ async fn import_wsdl(
     prefix: Option<&str>,
 ) -> ExitCode {
     use crate::backend::soap::wsdl;
-    let text = match wsdl::fetch(location).await {
-        Ok(t) => t,
+    let root = match wsdl::load(location).await {
+        Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let imported = match wsdl::import(&text, service, location, prefix) {
+    let imported = match wsdl::import_loaded(&root, service, location, prefix) {
         Ok(m) => m,
         Err(e) => return fail(&e),
     };

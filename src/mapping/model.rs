@@ -790,6 +790,10 @@ pub enum ParamType {
     Boolean,
     /// An ISO 8601 date (`2026-11-20`); the default may be `today`.
     Date,
+    /// An ISO 8601 / XML Schema date and time (`2026-11-20T10:00:00`, optionally with
+    /// fractions of a second and a zone, `Z` or `+01:00`): validated, and sent as written in
+    /// that form (what `xs:dateTime` elements expect).
+    Datetime,
     /// One of `values`.
     Enum,
     /// A list of values of type `items` (soap tools only: the element bound to it repeats

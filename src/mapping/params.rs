@@ -413,6 +413,7 @@ fn example(k: ParamType) -> &'static str {
         ParamType::Number => "1.5, 2",
         ParamType::Boolean => "true, false",
         ParamType::Date => "\"2026-01-31\", \"2026-02-28\"",
+        ParamType::Datetime => "\"2026-01-31T08:00:00\", \"2026-01-31T17:30:00Z\"",
         _ => "\"a\", \"b\"",
     }
 }
@@ -502,6 +503,10 @@ pub fn coerce(kind: ParamType, v: &Json, values: &[String]) -> Result<Value, Str
                 .map_err(|_| wrong("a date as YYYY-MM-DD")),
             _ => Err(wrong("a date as YYYY-MM-DD")),
         },
+        ParamType::Datetime => match v {
+            Json::String(s) => date_time(s.trim()).ok_or_else(|| wrong(DATETIME)),
+            _ => Err(wrong(DATETIME)),
+        },
         ParamType::Enum => match v {
             Json::String(s) if values.contains(s) => Ok(Value::Str(s.clone())),
             _ => Err(wrong(&format!("one of {}", values.join(", ")))),
@@ -509,6 +514,17 @@ pub fn coerce(kind: ParamType, v: &Json, values: &[String]) -> Result<Value, Str
         // A `Param`'s kind is its items' type; an array never reaches here.
         ParamType::Array => Err(wrong("a single value")),
     }
+}
+
+const DATETIME: &str = "a date and time as YYYY-MM-DDThh:mm:ss (fractions of a second and a zone, Z or +01:00, allowed)";
+
+/// A valid XML Schema date-time, kept as written (a zone, if given, is part of what the
+/// service is told): its canonical text, or None.
+fn date_time(s: &str) -> Option<Value> {
+    let zoned = chrono::DateTime::parse_from_rfc3339(s).is_ok();
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok();
+    // RFC 3339 also allows a space or lower-case `t` for the `T`; XML Schema does not.
+    (s.as_bytes().get(10) == Some(&b'T') && (zoned || naive)).then(|| Value::Str(s.to_string()))
 }
 
 fn describe(p: &Param) -> String {
@@ -525,6 +541,7 @@ fn type_name(k: ParamType) -> &'static str {
         ParamType::Number => "number",
         ParamType::Boolean => "boolean",
         ParamType::Date => "date",
+        ParamType::Datetime => "datetime",
         ParamType::Enum => "enum",
         ParamType::Array => "array",
     }
@@ -598,7 +615,11 @@ fn param_schema(p: &Param) -> Json {
 fn value_schema(p: &Param, description: Option<&str>) -> Map<String, Json> {
     let mut s = Map::new();
     let ty = match p.kind {
-        ParamType::String | ParamType::Date | ParamType::Enum | ParamType::Array => "string",
+        ParamType::String
+        | ParamType::Date
+        | ParamType::Datetime
+        | ParamType::Enum
+        | ParamType::Array => "string",
         ParamType::Integer => "integer",
         ParamType::Number => "number",
         ParamType::Boolean => "boolean",
@@ -609,6 +630,9 @@ fn value_schema(p: &Param, description: Option<&str>) -> Map<String, Json> {
     }
     if p.kind == ParamType::Date {
         s.insert("format".into(), json!("date"));
+    }
+    if p.kind == ParamType::Datetime {
+        s.insert("format".into(), json!("date-time"));
     }
     if p.kind == ParamType::Enum {
         s.insert("enum".into(), json!(p.values));
@@ -657,6 +681,29 @@ fn value_schema(p: &Param, description: Option<&str>) -> Map<String, Json> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// XML Schema date-times: with or without fractions and zone; never a space for the `T`,
+    /// a date alone or an impossible time.
+    #[test]
+    fn datetime_parameters_take_the_xml_schema_form() {
+        for ok in [
+            "2026-11-20T10:00:00",
+            "2026-11-20T10:00:00.125",
+            "2026-11-20T10:00:00Z",
+            "2026-11-20T10:00:00+01:00",
+        ] {
+            assert_eq!(date_time(ok), Some(Value::Str(ok.into())), "{ok}");
+        }
+        for bad in [
+            "2026-11-20 10:00:00",
+            "2026-11-20",
+            "2026-11-20T25:00:00",
+            "2026-11-20t10:00:00Z",
+            "20.11.2026 10:00",
+        ] {
+            assert_eq!(date_time(bad), None, "{bad}");
+        }
+    }
 
     fn param(kind: ParamType) -> Param {
         Param {

@@ -144,6 +144,11 @@ pub struct ResponseDef {
     /// and continue with `embedded.path` inside it.
     #[serde(default)]
     pub embedded: Option<EmbeddedDef>,
+    /// The operation answers with an empty element (a NAV codeunit function, a posting
+    /// routine): no `columns:`; the tool's result is `{"ok": true}` once the answer holds the
+    /// element at `path` without a fault.
+    #[serde(default)]
+    pub returns_nothing: bool,
 }
 
 /// A document carried as text inside the answer.

@@ -12,6 +12,8 @@ Document/literal, qualified, namespace urn:legacy-mcp:erp, WSDL at `/?wsdl`:
 - GetSalesOrder(order_no) -> SalesOrder with Lines; a fault for an unknown number
 - CreateSalesOrder(customer_no, item_no, quantity) -> the new order's number (a write)
 - Echo(text) -> the text, unchanged (shows that values travel escaped and intact)
+- SetDeliveryTime(order_no, delivery: dateTime) -> nothing (an empty answer element)
+- GetDeliveryTime(order_no) -> the dateTime last set, as the service received it
 """
 import logging
 import sys
@@ -20,8 +22,8 @@ from decimal import Decimal as D
 from datetime import date
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from spyne import (Application, Array, Boolean, ComplexModel, Date, Decimal, Fault, Integer,
-                   ServiceBase, Unicode, XmlAttribute, rpc)
+from spyne import (Application, Array, Boolean, ComplexModel, Date, DateTime, Decimal, Fault,
+                   Integer, ServiceBase, Unicode, XmlAttribute, rpc)
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
@@ -82,6 +84,7 @@ ORDERS = {
                                  Line(ItemNo="1100", Quantity=4, Amount=D("482.00"))]),
 }
 LOCK = threading.Lock()
+DELIVERY = {}
 
 
 def not_found(what, key):
@@ -134,6 +137,19 @@ class ErpService(ServiceBase):
     @rpc(Unicode, _returns=Unicode)
     def Echo(ctx, text):
         return text
+
+    @rpc(Unicode, DateTime)
+    def SetDeliveryTime(ctx, order_no, delivery):
+        if order_no not in ORDERS:
+            raise not_found("Sales order", order_no)
+        with LOCK:
+            DELIVERY[order_no] = delivery
+
+    @rpc(Unicode, _returns=Unicode)
+    def GetDeliveryTime(ctx, order_no):
+        # As text: what arrived, zone included, unchanged by a round trip through DateTime.
+        d = DELIVERY.get(order_no)
+        return None if d is None else d.isoformat()
 
 
 class Quiet(WSGIRequestHandler):

@@ -311,16 +311,40 @@ pub fn operation(
         .embedded
         .as_ref()
         .map(|e| (e.format, path_steps(&e.path.value)));
-    if d.columns.is_empty() {
+    let mut columns = Vec::new();
+    let mut fields = Vec::new();
+    if resp.value.returns_nothing {
+        if !d.columns.is_empty() {
+            p.at(
+                &resp.referenced,
+                format!("{here}.columns"),
+                "a tool whose response `returns_nothing` has no `columns:` (its result is `{\"ok\": true}`)",
+            );
+        }
+        // The answer's only content is that the element came back without a fault.
+        columns.push(Column {
+            name: "ok".into(),
+            kind: FieldType::Boolean,
+            description: Some(
+                "True: the service carried out the operation (it answers nothing else).".into(),
+            ),
+            withheld: false,
+        });
+        fields.push(FieldPath {
+            steps: Vec::new(),
+            attr: None,
+            repeated: false,
+            record: None,
+            present: true,
+        });
+    } else if d.columns.is_empty() {
         p.at(
             &resp.referenced,
             format!("{here}.columns"),
-            "list the result `columns:` with their types and paths (`legacy-mcp import-wsdl` writes them)",
+            "list the result `columns:` with their types and paths (`legacy-mcp import-wsdl` writes them), or say `returns_nothing: true` in `response:` for an operation that answers with an empty element",
         );
         return None;
     }
-    let mut columns = Vec::new();
-    let mut fields = Vec::new();
     for (name, c) in &d.columns {
         let (column, field) = column(name, c, &format!("{here}.columns.{name}"), true, p);
         columns.push(column);
@@ -406,6 +430,7 @@ fn column(
             attr,
             repeated: c.value.repeated,
             record,
+            present: false,
         },
     )
 }

@@ -139,6 +139,8 @@ pub struct FieldPath {
     pub repeated: bool,
     /// `fields:`: every element the path reaches is a record of these columns, read from it.
     pub record: Option<Vec<(Column, FieldPath)>>,
+    /// `returns_nothing`: true whenever the row element is there (the call succeeded).
+    pub present: bool,
 }
 
 /// A tool call's request with every value bound.

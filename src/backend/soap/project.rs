@@ -207,6 +207,9 @@ fn xml_row(row: &Element, op: &Operation, refs: &Refs) -> Result<Vec<Value>, Str
 /// `fields:`, every record element its path reaches as an object of its own fields, so that a
 /// line that omits an element gets null there instead of its neighbour's value.
 fn xml_field(row: &Element, c: &Column, f: &FieldPath, refs: &Refs) -> Result<Value, String> {
+    if f.present {
+        return Ok(Value::Bool(true));
+    }
     let mut found = vec![row];
     for step in &f.steps {
         let mut next = Vec::new();
@@ -265,6 +268,9 @@ fn json_row(row: &Json, op: &Operation) -> Result<Vec<Value>, String> {
 
 /// One column of an embedded JSON row; `fields:` makes every item the path reaches a record.
 fn json_field(row: &Json, c: &Column, f: &FieldPath) -> Result<Value, String> {
+    if f.present {
+        return Ok(Value::Bool(true));
+    }
     let mut found = vec![row];
     for step in f.steps.iter().chain(f.attr.iter()) {
         found = found.into_iter().filter_map(|j| j.get(step)).collect();
@@ -402,18 +408,21 @@ mod tests {
             ]),
             fields: vec![
                 FieldPath {
+                    present: false,
                     steps: vec!["no".into()],
                     attr: None,
                     repeated: false,
                     record: None,
                 },
                 FieldPath {
+                    present: false,
                     steps: vec!["price".into()],
                     attr: None,
                     repeated: false,
                     record: None,
                 },
                 FieldPath {
+                    present: false,
                     steps: vec!["tags".into(), "t".into()],
                     attr: None,
                     repeated: true,

@@ -39,6 +39,123 @@ pub async fn fetch(location: &str) -> Result<String, String> {
     std::fs::read_to_string(location).map_err(|e| format!("cannot read {location}: {e}"))
 }
 
+/// A WSDL with what it imports pulled in: `wsdl:import` (definitions split over files, as WCF
+/// writes them) merged into the root, `xsd:import`/`xsd:include` schemas added to its types.
+/// Locations are resolved against the importing document (a path beside it, or a URL);
+/// each document is read once, at most 64 of them.
+pub async fn load(location: &str) -> Result<Element, String> {
+    let text = fetch(location).await?;
+    let mut root = parse_wsdl(&text, location)?;
+    let mut seen = HashSet::from([location.to_string()]);
+    let mut pending: Vec<(String, bool)> = references(&root, location);
+    while let Some((at, is_wsdl)) = pending.pop() {
+        if !seen.insert(at.clone()) {
+            continue;
+        }
+        if seen.len() > 64 {
+            return Err("the WSDL imports more than 64 documents".into());
+        }
+        let text = fetch(&at)
+            .await
+            .map_err(|e| format!("{e} (imported by the WSDL)"))?;
+        let doc = xml::parse(&text, 256).map_err(|e| format!("{at} cannot be read: {e}"))?;
+        pending.extend(references(&doc, &at));
+        if is_wsdl {
+            if doc.name != "definitions" {
+                return Err(format!(
+                    "{at} is imported as a WSDL but its root is <{}>",
+                    doc.name
+                ));
+            }
+            root.children.extend(doc.children);
+        } else {
+            if doc.name != "schema" {
+                return Err(format!(
+                    "{at} is imported as a schema but its root is <{}>",
+                    doc.name
+                ));
+            }
+            add_schema(&mut root, doc);
+        }
+    }
+    Ok(root)
+}
+
+fn parse_wsdl(text: &str, origin: &str) -> Result<Element, String> {
+    let root = xml::parse(text, 256).map_err(|e| format!("the WSDL cannot be read: {e}"))?;
+    if root.name != "definitions" {
+        return Err(format!(
+            "{origin} is not a WSDL 1.1 document (root element <{}>, expected <definitions>)",
+            root.name
+        ));
+    }
+    Ok(root)
+}
+
+/// The documents a WSDL or schema imports: (resolved location, whether it is a WSDL).
+fn references(doc: &Element, base: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut schema_refs = |schema: &Element| {
+        for i in schema
+            .children
+            .iter()
+            .filter(|c| c.name == "import" || c.name == "include")
+        {
+            if let Some(l) = i.attr("schemaLocation") {
+                out.push((resolve(base, l), false));
+            }
+        }
+    };
+    if doc.name == "schema" {
+        schema_refs(doc);
+    }
+    for types in doc.children_named("types") {
+        types
+            .children
+            .iter()
+            .filter(|s| s.name == "schema")
+            .for_each(&mut schema_refs);
+    }
+    for i in doc.children_named("import") {
+        if let Some(l) = i.attr("location") {
+            out.push((resolve(base, l), true));
+        }
+    }
+    out
+}
+
+/// `location` relative to the document at `base`.
+fn resolve(base: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    if base.starts_with("http://") || base.starts_with("https://") {
+        return reqwest::Url::parse(base)
+            .and_then(|b| b.join(location))
+            .map_or_else(|_| location.to_string(), |u| u.to_string());
+    }
+    let dir = std::path::Path::new(base)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    dir.join(location).to_string_lossy().into_owned()
+}
+
+/// An imported schema joins the WSDL's `types` (made when the WSDL has none).
+fn add_schema(root: &mut Element, schema: Element) {
+    if !root.children.iter().any(|c| c.name == "types") {
+        root.children.push(Element {
+            ns: None,
+            name: "types".into(),
+            attrs: Vec::new(),
+            children: Vec::new(),
+            text: String::new(),
+        });
+    }
+    if let Some(types) = root.children.iter_mut().find(|c| c.name == "types") {
+        types.children.push(schema);
+    }
+}
+
 /// What `import` made of a WSDL: the mapping text, and the operations it left out with why
 /// (also written into the mapping as comments).
 pub struct Imported {
@@ -56,14 +173,17 @@ pub fn import(
     origin: &str,
     prefix: Option<&str>,
 ) -> Result<Imported, String> {
-    let root = xml::parse(text, 256).map_err(|e| format!("the WSDL cannot be read: {e}"))?;
-    if root.name != "definitions" {
-        return Err(format!(
-            "not a WSDL 1.1 document (root element <{}>, expected <definitions>)",
-            root.name
-        ));
-    }
-    let w = Wsdl::index(&root);
+    import_loaded(&parse_wsdl(text, origin)?, service, origin, prefix)
+}
+
+/// `import` for a WSDL already read (with its imports, by `load`).
+pub fn import_loaded(
+    root: &Element,
+    service: Option<&str>,
+    origin: &str,
+    prefix: Option<&str>,
+) -> Result<Imported, String> {
+    let w = Wsdl::index(root);
     let (svc, port, binding, version) = w.pick_port(service)?;
     let endpoint = port
         .children
@@ -285,6 +405,20 @@ impl<'a> Wsdl<'a> {
                 .attr("message")?;
             self.messages.get(local(m)).copied()
         };
+        // SOAP encoding (section 5) types every value with xsi:type and allows references
+        // between values: neither is built nor read here, so say it instead of sending
+        // literal XML the service would misread.
+        let encoded = ["input", "output"].iter().any(|dir| {
+            bop.child(dir)
+                .and_then(|d| d.child("body"))
+                .and_then(|b| b.attr("use"))
+                == Some("encoded")
+        });
+        if encoded {
+            return Err(format!(
+                "{style}/encoded (SOAP section 5 encoding) is not supported; ask for a literal binding of the service (document/literal or rpc/literal), which most toolkits also publish"
+            ));
+        }
         let input = message("input").ok_or("no input message")?;
         let output = message("output");
         let doc = pop
@@ -376,6 +510,14 @@ impl<'a> Wsdl<'a> {
             write_body(&mut y, &params, 0, 8);
         }
         let (path, columns, one) = self.response(output, rpc, name)?;
+        if columns.is_empty() {
+            let _ = writeln!(
+                y,
+                "    response:\n      path: {}\n      returns_nothing: true  # the answer is an empty element: the tool answers {{\"ok\": true}}\n    result: {{ one: true }}",
+                q(&path)
+            );
+            return Ok(y);
+        }
         let _ = writeln!(y, "    response:\n      path: {}", q(&path));
         y.push_str("    columns:\n");
         // Leaves below a repeated complex element become one column of records (`fields:`),
@@ -431,10 +573,11 @@ impl<'a> Wsdl<'a> {
     ) -> Result<(String, Vec<Leaf>, bool), String> {
         let output = output.ok_or("no output message (one-way operations are not tools)")?;
         let (mut path, mut decl) = if rpc {
-            let part = output
-                .child("part")
-                .ok_or("the output message has no part")?;
             let wrapper = format!("{op}Response");
+            // An rpc answer without parts: the operation returns nothing.
+            let Some(part) = output.child("part") else {
+                return Ok((wrapper, Vec::new(), true));
+            };
             let t = part.attr("type").unwrap_or("xs:string");
             let mut leaves = Vec::new();
             self.type_leaves(t, vec![], false, &mut leaves, 0);
@@ -489,6 +632,11 @@ impl<'a> Wsdl<'a> {
         }
         let mut leaves = Vec::new();
         self.element_children(decl, vec![], &mut leaves, 0);
+        // An answer element declared empty (a NAV codeunit's `PostOrder_Result`): the
+        // operation returns nothing, and the tool says it succeeded.
+        if leaves.is_empty() && path.len() == 1 && self.child_decls(decl).is_empty() {
+            return Ok((path.join("/"), leaves, true));
+        }
         if leaves.is_empty() {
             return Err("the answer's record has no fields this importer can read".into());
         }
@@ -763,10 +911,7 @@ fn param_type(l: &Leaf) -> String {
             "decimal" | "double" | "float" => ("number", ""),
             "boolean" => ("boolean", ""),
             "date" => ("date", ""),
-            "dateTime" => (
-                "string",
-                ", description: \"ISO 8601 date and time, e.g. 2026-11-20T10:00:00\"",
-            ),
+            "dateTime" => ("datetime", ""),
             _ => ("string", ""),
         };
         format!("type: {t}{note}")
@@ -849,5 +994,28 @@ mod tests {
         assert_eq!(snake("Customer_Filter"), "customer_filter");
         assert_eq!(snake("getHTTPStatus"), "get_http_status");
         assert_eq!(snake("No"), "no");
+    }
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::resolve;
+
+    /// Imported locations resolve against the document that names them, file or URL.
+    #[test]
+    fn locations_resolve_against_the_importing_document() {
+        assert_eq!(resolve("wsdl/a.wsdl", "b.xsd"), "wsdl/b.xsd");
+        assert_eq!(
+            resolve("http://erp:8080/Svc.svc?wsdl", "Svc.svc?xsd=xsd0"),
+            "http://erp:8080/Svc.svc?xsd=xsd0"
+        );
+        assert_eq!(
+            resolve("http://erp/a/b.wsdl", "../x.xsd"),
+            "http://erp/x.xsd"
+        );
+        assert_eq!(
+            resolve("a.wsdl", "http://other/x.xsd"),
+            "http://other/x.xsd"
+        );
     }
 }
