@@ -762,6 +762,26 @@ fn table_fields(t: &Table, policies: &Policies) -> Fields {
                 repeated: false,
                 records: None,
             })
+            // Child segments: a list of records under each child table's name, after the
+            // table's own fields (the order `flatfile::segments` builds rows in).
+            .chain(t.children.iter().map(|c| {
+                let items: Vec<_> = c
+                    .fields
+                    .iter()
+                    .map(|f| (f.name.clone(), f.kind(), f.description.clone(), false))
+                    .collect();
+                SourceField {
+                    name: c.name.clone(),
+                    kind: FieldType::String,
+                    description: Some(format!(
+                        "The `{}` records that follow this one in the file, in file order.",
+                        c.name
+                    )),
+                    mask: None,
+                    repeated: false,
+                    records: Some(Arc::new(shape::record_schema(&items))),
+                }
+            }))
             .collect(),
     }
 }

@@ -725,3 +725,94 @@ tools:
         assert!(all.contains(want), "missing {want:?} in:\n{all}");
     }
 }
+
+/// A multi-segment file: each company record is followed by its contact records. The company
+/// table declares `children: [contact]`: every company comes back with its contacts nested,
+/// read in a scan, a filter, and a jump through the key index alike; a company without contacts
+/// has an empty list; a contact before any company is an error, never dropped or given to the
+/// wrong company.
+#[tokio::test]
+async fn a_root_segment_comes_back_with_its_children_nested() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = "C0001Acme GmbH \nPJane Doe  0301\nPMax Mayer 0302\nC0002Jones Co  \nC0003Brick Ltd \nPAnn Lee   0441\n";
+    std::fs::write(dir.path().join("CRM.DAT"), data).unwrap();
+    let yaml = r#"sources:
+  crm:
+    kind: flatfile
+    directory: .
+    tables:
+      company:
+        file: CRM.DAT
+        format: fixed_width
+        record_type: {start: 1, length: 1, value: C}
+        key: [number]
+        children: [contact]
+        fields:
+          number: {start: 2, length: 4}
+          name: {start: 6, length: 10}
+      contact:
+        file: CRM.DAT
+        format: fixed_width
+        record_type: {start: 1, length: 1, value: P}
+        fields:
+          name: {start: 2, length: 10}
+          phone: {start: 12, length: 4, type: integer}
+tools:
+  companies:
+    description: Every company with its contacts.
+    source: crm
+    table: company
+    parameters:
+      prefix: {type: string, required: false}
+    where:
+      name: {starts_with: prefix}
+  company:
+    description: One company by number, with its contacts.
+    source: crm
+    table: company
+    parameters:
+      number: {type: string}
+    where:
+      number: number
+    result: {one: true}
+"#;
+    std::fs::write(dir.path().join("m.yaml"), yaml).unwrap();
+    let p = pipeline(dir.path());
+    let all = call(&p, "companies", json!({})).await.unwrap();
+    assert_eq!(
+        all["rows"],
+        json!([
+            {"number": "0001", "name": "Acme GmbH", "contact": [
+                {"name": "Jane Doe", "phone": 301}, {"name": "Max Mayer", "phone": 302}]},
+            {"number": "0002", "name": "Jones Co", "contact": []},
+            {"number": "0003", "name": "Brick Ltd", "contact": [{"name": "Ann Lee", "phone": 441}]}
+        ])
+    );
+    let some = call(&p, "companies", json!({"prefix": "Bri"}))
+        .await
+        .unwrap();
+    assert_eq!(some["rows"], json!([all["rows"][2]]));
+    for (no, i) in [("0001", 0), ("0002", 1), ("0003", 2)] {
+        let one = call(&p, "company", json!({"number": no})).await.unwrap();
+        assert_eq!(one, all["rows"][i], "{no}");
+    }
+    // The output schema tells agents the contacts are an array of objects.
+    let schema = Value::Object(p.catalog().tools["company"].output_schema.clone());
+    assert_eq!(
+        schema["properties"]["contact"]["items"]["properties"]["phone"]["type"],
+        json!(["integer", "null"]),
+        "{schema}"
+    );
+
+    // A contact before the first company belongs to nobody: said, not dropped.
+    std::fs::write(
+        dir.path().join("CRM.DAT"),
+        format!("PLost One  0999\n{data}"),
+    )
+    .unwrap();
+    let p = pipeline(dir.path());
+    assert_eq!(
+        error(&p, "companies", json!({})).await,
+        "`CRM.DAT` record 1 (byte offset 0): a `contact` record before any `company` record: a child segment belongs to the root before it, and this one has none"
+    );
+}

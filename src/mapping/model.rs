@@ -477,6 +477,13 @@ pub struct TableDef {
     #[serde(default)]
     #[schemars(with = "Option<RecordTypeDef>")]
     pub record_type: Option<Spanned<RecordTypeDef>>,
+    /// fixed_width, multi-segment files: tables of the same file whose records follow a
+    /// record of this table and belong to it (a company record followed by its contacts):
+    /// each row of this table carries, under each child table's name, the list of that
+    /// child's records up to the next record of this table.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub children: Vec<Spanned<String>>,
     /// fixed_width: record types in the file that no table reads, skipped on purpose.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]

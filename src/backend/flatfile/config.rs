@@ -64,13 +64,74 @@ pub fn compile(
         })
         .collect();
     super::config_records::link_siblings(&mut tables, &def.tables, &here, p);
-    let tables = tables
+    let mut tables = tables
         .into_iter()
         .map(|(tname, table)| (tname, Arc::new(table)))
         .collect::<IndexMap<_, _>>();
+    link_children(&mut tables, &def.tables, &here, p);
     FlatfileSource {
         name: name.to_string(),
         tables,
+    }
+}
+
+/// Give each table with `children:` its child tables: others of the same file, each with a
+/// record type of its own, one level deep (a child has no children, a root is nobody's child),
+/// without masks (a child's values are nested in its root's rows, where masks do not reach yet).
+fn link_children(
+    tables: &mut IndexMap<String, Arc<Table>>,
+    defs: &IndexMap<String, Spanned<TableDef>>,
+    here: &str,
+    p: &mut FileProblems<'_>,
+) {
+    let is_child = |name: &str| {
+        defs.values()
+            .any(|d| d.value.children.iter().any(|c| c.value == name))
+    };
+    for (root, def) in defs {
+        let mut found = Vec::new();
+        for c in &def.value.children {
+            let at = format!("{here}.tables.{root}.children");
+            let mut say = |m: String| p.at(&c.referenced, at.clone(), m);
+            let Some(child) = tables.get(&c.value) else {
+                say(format!("`{}` is not a table of this source", c.value));
+                continue;
+            };
+            let problem = if c.value == *root {
+                Some("a table cannot be its own child".to_string())
+            } else if child.file_name != tables[root].file_name {
+                Some(format!(
+                    "`{}` reads another file; children are records of the same file",
+                    c.value
+                ))
+            } else if child.records.own.is_none() || tables[root].records.own.is_none() {
+                Some("both tables need a `record_type`: it is how a child record is told from its root".into())
+            } else if !defs[&c.value].value.children.is_empty() || is_child(root) {
+                Some("one level of children only: a child has no children of its own, and a root is nobody's child".into())
+            } else if child.fields.iter().any(|f| f.mask.is_some()) {
+                Some(format!(
+                    "`{}` masks a field; masks on a child's fields are not supported yet (mask them in a tool of its own, or leave the field out)",
+                    c.value
+                ))
+            } else if tables[root].fields.iter().any(|f| f.name == c.value) {
+                Some(format!(
+                    "`{}` is also a field of this table; the list of children is named after the child table",
+                    c.value
+                ))
+            } else {
+                None
+            };
+            match problem {
+                Some(m) => say(m),
+                None => found.push(child.clone()),
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        if let Some(t) = tables.get_mut(root).and_then(Arc::get_mut) {
+            t.children = found;
+        }
     }
 }
 
@@ -253,6 +314,7 @@ fn compile_table(
         index_field,
         stable_for,
         records,
+        children: Vec::new(),
         when_incomplete: def.when_incomplete,
         view: Mutex::new(Default::default()),
     }

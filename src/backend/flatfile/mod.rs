@@ -24,6 +24,7 @@ pub mod keyindex;
 pub mod query;
 pub mod reader;
 pub mod records;
+mod segments;
 pub mod table;
 
 use std::sync::Arc;

@@ -32,6 +32,13 @@ pub fn run(table: &Table, query: &Query, abandoned: &AtomicBool) -> Result<RowSe
         .index_field
         .zip(view.index.as_ref())
         .and_then(|(fi, idx)| idx.candidates(fi, table.fields[fi].kind(), &query.filters));
+    if !table.children.is_empty() {
+        super::segments::run(table, view, handle, query, candidates, &mut keep, abandoned)?;
+        current.confirm(table)?;
+        let mut rows = keep.finish(view.fingerprint.as_version());
+        rows.notice = current.notice;
+        return Ok(rows);
+    }
     match candidates {
         Some(offsets) => {
             for offset in offsets {
@@ -55,7 +62,7 @@ pub fn run(table: &Table, query: &Query, abandoned: &AtomicBool) -> Result<RowSe
 
 /// Check one record against the filters (decoding only the filtered fields first), and keep it
 /// if it matches. Returns whether scanning should go on.
-fn consider(
+pub(super) fn consider(
     table: &Table,
     view: &View,
     query: &Query,
@@ -63,7 +70,21 @@ fn consider(
     line: &Line<'_>,
     at: RecordAt,
 ) -> Result<bool, FlatError> {
-    // Each field is decoded at most once: filtered fields first, the rest only for a match.
+    match matching_row(table, view, query, line, at)? {
+        Some(row) => Ok(keep.push(row)),
+        None => Ok(true),
+    }
+}
+
+/// The record's row if it passes the filters. Each field is decoded at most once: filtered
+/// fields first, the rest only for a match.
+pub(super) fn matching_row(
+    table: &Table,
+    view: &View,
+    query: &Query,
+    line: &Line<'_>,
+    at: RecordAt,
+) -> Result<Option<Vec<Value>>, FlatError> {
     let mut row: Vec<Option<Value>> = vec![None; table.fields.len()];
     for f in &query.filters {
         let v = match &row[f.field] {
@@ -71,21 +92,20 @@ fn consider(
             None => row[f.field].insert(table.decode_field(line, f.field, &view.columns, at)?),
         };
         if !f.op.test(v, &f.value) {
-            return Ok(true);
+            return Ok(None);
         }
     }
-    let row = row
-        .into_iter()
+    row.into_iter()
         .enumerate()
         .map(|(fi, v)| v.map_or_else(|| table.decode_field(line, fi, &view.columns, at), Ok))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(keep.push(row))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The best `cap` rows so far in query order (file order when there is no order). Ordered,
 /// they sit in a max-heap of `cap` (a row costs O(log cap), whatever the offset); in file
 /// order the rows a cursor skips are counted and dropped.
-struct Keeper {
+pub(super) struct Keeper {
     order: Arc<[(usize, bool)]>,
     cap: usize,
     offset: usize,
@@ -141,7 +161,7 @@ impl Keeper {
     }
 
     /// Keep `row` if it is among the best `cap`; false once no later row can matter.
-    fn push(&mut self, row: Vec<Value>) -> bool {
+    pub(super) fn push(&mut self, row: Vec<Value>) -> bool {
         self.seen += 1;
         if self.order.is_empty() {
             if self.seen as usize <= self.offset {

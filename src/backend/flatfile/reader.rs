@@ -80,12 +80,15 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
 /// still carry it. One such byte at the very end is not data.
 const DOS_EOF: u8 = 0x1A;
 
+/// The file's last byte. The handle is left at the start: readers that do not seek first
+/// (the csv header) read from where it is.
 fn last_byte(handle: &File, size: u64) -> Option<u8> {
     let mut h = handle;
     h.seek(SeekFrom::Start(size.checked_sub(1)?)).ok()?;
     let mut b = [0u8];
-    h.read_exact(&mut b).ok()?;
-    Some(b[0])
+    let read = h.read_exact(&mut b);
+    h.seek(SeekFrom::Start(0)).ok()?;
+    read.ok().map(|_| b[0])
 }
 
 fn whole_records(table: &Table, size: u64, dos_eof: bool) -> Result<(), FlatError> {

@@ -175,6 +175,9 @@ pub struct Table {
     pub stable_for: Duration,
     /// Record types, header and trailer of a multi-record file.
     pub records: Records,
+    /// Child segments: tables of the same file whose records follow one of this table's and
+    /// belong to it; each row carries a list of each child's records, after its own fields.
+    pub children: Vec<Arc<Table>>,
     pub when_incomplete: WhenIncomplete,
     /// The last view of the file (column map and key index), rebuilt when the file changes.
     pub view: Mutex<Slot>,
