@@ -662,7 +662,7 @@ fn import_copybook(
     if !matches!(framing.as_str(), "fixed" | "lines" | "rdw") {
         return fail("--framing is fixed, lines or rdw");
     }
-    match copybook::parse_with(&text, filler) {
+    match copybook::parse_with(&text, filler, framing != "fixed") {
         Ok((records, filled)) => {
             for u in &filled {
                 eprintln!(

@@ -9,7 +9,9 @@
 //! `REDEFINES` (an item laid over another; an `01` record redefining another is another record
 //! type, written as its own table over the same file, told apart by the level-88 value on
 //! its first field when every record has one); `FILLER`; other level 88s and `VALUE` clauses
-//! are ignored. Everything else (`OCCURS DEPENDING ON`, `P` scaling, `COMP-1`/`COMP-2`
+//! are ignored. `OCCURS DEPENDING ON` ending the record imports for files whose records carry
+//! their length (rdw, lines). Everything else (other `OCCURS DEPENDING ON`, `P` after the
+//! digits, `COMP-1`/`COMP-2`
 //! floats, unknown picture symbols, binary items over 38 digits) is reported, every one in one
 //! run with its line; with `--unsupported filler` those of known length become FILLER (their
 //! bytes kept, no field) and the rest of the copybook imports.
@@ -51,6 +53,8 @@ pub struct CopyRecord {
     pub record_type: Option<(usize, usize, String)>,
     /// What the import decided that a reader of the mapping should check, as YAML comments.
     pub notes: Vec<String>,
+    /// Ends with an `OCCURS DEPENDING ON` table: records vary in length.
+    pub variable: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,11 +81,16 @@ pub struct Unsupported {
 /// What the parser found that it does not support, gathered over the whole copybook so that
 /// one run lists every problem (a real copybook took 24 runs when each stopped at the first).
 #[derive(Default)]
-struct Found(Vec<Unsupported>);
+struct Found(Vec<Unsupported>, Vec<(usize, usize)>);
 
 impl Found {
     fn add(&mut self, line: usize, what: String, length: Option<usize>) {
         self.0.push(Unsupported { line, what, length });
+    }
+
+    /// Where an `OCCURS DEPENDING ON` item (laid out at its most) ends: (its line, end byte).
+    fn odo_end(&mut self, line: usize, end: usize) {
+        self.1.push((line, end));
     }
 }
 
@@ -94,6 +103,8 @@ struct Entry {
     pic: Option<String>,
     usage: Option<Usage>,
     occurs: usize,
+    /// `OCCURS ... DEPENDING ON`: the count varies per record.
+    depending: bool,
     sign_leading: bool,
     sign_separate: bool,
     /// The single-literal values of the level-88 conditions under this item (`88 IS-HEADER
@@ -103,15 +114,20 @@ struct Entry {
 
 /// Parse a copybook into its record layouts; any clause it does not support is an error.
 pub fn parse(text: &str) -> Result<Vec<CopyRecord>, String> {
-    parse_with(text, false).map(|(records, _)| records)
+    parse_with(text, false, false).map(|(records, _)| records)
 }
 
 /// Parse a copybook, listing every unsupported clause in one error. With `filler`, clauses of
 /// known length become FILLER (their bytes counted, no field) and the rest imports; what became
 /// FILLER is returned to be reported.
-pub fn parse_with(text: &str, filler: bool) -> Result<(Vec<CopyRecord>, Vec<Unsupported>), String> {
+pub fn parse_with(
+    text: &str,
+    filler: bool,
+    variable: bool,
+) -> Result<(Vec<CopyRecord>, Vec<Unsupported>), String> {
     let mut found = Found::default();
-    let records = records(text, &mut found)?;
+    let mut records = records(text, &mut found)?;
+    accept_trailing_odo(&mut records, &mut found, variable);
     if found.0.is_empty() {
         return Ok((records, Vec::new()));
     }
@@ -179,6 +195,7 @@ fn record(name: String, length: usize, fields: Vec<CopyField>, entries: &[Entry]
         record_type: None,
         fields,
         notes: Vec::new(),
+        variable: false,
     };
     choose_alternatives(&mut r, entries);
     unique_names(&mut r);
@@ -369,6 +386,9 @@ fn layout(
             }
         }
         let item_end = from_here + item_len * e.occurs.max(1);
+        if e.depending {
+            found.odo_end(e.line, item_end);
+        }
         // Layouts over the same bytes: the redefined item's fields are layout 0, each
         // REDEFINES the next (fields already under an inner REDEFINES keep theirs).
         if let Some(target) = &e.redefines
@@ -565,6 +585,40 @@ fn elementary(
     })
 }
 
+/// An `OCCURS DEPENDING ON` table at the very end of its record (nothing after it at any
+/// level, the common case) only makes records shorter: in a file whose records carry their
+/// length (`--framing rdw` or `lines`) it imports at its most, with `allow_short_records`, and
+/// the occurrences a record does not have read as null. Anywhere else, or in fixed-length
+/// framing, it stays unsupported, and the message says which case it is.
+fn accept_trailing_odo(records: &mut [CopyRecord], found: &mut Found, variable: bool) {
+    for &(line, end) in &found.1.clone() {
+        let Some(r) = records
+            .iter_mut()
+            .find(|r| r.length == end && r.fields.iter().all(|f| f.start < end))
+        else {
+            continue;
+        };
+        let Some(u) = found
+            .0
+            .iter_mut()
+            .position(|u| u.line == line && u.what.contains("DEPENDING ON"))
+        else {
+            continue;
+        };
+        if variable {
+            found.0.remove(u);
+            r.variable = true;
+            r.notes.push(format!(
+                "line {line}: OCCURS DEPENDING ON at the end of the record: laid out at its most; a record with fewer occurrences is shorter, and the occurrences it lacks read as null"
+            ));
+        } else {
+            found.0[u].what.push_str(
+                " in fixed-length records (it ends the record: import with --framing rdw or lines if each record carries its length)",
+            );
+        }
+    }
+}
+
 /// The copybook's statements, with sequence areas, comments and level 88/66 entries removed.
 fn entries(text: &str, found: &mut Found) -> Result<Vec<Entry>, String> {
     let mut statements: Vec<(usize, String)> = Vec::new();
@@ -657,6 +711,7 @@ fn entry(line: usize, stmt: &str, found: &mut Found) -> Result<Option<Entry>, St
         pic: None,
         usage: None,
         occurs: 0,
+        depending: false,
         sign_leading: false,
         sign_separate: false,
         codes: Vec::new(),
@@ -713,6 +768,7 @@ fn entry(line: usize, stmt: &str, found: &mut Found) -> Result<Option<Entry>, St
                     {
                         e.occurs = max;
                     }
+                    e.depending = true;
                     found.add(
                         line,
                         format!(
@@ -892,6 +948,9 @@ pub fn to_yaml(records: &[CopyRecord], o: &Options) -> String {
                 yaml_string(value)
             );
         }
+        if r.variable {
+            out.push_str("        allow_short_records: true\n");
+        }
         for note in &r.notes {
             let _ = writeln!(out, "        # {note}");
         }
@@ -1029,6 +1088,24 @@ mod real_copybook_tests {
         assert!(r[0].fields[0].native && !r[0].fields[1].native);
     }
 
+    /// OCCURS DEPENDING ON ending the record imports when records carry their length; in
+    /// fixed-length framing, or with anything after it, it stays unsupported and says why.
+    #[test]
+    fn occurs_depending_on_at_the_end_of_a_variable_record() {
+        let tail = "01 R.\n 05 K PIC X(2).\n 05 CNT PIC 9.\n 05 LINES OCCURS 1 TO 3 DEPENDING ON CNT.\n  10 ITEM PIC X(4).\n";
+        let (records, _) = parse_with(tail, false, true).unwrap();
+        let r = &records[0];
+        assert!(r.variable);
+        assert_eq!(r.length, 15);
+        assert_eq!(r.fields.last().unwrap().name, "item_3");
+        let e = parse_with(tail, false, false).unwrap_err();
+        assert!(e.contains("import with --framing rdw or lines"), "{e}");
+        let middle = format!("{tail} 05 AFTER PIC X.\n");
+        let e = parse_with(&middle, false, true).unwrap_err();
+        assert!(e.contains("line 4: LINES OCCURS DEPENDING ON"), "{e}");
+        assert!(!e.contains("--framing rdw"), "{e}");
+    }
+
     /// A REDEFINES without a type field to choose by: the first layout only, and a note that
     /// names what was left out; names used twice in a record get a number.
     #[test]
@@ -1070,7 +1147,7 @@ mod unsupported_tests {
         ] {
             assert!(e.contains(line), "missing {line:?} in {e}");
         }
-        let (records, filled) = parse_with(MIXED, true).unwrap();
+        let (records, filled) = parse_with(MIXED, true, false).unwrap();
         assert_eq!(filled.len(), 3);
         let rec = &records[0];
         let at: Vec<(String, usize, usize)> = rec
@@ -1095,7 +1172,7 @@ mod unsupported_tests {
     #[test]
     fn occurs_depending_on_cannot_become_filler() {
         let text = "01 R.\n  05 N PIC 9(3) OCCURS 1 TO 5 DEPENDING ON X.\n  05 F COMP-1.\n";
-        let e = parse_with(text, true).unwrap_err();
+        let e = parse_with(text, true, false).unwrap_err();
         assert!(e.contains("line 2: N OCCURS DEPENDING ON"), "{e}");
         assert!(e.contains("its length is unknown"), "{e}");
         assert!(e.contains("line 3: F PIC : COMP-1"), "{e}");
