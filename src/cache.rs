@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
+use serde_json::{Value as Json, json};
+
+use crate::cluster::{self, Cluster};
 use crate::mapping::model::CacheDef;
 use crate::pipeline::{CallError, ToolOutput};
 
@@ -71,6 +74,16 @@ struct Entry {
     stored: Instant,
     /// Kept this long in all: `ttl` fresh, then `stale_if_error` as a fallback.
     keep_for: Duration,
+    /// Made by another replica (found in Redis while this one waited).
+    peer: bool,
+}
+
+/// The cache shared with other replicas, and the mappings' digest that keys it (replicas
+/// serving other mappings never take each other's answers).
+#[derive(Clone)]
+pub struct SharedCache {
+    pub cluster: Arc<Cluster>,
+    pub digest: String,
 }
 
 type Flight = Shared<BoxFuture<'static, Result<Arc<Entry>, Failed>>>;
@@ -79,6 +92,8 @@ pub struct ReadCache {
     entries: moka::sync::Cache<String, Arc<Entry>>,
     /// Backend calls under way, by key: later identical calls wait for the same result.
     flights: Arc<Mutex<HashMap<String, Flight>>>,
+    /// Redis behind this cache (`[cluster]`): a second level, and single-flight across replicas.
+    shared: Option<SharedCache>,
 }
 
 /// Each entry lives for its own tool's `ttl + stale_if_error`.
@@ -107,7 +122,14 @@ impl ReadCache {
         ReadCache {
             entries,
             flights: Arc::default(),
+            shared: None,
         }
+    }
+
+    /// This cache in front of the cluster's (`[cluster] redis`).
+    pub fn with_shared(mut self, shared: Option<SharedCache>) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// Drop every kept answer of `tool` (all arguments, all profiles): a call that changed the
@@ -130,22 +152,38 @@ impl ReadCache {
         version: Option<String>,
         answer: impl FnOnce() -> BoxFuture<'static, Result<ToolOutput, Failed>>,
     ) -> (Result<ToolOutput, CallError>, Status) {
-        let kept = self
-            .entries
-            .get(&key)
-            .filter(|e| version.as_ref().is_none_or(|v| *v == e.output.version));
+        let same_version = |e: &Arc<Entry>| version.as_ref().is_none_or(|v| *v == e.output.version);
+        let mut kept = self.entries.get(&key).filter(same_version);
         if let Some(e) = &kept
             && e.stored.elapsed() < rule.ttl.0
         {
             return (Ok(e.output.clone()), Status::Hit);
         }
-        let (flight, leader) = self.join(key, rule, answer);
+        // The second level: another replica may have answered it.
+        if let Some(sh) = &self.shared {
+            let rkey = sh.cluster.cache_key(&sh.digest, &key);
+            if let Some(e) = sh
+                .cluster
+                .get(&rkey)
+                .await
+                .and_then(|b| decode(&b))
+                .filter(same_version)
+            {
+                if e.stored.elapsed() < rule.ttl.0 {
+                    self.entries.insert(key, e.clone());
+                    return (Ok(e.output.clone()), Status::Hit);
+                }
+                kept = kept.or(Some(e));
+            }
+        }
+        let (flight, leader) = self.join(key, rule, version, answer);
         let waited = if leader {
             Status::Miss
         } else {
             Status::Coalesced
         };
         match flight.await {
+            Ok(entry) if entry.peer => (Ok(entry.output.clone()), Status::Coalesced),
             Ok(entry) => (Ok(entry.output.clone()), waited),
             Err(failed) => match kept {
                 Some(e) if failed.backend && e.stored.elapsed() < e.keep_for => {
@@ -161,6 +199,7 @@ impl ReadCache {
         &self,
         key: String,
         rule: CacheDef,
+        version: Option<String>,
         answer: impl FnOnce() -> BoxFuture<'static, Result<ToolOutput, Failed>>,
     ) -> (Flight, bool) {
         let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
@@ -170,17 +209,34 @@ impl ReadCache {
         let (entries, all, k) = (self.entries.clone(), self.flights.clone(), key.clone());
         let keep_for = rule.ttl.0 + rule.stale_if_error.map_or(Duration::ZERO, |d| d.0);
         let call = answer();
+        let shared = self
+            .shared
+            .clone()
+            .map(|sh| (sh.cluster.cache_key(&sh.digest, &key), sh.cluster));
         let flight = async move {
             // However the flight ends (an answer, an error, a panic, every caller gone), it
             // leaves the table, so a later call starts afresh instead of joining a dead one.
             let _leave = Leave(all, k.clone());
-            let result = call.await.map(|output| {
-                Arc::new(Entry {
-                    output,
-                    stored: Instant::now(),
-                    keep_for,
-                })
-            });
+            let result = match shared {
+                Some((rkey, cluster)) => {
+                    let across = Across {
+                        cluster,
+                        key: rkey,
+                        ttl: rule.ttl.0,
+                        keep_for,
+                        version,
+                    };
+                    across.answer(call).await
+                }
+                None => call.await.map(|output| {
+                    Arc::new(Entry {
+                        output,
+                        stored: Instant::now(),
+                        keep_for,
+                        peer: false,
+                    })
+                }),
+            };
             // Stored before the flight ends, so a call arriving now finds the answer.
             if let Ok(entry) = &result {
                 entries.insert(k, entry.clone());
@@ -192,6 +248,118 @@ impl ReadCache {
         flights.insert(key, flight.clone());
         (flight, true)
     }
+}
+
+/// One miss across replicas: the replica that gets the lease asks the backend and shares the
+/// answer; the others wait for it in Redis (never longer than the lease, and the call's own
+/// timeout bounds them anyway). Redis gone: each asks for itself, as a single process does.
+struct Across {
+    cluster: Arc<Cluster>,
+    key: String,
+    ttl: Duration,
+    keep_for: Duration,
+    version: Option<String>,
+}
+
+/// How often a waiting replica looks for the lease holder's answer.
+const WAIT_STEP: Duration = Duration::from_millis(20);
+
+impl Across {
+    async fn answer(
+        &self,
+        call: BoxFuture<'static, Result<ToolOutput, Failed>>,
+    ) -> Result<Arc<Entry>, Failed> {
+        let c = &self.cluster;
+        match c.lease(&self.key).await {
+            Some(Some(token)) => {
+                let result = self.ask(call).await;
+                c.release(&self.key, &token).await;
+                result
+            }
+            Some(None) => {
+                loop {
+                    tokio::time::sleep(WAIT_STEP).await;
+                    if let Some(e) = self.peer_answer().await {
+                        return Ok(e);
+                    }
+                    // The holder ended without an answer (an error is never shared), died
+                    // and its lease ran out, or Redis went away: ask for ourselves.
+                    if c.leased(&self.key).await != Some(true) {
+                        break;
+                    }
+                }
+                match self.peer_answer().await {
+                    Some(e) => Ok(e),
+                    None => self.ask(call).await,
+                }
+            }
+            None => self.ask(call).await,
+        }
+    }
+
+    /// Ask the backend, and share a good answer.
+    async fn ask(
+        &self,
+        call: BoxFuture<'static, Result<ToolOutput, Failed>>,
+    ) -> Result<Arc<Entry>, Failed> {
+        let output = call.await?;
+        self.cluster
+            .put(&self.key, encode(&output, self.keep_for), self.keep_for)
+            .await;
+        Ok(Arc::new(Entry {
+            output,
+            stored: Instant::now(),
+            keep_for: self.keep_for,
+            peer: false,
+        }))
+    }
+
+    async fn peer_answer(&self) -> Option<Arc<Entry>> {
+        let e = decode(&self.cluster.get(&self.key).await?)?;
+        let fits = self.version.as_ref().is_none_or(|v| *v == e.output.version);
+        (fits && e.stored.elapsed() < self.ttl).then(|| {
+            Arc::new(Entry {
+                output: e.output.clone(),
+                stored: e.stored,
+                keep_for: e.keep_for,
+                peer: true,
+            })
+        })
+    }
+}
+
+/// A kept answer as Redis holds it: the finished (masked) answer, when it was made and for how
+/// long it may be kept.
+fn encode(out: &ToolOutput, keep_for: Duration) -> Vec<u8> {
+    json!({
+        "s": out.structured,
+        "t": out.text,
+        "n": out.notice,
+        "v": out.version,
+        "at": cluster::now_ms(),
+        "keep": keep_for.as_millis() as u64,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// An entry from Redis, aged by the time since another replica made it.
+fn decode(bytes: &[u8]) -> Option<Arc<Entry>> {
+    let v: Json = serde_json::from_slice(bytes).ok()?;
+    let age = Duration::from_millis(cluster::now_ms().saturating_sub(v.get("at")?.as_u64()?));
+    let keep_for = Duration::from_millis(v.get("keep")?.as_u64()?);
+    let stored = Instant::now().checked_sub(age)?;
+    Some(Arc::new(Entry {
+        output: ToolOutput {
+            structured: v.get("s")?.clone(),
+            text: v.get("t")?.as_str()?.to_string(),
+            notice: v.get("n").and_then(|n| n.as_str()).map(str::to_string),
+            version: v.get("v")?.as_str()?.to_string(),
+        },
+        stored,
+        keep_for,
+        peer: true,
+    }))
 }
 
 /// Takes a flight off the table when dropped.

@@ -39,6 +39,9 @@ pub struct Catalog {
     pub tools: IndexMap<String, Arc<Tool>>,
     pub resources: Vec<Resource>,
     pub prompts: IndexMap<String, Prompt>,
+    /// SHA-256 of the mapping files (names and bytes): replicas serving the same mappings
+    /// share cached answers, and `/readyz` tells a replica whose mappings differ.
+    pub digest: String,
 }
 
 pub struct Tool {
@@ -178,13 +181,32 @@ pub fn load(dir: &Path) -> Result<Catalog, Vec<Problem>> {
     })?;
     let mut problems = Vec::new();
     let files = load::load_files(&paths, &mut problems);
-    let catalog = compile(&files, &mut problems);
+    let mut catalog = compile(&files, &mut problems);
+    catalog.digest = digest(&paths);
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     if problems.is_empty() {
         Ok(catalog)
     } else {
         Err(problems)
     }
+}
+
+/// The mapping files' digest: their names (without the directory, which differs between
+/// machines) and contents, in order.
+fn digest(paths: &[PathBuf]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in paths {
+        h.update(
+            p.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or_default(),
+        );
+        h.update(b"\0");
+        h.update(std::fs::read(p).unwrap_or_default());
+        h.update(b"\0");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where a name was first defined, to report duplicates naming both files.
@@ -231,6 +253,7 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         tools: IndexMap::new(),
         resources: Vec::new(),
         prompts: IndexMap::new(),
+        digest: String::new(),
     };
     // Masking policies first: fields in any file may name a policy from any other file.
     for f in files {

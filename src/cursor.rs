@@ -49,10 +49,45 @@ impl Default for Seal {
 impl Seal {
     /// A seal from a configured secret of any length (it is stretched to a 256-bit key).
     pub fn from_secret(secret: &[u8]) -> Seal {
-        let mut mac =
-            <Hmac<Sha256> as KeyInit>::new_from_slice(b"legacy-mcp cursor key").expect("any key");
+        Seal::derived(b"legacy-mcp cursor key", secret)
+    }
+
+    /// A seal for another purpose (`label`): the same secret gives unrelated keys.
+    pub fn derived(label: &[u8], secret: &[u8]) -> Seal {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(label).expect("any key");
         mac.update(secret);
         Seal::from_bytes(&mac.finalize().into_bytes())
+    }
+
+    /// `data` encrypted and authenticated, bound to `aad`: nonce then ciphertext and tag.
+    pub fn seal_bytes(&self, aad: &[u8], mut data: Vec<u8>) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).expect("the OS gives random bytes");
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut data,
+            )
+            .expect("sealing in memory");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        out
+    }
+
+    /// What `seal_bytes` sealed with this key and `aad`; None for anything else.
+    pub fn open_bytes(&self, aad: &[u8], raw: &[u8]) -> Option<Vec<u8>> {
+        if raw.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, sealed) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut sealed = sealed.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), &mut sealed)
+            .ok()?;
+        Some(plain.to_vec())
     }
 
     fn from_bytes(key: &[u8]) -> Seal {
@@ -70,19 +105,8 @@ impl Seal {
         if let Some(after) = &cursor.after {
             raw["k"] = Json::Array(after.clone());
         }
-        let mut data = raw.to_string().into_bytes();
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).expect("the OS gives random bytes");
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(tool.as_bytes()),
-                &mut data,
-            )
-            .expect("sealing a short text");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+        let sealed = self.seal_bytes(tool.as_bytes(), raw.to_string().into_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
     }
 
     /// The cursor inside `text`, if this server sealed it for `tool`.
@@ -90,17 +114,8 @@ impl Seal {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(text)
             .ok()?;
-        if raw.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, sealed) = raw.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut sealed = sealed.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(tool.as_bytes()), &mut sealed)
-            .ok()?;
-        let v: Json = serde_json::from_slice(plain).ok()?;
+        let plain = self.open_bytes(tool.as_bytes(), &raw)?;
+        let v: Json = serde_json::from_slice(&plain).ok()?;
         Some(Cursor {
             offset: v.get("o")?.as_u64()?,
             version: v.get("v")?.as_str()?.to_string(),

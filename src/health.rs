@@ -115,17 +115,63 @@ impl Health {
                 mappings["last_reload_refused"] = json!(s.last_problems);
             }
         }
-        let status = if all_up { "ready" } else { "unready" };
+        let cluster = match state.pipeline.cluster() {
+            Some(c) => Some(cluster_state(c, &catalog.digest).await),
+            None => None,
+        };
+        // A replica working alone still serves every call: degraded, not unready.
+        let alone = cluster.as_ref().is_some_and(|c| c["redis"] != "shared");
+        let status = match (all_up, alone) {
+            (false, _) => "unready",
+            (true, true) => "degraded",
+            (true, false) => "ready",
+        };
         let code = if all_up {
             StatusCode::OK
         } else {
             StatusCode::SERVICE_UNAVAILABLE
         };
-        (
-            code,
-            json!({"status": status, "mappings": mappings, "sources": sources}),
-        )
+        let mut body = json!({"status": status, "mappings": mappings, "sources": sources});
+        if let Some(c) = cluster {
+            body["cluster"] = c;
+        }
+        (code, body)
     }
+}
+
+/// The cluster as this replica sees it: Redis shared or not (and why), and whether the other
+/// replicas serve the same mappings (a reload that reached only some of them).
+async fn cluster_state(c: &Arc<crate::cluster::Cluster>, digest: &str) -> Json {
+    let state = c.state();
+    if !state.shared {
+        return json!({
+            "redis": "alone",
+            "why": state.why.unwrap_or_default(),
+            "effect": "this replica uses its own cache, single-flight and rate limits until Redis answers again",
+        });
+    }
+    let mut out = json!({"redis": "shared", "replica": c.instance});
+    if let Some(all) = c.mapping_digests(digest).await {
+        let differ: Vec<&String> = all
+            .iter()
+            .filter(|(_, d)| d != digest)
+            .map(|(who, _)| who)
+            .collect();
+        out["replicas"] = json!(all.len());
+        out["mappings"] = if differ.is_empty() {
+            json!("the same on every replica")
+        } else {
+            json!(format!(
+                "differ from replica(s) {}: a reload has not reached every replica",
+                differ
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+    }
+    out
 }
 
 fn json_response(code: StatusCode, body: &Json) -> Response {

@@ -8,6 +8,7 @@
 //! - `pipeline`  one request in named phases (bind, cache, plan, fetch, shape, respond, audit)
 //! - `cache`     the read cache: per-tool ttl, single-flight, stale answers while a backend fails
 //! - `limits`    per-principal rate and per-call timeout
+//! - `cluster`   shared state for replicas on Redis: cache, single-flight lease, rate limits
 //! - `mask`      field masking policies and the caller's masking profile
 //! - `backend`   source kinds: `flatfile` (csv, fixed width), `odbc`, `mssql` (TDS), `soap`
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
@@ -27,6 +28,7 @@ pub mod backend;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod cluster;
 pub mod confirm;
 pub mod cursor;
 pub mod health;

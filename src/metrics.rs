@@ -19,6 +19,16 @@ use prometheus_client::registry::Registry;
 
 use crate::catalog::Catalog;
 
+/// Whether this replica shares its cache, single-flight and rate limits through Redis (1) or
+/// works alone because Redis does not answer (0). Process-wide: the cluster outlives reloads.
+static CLUSTER_SHARED: std::sync::LazyLock<Gauge<i64, AtomicI64>> =
+    std::sync::LazyLock::new(Gauge::default);
+
+/// Set by `cluster.rs` when Redis is lost or back.
+pub fn cluster_shared(shared: bool) {
+    CLUSTER_SHARED.set(shared as i64);
+}
+
 /// The label of calls to tools the catalogue does not have.
 pub const UNKNOWN_TOOL: &str = "(unknown)";
 
@@ -122,6 +132,11 @@ impl Metrics {
             reloads.clone(),
         );
         r.register("tools", "Tools in the serving catalogue", tools.clone());
+        r.register(
+            "cluster_shared",
+            "With [cluster] redis: 1 while cache, single-flight and rate limits are shared through Redis, 0 while this replica works alone (Redis not answering)",
+            CLUSTER_SHARED.clone(),
+        );
         r.register(
             "pool_connections_in_use",
             "SQL connections (or ODBC workers) busy, by source",

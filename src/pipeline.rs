@@ -131,6 +131,8 @@ pub struct Pipeline {
     metrics: Metrics,
     /// The key `next_cursor`s are sealed with.
     seal: Arc<Seal>,
+    /// Redis shared with the other replicas (`[cluster]`): cache, single-flight, rate limits.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl Pipeline {
@@ -150,7 +152,30 @@ impl Pipeline {
             bounds,
             metrics: Metrics::new(),
             seal: Arc::new(Seal::default()),
+            cluster: None,
         }
+    }
+
+    /// Share the cache, its single-flight and the rate limits with other replicas through
+    /// this cluster's Redis.
+    pub fn with_cluster(mut self, cluster: Arc<crate::cluster::Cluster>) -> Self {
+        cluster.start_probing();
+        self.cluster = Some(cluster);
+        self.cache = Arc::new(self.new_cache(&self.catalog));
+        self
+    }
+
+    /// A cache for `catalog`: in front of Redis when the replica is in a cluster.
+    fn new_cache(&self, catalog: &Catalog) -> ReadCache {
+        ReadCache::new(self.bounds).with_shared(self.cluster.as_ref().map(|c| cache::SharedCache {
+            cluster: c.clone(),
+            digest: catalog.digest.clone(),
+        }))
+    }
+
+    /// The cluster this replica is part of, if any (for `/readyz`).
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.as_ref()
     }
 
     /// Cursors sealed with a configured key (`cursor_key`), so every instance sharing it
@@ -165,8 +190,8 @@ impl Pipeline {
     /// shaped or masked differently, so none is carried over.
     pub fn with_catalog(&self, catalog: Arc<Catalog>) -> Self {
         Pipeline {
+            cache: Arc::new(self.new_cache(&catalog)),
             catalog,
-            cache: Arc::new(ReadCache::new(self.bounds)),
             ..self.clone()
         }
     }
@@ -190,6 +215,22 @@ impl Pipeline {
     pub fn with_audit(mut self, audit: Auditor) -> Self {
         self.audit = Arc::new(audit);
         self
+    }
+
+    /// The rate limit's refusal for this caller, if over budget: the cluster's budget while
+    /// Redis answers, this replica's own bucket otherwise.
+    async fn over_rate(&self, principal: &str) -> Option<String> {
+        let rate = self.rate.as_ref()?;
+        let (per_minute, burst) = self.limits.rate?;
+        let shared = match &self.cluster {
+            Some(c) => c.rate(principal, per_minute, burst).await,
+            None => None,
+        };
+        let wait = match shared {
+            Some(r) => r.err()?,
+            None => rate.take(principal).err()?,
+        };
+        Some(rate.message(wait))
     }
 
     /// Decide what callers may use when an entry names no `allow:` roles.
@@ -278,10 +319,10 @@ impl Pipeline {
             Some(t) if !self.permits(who, t.allow.as_ref()) => {
                 Some((Outcome::Denied, unknown_tool(name)))
             }
-            Some(_) => self.rate.as_ref().and_then(|rate| {
-                let wait = rate.take(&who.name).err()?;
-                Some((Outcome::Limited, CallError::Caller(rate.message(wait))))
-            }),
+            Some(_) => self
+                .over_rate(&who.name)
+                .await
+                .map(|m| (Outcome::Limited, CallError::Caller(m))),
         };
         let tool = match (tool, refused) {
             (Some(t), None) => t,

@@ -32,6 +32,9 @@ pub struct Settings {
     pub cache: CacheSettings,
     #[serde(default)]
     pub log: LogSettings,
+    /// Shared state for several replicas behind a load balancer (docs/scale-out.md).
+    #[serde(default)]
+    pub cluster: ClusterSettings,
     /// Watch the mapping directory and reload on changes (default true; SIGHUP reloads too).
     #[serde(default)]
     pub watch_mappings: Option<bool>,
@@ -47,6 +50,31 @@ pub struct Settings {
     /// The settings file's directory; relative paths resolve against it.
     #[serde(skip)]
     pub base: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// `redis://[:password@]host:port[/db]` or `rediss://...` (TLS): the read cache, its
+    /// single-flight and the rate limits are shared through it. Without it each replica keeps
+    /// its own (as a single process always does).
+    #[serde(default)]
+    pub redis: Option<String>,
+    /// Put before every key, so several deployments can share one Redis (default `legacy-mcp`).
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    /// Encrypt cached answers in Redis with a key derived from this secret (`${env:...}`, at
+    /// least 16 bytes; the same on every replica). The cache holds ERP data.
+    #[serde(default)]
+    pub encryption_key: Option<String>,
+    /// The longest one Redis command may take before the replica works alone (default 250ms).
+    #[serde(default)]
+    pub timeout: Option<DurationText>,
+    /// How long a replica calling the backend for a shared miss holds the others off
+    /// (default 30s, the call timeout's default); a replica that dies holding it blocks
+    /// the rest no longer than this.
+    #[serde(default)]
+    pub lease: Option<DurationText>,
 }
 
 #[derive(Debug, Default, Deserialize)]

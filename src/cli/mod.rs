@@ -447,14 +447,55 @@ impl Run {
             .with_access(access)
             .with_audit(audit)
             .with_limits(limits);
-        match self.cursor_key() {
-            Ok(Some(key)) => Some(pipeline.with_cursor_key(&key)),
+        let pipeline = match self.cursor_key() {
+            Ok(Some(key)) => pipeline.with_cursor_key(&key),
+            Ok(None) => pipeline,
+            Err(m) => {
+                self.report(&m);
+                return None;
+            }
+        };
+        match self.cluster() {
+            Ok(Some(c)) => Some(pipeline.with_cluster(c)),
             Ok(None) => Some(pipeline),
             Err(m) => {
                 self.report(&m);
                 None
             }
         }
+    }
+
+    /// The Redis shared with other replicas (`[cluster]`), if configured.
+    fn cluster(&self) -> Result<Option<Arc<crate::cluster::Cluster>>, String> {
+        let c = &self.settings.cluster;
+        let Some(url) = &c.redis else {
+            return Ok(None);
+        };
+        let url = self.settings.secret(url, "cluster.redis")?;
+        let key = match &c.encryption_key {
+            Some(k) => {
+                let key = self
+                    .settings
+                    .secret(k, "cluster.encryption_key")?
+                    .into_bytes();
+                if key.len() < crate::mask::MIN_KEY_BYTES {
+                    return Err(format!(
+                        "settings cluster.encryption_key: use at least {} random bytes",
+                        crate::mask::MIN_KEY_BYTES
+                    ));
+                }
+                Some(key)
+            }
+            None => None,
+        };
+        crate::cluster::Cluster::new(
+            &url,
+            c.key_prefix.as_deref(),
+            key.as_deref(),
+            c.timeout.map(|t| t.0),
+            c.lease.map(|t| t.0),
+        )
+        .map(Some)
     }
 
     /// The configured cursor key, if any; too short a key is refused rather than weakly used.

@@ -182,6 +182,12 @@ async fn answer(
             tokio::time::sleep(Duration::from_secs(30)).await;
             ok11(ok_item)
         }
+        // A good answer after 300 ms: long enough for identical calls to meet (single-flight
+        // across replicas); the test counts how many reached the backend.
+        "counted" => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            ok11(ok_item)
+        }
         // A slow but good answer: a call under way when a shutdown begins.
         "slow" => {
             tokio::time::sleep(Duration::from_millis(1500)).await;
