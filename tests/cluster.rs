@@ -4,7 +4,9 @@
 //! - a caller's rate budget holds across replicas (round robin would give it three budgets);
 //! - a miss answered by one replica is a hit on the others;
 //! - identical concurrent misses spread over the replicas make one backend call;
-//! - one replica killed under load: no stateless call fails (HAProxy retries elsewhere);
+//! - 2025 sessions stay on their replica (a stick table on Mcp-Session-Id);
+//! - one replica killed under load: no stateless call fails (HAProxy retries elsewhere), the
+//!   session that lived there answers 404 and initialises again, the others do not notice;
 //! - Redis killed under load: calls keep succeeding, `/readyz` says degraded; Redis back:
 //!   shared again.
 //!
@@ -136,6 +138,51 @@ fn ok(v: &Result<Value, String>) -> bool {
 
 fn limited(v: &Result<Value, String>) -> bool {
     matches!(v, Ok(v) if v.to_string().contains("rate limit"))
+}
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"cluster-test","version":"1"}}}"#;
+
+fn post(http: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
+    http.post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+}
+
+/// A 2025-11-25 session opened through the load balancer: its id.
+async fn session(http: &reqwest::Client, url: &str) -> String {
+    let init = post(http, url).body(INIT).send().await.unwrap();
+    assert_eq!(init.status(), 200);
+    let id = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let done = post(http, url)
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 202);
+    id
+}
+
+/// A tool call in a session: the HTTP status (404 once the session's replica is gone).
+async fn session_call(http: &reqwest::Client, url: &str, id: &str) -> u16 {
+    let body = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_item","arguments":{"item_no":"SESSION"}}}"#;
+    let r = post(http, url)
+        .header("mcp-session-id", id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    if status == 200 {
+        assert!(text.contains("\"result\""), "{text}");
+    }
+    status
 }
 
 async fn readyz(http: &reqwest::Client, addr: &str) -> Value {
@@ -270,6 +317,21 @@ async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_throug
     }
     assert_eq!(asked() - before, 1, "single-flight across replicas");
 
+    // 2025 sessions live in one replica: HAProxy keeps each on its replica (a stick table
+    // learned from the Mcp-Session-Id response header). Three sessions, one per replica.
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let id = session(&http, &lb).await;
+        for _ in 0..3 {
+            assert_eq!(
+                session_call(&http, &lb, &id).await,
+                200,
+                "sticky session {id}"
+            );
+        }
+        sessions.push(id);
+    }
+
     // 4. A replica killed while calls run: no stateless call fails.
     let load = {
         let (http, lb) = (http.clone(), lb.clone());
@@ -292,6 +354,16 @@ async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_throug
         failed.is_empty(),
         "calls failed when a replica died: {failed:?}"
     );
+    // The session on the dead replica is gone (404, as the spec says: the client initialises
+    // again); the other two sessions do not notice.
+    let mut statuses = Vec::new();
+    for id in &sessions {
+        statuses.push(session_call(&http, &lb, id).await);
+    }
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 404], "sessions after one replica died");
+    let again = session(&http, &lb).await;
+    assert_eq!(session_call(&http, &lb, &again).await, 200);
 
     // 5. Redis killed under load: calls keep succeeding (each replica alone), readyz says so.
     redis_server.kill().await.unwrap();
