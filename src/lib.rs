@@ -15,6 +15,7 @@
 //! - `metrics`   Prometheus counters: calls, latency, cache, backend errors, reloads, pools
 //! - `settings`  the operator's settings file and LEGACY_MCP__ environment overrides
 //! - `logging`   the server's own log: stderr, a daily file, the Windows Event Log
+//! - `trace`     OpenTelemetry spans per call and phase over OTLP, `traceparent` in and out
 //! - `reload`    hot reload of the mappings: watch, validate completely, swap or keep
 //! - `health`    /healthz, /readyz (per-source reachability) and /metrics
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema, service
@@ -42,5 +43,6 @@ pub mod pipeline;
 pub mod reload;
 pub mod service;
 pub mod settings;
+pub mod trace;
 pub mod uri;
 pub mod value;

@@ -12,7 +12,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::settings::{LogFormat, LogSettings};
+use crate::settings::{LogFormat, LogSettings, TracingSettings};
 
 /// Daily log files kept unless the settings say otherwise.
 pub const DEFAULT_KEEP_FILES: usize = 14;
@@ -30,7 +30,12 @@ pub struct Sinks {
 }
 
 /// Install the process's log. Call once, before anything logs.
-pub fn init(log: &LogSettings, base: &Path, sinks: Sinks) -> Result<(), String> {
+pub fn init(
+    log: &LogSettings,
+    tracing: &TracingSettings,
+    base: &Path,
+    sinks: Sinks,
+) -> Result<(), String> {
     let filter = EnvFilter::try_from_env("LEGACY_MCP_LOG")
         .or_else(|_| EnvFilter::try_new(log.level.as_deref().unwrap_or("warn")))
         .map(|f| f.add_directive("odbc_api=off".parse().expect("static directive")))
@@ -66,8 +71,11 @@ pub fn init(log: &LogSettings, base: &Path, sinks: Sinks) -> Result<(), String> 
         #[cfg(not(windows))]
         let _ = source;
     }
+    // Spans for OpenTelemetry have their own filter: the log level does not decide them.
+    let spans = crate::trace::layer(tracing)?;
     tracing_subscriber::registry()
         .with(layers.with_filter(filter))
+        .with(spans)
         .try_init()
         .map_err(|e| format!("logging was already set up: {e}"))
 }

@@ -268,6 +268,34 @@ impl Pipeline {
         args: Map<String, Json>,
         asker: &dyn confirm::Asker,
     ) -> Result<ToolOutput, CallError> {
+        use tracing::Instrument;
+        // One span per call (exported only with `[tracing]`): the tool, never its arguments.
+        let span = tracing::info_span!(
+            target: crate::trace::TARGET,
+            "tools/call",
+            otel.name = %format_args!("tools/call {name}"),
+            mcp.tool = %name,
+            cache = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        if let Some(tp) = &who.trace {
+            crate::trace::adopt(&span, tp);
+        }
+        self.call_phases(who, name, args, asker)
+            .instrument(span)
+            .await
+    }
+
+    /// The phases of one call, inside its span.
+    async fn call_phases(
+        &self,
+        who: &Principal,
+        name: &str,
+        args: Map<String, Json>,
+        asker: &dyn confirm::Asker,
+    ) -> Result<ToolOutput, CallError> {
+        use tracing::Instrument;
+        let phase = |name: &'static str| tracing::info_span!(target: crate::trace::TARGET, "phase", otel.name = name);
         let started = Instant::now();
         let _in_flight = self.metrics.start_call();
         let tool = self.catalog.tools.get(name);
@@ -289,6 +317,10 @@ impl Pipeline {
         let record =
             |outcome: Outcome, status: cache::Status, result: &Result<ToolOutput, CallError>| {
                 let label = tool.map_or(crate::metrics::UNKNOWN_TOOL, |t| t.name.as_str());
+                let call = tracing::Span::current();
+                call.record("outcome", outcome.name());
+                call.record("cache", status.name());
+                let _audit = phase("audit").entered();
                 self.metrics
                     .call(label, outcome.name(), status.name(), started.elapsed());
                 self.audit.write(&audit::Record {
@@ -321,6 +353,7 @@ impl Pipeline {
             }
             Some(_) => self
                 .over_rate(&who.name)
+                .instrument(phase("authorize"))
                 .await
                 .map(|m| (Outcome::Limited, CallError::Caller(m))),
         };
@@ -344,7 +377,7 @@ impl Pipeline {
             cursor_version: None,
             seal: self.seal.clone(),
         };
-        if let Err(e) = bind(&mut ctx, who) {
+        if let Err(e) = phase("bind").in_scope(|| bind(&mut ctx, who)) {
             let result = Err(e);
             record(Outcome::ToolError, cache::Status::Off, &result);
             return result;
@@ -359,7 +392,8 @@ impl Pipeline {
         let mut timed_out = false;
         // Dropping the answer cancels this caller's wait; a backend call other callers share
         // (a cache flight) goes on for them.
-        let (result, status) = match tokio::time::timeout(limit, self.answer_cached(ctx)).await {
+        let cached = self.answer_cached(ctx).instrument(phase("cache"));
+        let (result, status) = match tokio::time::timeout(limit, cached).await {
             Ok(answered) => answered,
             Err(_) => {
                 timed_out = true;
@@ -516,19 +550,24 @@ async fn answer(ctx: CallContext) -> Result<ToolOutput, cache::Failed> {
         error,
         backend: false,
     };
-    let request = plan(&ctx).map_err(own)?;
-    let mut rows = fetch(request).await.map_err(|error| {
-        ctx.metrics.backend_error(&ctx.tool.source);
-        cache::Failed {
-            error,
-            backend: true,
-        }
-    })?;
+    use tracing::Instrument;
+    let phase = |name: &'static str| tracing::info_span!(target: crate::trace::TARGET, "phase", otel.name = name, source = %ctx.tool.source);
+    let request = phase("plan").in_scope(|| plan(&ctx)).map_err(own)?;
+    let mut rows = fetch(request)
+        .instrument(phase("fetch"))
+        .await
+        .map_err(|error| {
+            ctx.metrics.backend_error(&ctx.tool.source);
+            cache::Failed {
+                error,
+                backend: true,
+            }
+        })?;
     check_cursor_version(&ctx, &rows).map_err(own)?;
     check_keys(&ctx, &rows).map_err(own)?;
     let notice = rows.notice.take();
     let version = rows.version.clone();
-    let structured = shape(&ctx, rows).map_err(own)?;
+    let structured = phase("shape").in_scope(|| shape(&ctx, rows)).map_err(own)?;
     Ok(respond(structured, notice, version))
 }
 

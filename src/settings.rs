@@ -35,6 +35,9 @@ pub struct Settings {
     /// Shared state for several replicas behind a load balancer (docs/scale-out.md).
     #[serde(default)]
     pub cluster: ClusterSettings,
+    /// OpenTelemetry traces over OTLP.
+    #[serde(default)]
+    pub tracing: TracingSettings,
     /// Watch the mapping directory and reload on changes (default true; SIGHUP reloads too).
     #[serde(default)]
     pub watch_mappings: Option<bool>,
@@ -50,6 +53,22 @@ pub struct Settings {
     /// The settings file's directory; relative paths resolve against it.
     #[serde(skip)]
     pub base: PathBuf,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct TracingSettings {
+    /// The OTLP/HTTP collector (`http://otel-collector:4318`); spans go to `/v1/traces` as
+    /// JSON. Without it no span is made for export.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
+    /// The share of traces kept when the caller did not decide (0.0 to 1.0, default 1.0); a
+    /// caller's sampled `traceparent` is always followed.
+    #[serde(default)]
+    pub sampling: Option<f64>,
+    /// `service.name` of the spans (default `legacy-mcp`).
+    #[serde(default)]
+    pub service_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]

@@ -391,3 +391,142 @@ async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_throug
     }
     assert_eq!(asked() - before, 1, "shared again after Redis came back");
 }
+
+/// Every span an OTLP/HTTP JSON export carried: (trace id, span id, parent span id, name).
+fn spans(bodies: &[Value]) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for b in bodies {
+        for rs in b["resourceSpans"].as_array().into_iter().flatten() {
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                for s in ss["spans"].as_array().into_iter().flatten() {
+                    let text = |k: &str| s[k].as_str().unwrap_or("").to_lowercase();
+                    out.push((
+                        text("traceId"),
+                        text("spanId"),
+                        text("parentSpanId"),
+                        text("name"),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// With `[tracing] otlp_endpoint`, one call's spans (the call and each phase) reach an OTLP
+/// receiver started here, as children of the caller's `traceparent`; the SOAP backend receives
+/// the call's trace in its own `traceparent` header; no argument value appears in any span.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_traced_from_the_agent_to_the_soap_backend() {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let keep = received.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        post(move |body: axum::body::Bytes| {
+            let keep = keep.clone();
+            async move {
+                keep.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+
+    let soap = soap::start().await;
+    let maps = tempfile::tempdir().unwrap();
+    std::fs::write(maps.path().join("erp.yaml"), mapping(&soap.base)).unwrap();
+    let server = support::HttpServer::start_with_env(
+        maps.path(),
+        &[],
+        &[("LEGACY_MCP__TRACING__OTLP_ENDPOINT", collector.as_str())],
+    )
+    .await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent = "00f067aa0ba902b7";
+    let canary = "CANARY-ARG-7731";
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+    "name": "get_item", "arguments": {"item_no": canary},
+    "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "trace-test", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }}});
+    let r = reqwest::Client::new()
+        .post(server.url())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "get_item")
+        .header("traceparent", format!("00-{trace_id}-{parent}-01"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert!(answer["result"]["isError"] != json!(true), "{answer}");
+
+    let wanted = [
+        "tools/call get_item",
+        "authorize",
+        "bind",
+        "cache",
+        "plan",
+        "fetch",
+        "shape",
+        "audit",
+    ];
+    let until = Instant::now() + Duration::from_secs(10);
+    let got = loop {
+        let got = spans(&received.lock().unwrap());
+        let names: Vec<&str> = got.iter().map(|s| s.3.as_str()).collect();
+        if wanted.iter().all(|w| names.contains(w)) || Instant::now() > until {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let names: Vec<&str> = got.iter().map(|s| s.3.as_str()).collect();
+    for w in wanted {
+        assert!(names.contains(&w), "no `{w}` span in {names:?}");
+    }
+    assert!(got.iter().all(|s| s.0 == trace_id), "one trace: {got:?}");
+    let call = got.iter().find(|s| s.3 == "tools/call get_item").unwrap();
+    assert_eq!(call.2, parent, "the call's parent is the caller's span");
+    for phase in got
+        .iter()
+        .filter(|s| s.3 != "tools/call get_item" && s.3 != "fetch")
+    {
+        assert!(
+            phase.2 == call.1 || got.iter().any(|p| p.1 == phase.2),
+            "{phase:?} hangs off the tree"
+        );
+    }
+    // The backend got the trace, as a child of one of the call's spans.
+    let seen = soap.seen();
+    let tp = seen
+        .iter()
+        .find_map(|s| s.headers.get("traceparent"))
+        .and_then(|v| v.to_str().ok())
+        .expect("the SOAP request carries a traceparent");
+    assert!(tp.starts_with(&format!("00-{trace_id}-")), "{tp}");
+    let span_id = tp.split('-').nth(2).unwrap();
+    assert!(
+        got.iter().any(|s| s.1 == span_id),
+        "{tp} names a span of the call"
+    );
+    // No argument value in anything exported.
+    let exported = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| b.to_string())
+        .collect::<String>();
+    assert!(!exported.contains(canary), "an argument value was exported");
+}

@@ -17,6 +17,10 @@ pub struct Principal {
     /// What the credentials say of the caller: a token's claims, an API key's `claims`.
     /// Parameters with `from: principal.claims.NAME` are bound to them.
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// The request's W3C `traceparent` (header or `_meta`), when traces are exported: the
+    /// parent of the call's span. Not an identity; carried here because it travels with the
+    /// caller from the transport to the pipeline.
+    pub trace: Option<String>,
 }
 
 impl Principal {
@@ -25,7 +29,16 @@ impl Principal {
             name: name.into(),
             roles,
             claims: serde_json::Map::new(),
+            trace: None,
         }
+    }
+
+    /// The same caller, within the trace its request names (when traces are exported).
+    pub fn traced(&self, traceparent: Option<&str>) -> Option<Self> {
+        let tp = traceparent.filter(|_| crate::trace::enabled())?;
+        let mut who = self.clone();
+        who.trace = Some(tp.to_string());
+        Some(who)
     }
 
     /// The operator at the console (`call`, `read`, stdio without settings): no roles, so

@@ -246,6 +246,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     ) {
         let _ = logging::init(
             &LogSettings::default(),
+            &Default::default(),
             Path::new("."),
             logging::Sinks::default(),
         );
@@ -384,7 +385,7 @@ impl Run {
                 .file
                 .get_or_insert_with(|| logs.join("audit.jsonl"));
         }
-        logging::init(&settings.log, &settings.base, sinks)?;
+        logging::init(&settings.log, &settings.tracing, &settings.base, sinks)?;
         Ok(Run {
             mappings: mappings.dir(Some(&settings)),
             principal: caller.principal(&settings),

@@ -128,6 +128,8 @@ pub(super) async fn serve(
             mcp::http::serve(server, opts, shutdown).await
         }
     };
+    // Spans still batched reach the collector before the process ends.
+    crate::trace::flush();
     match result {
         Ok(()) => {
             tracing::info!("stopped");

@@ -137,11 +137,17 @@ impl Server {
 
     /// The caller of one request: what the HTTP layer authenticated, else the default.
     fn caller(&self, ctx: &RequestContext<RoleServer>) -> Principal {
-        ctx.extensions
-            .get::<axum::http::request::Parts>()
+        let parts = ctx.extensions.get::<axum::http::request::Parts>();
+        let who = parts
             .and_then(|parts| parts.extensions.get::<Principal>())
-            .unwrap_or(&self.principal)
-            .clone()
+            .unwrap_or(&self.principal);
+        // The trace the request belongs to: its `_meta.traceparent`, else the HTTP header.
+        let traceparent = ctx
+            .meta
+            .get("traceparent")
+            .and_then(|v| v.as_str())
+            .or_else(|| parts?.headers.get("traceparent")?.to_str().ok());
+        who.traced(traceparent).unwrap_or_else(|| who.clone())
     }
 
     /// The lowest log level this request's client wants. A 2025 session sets it once with

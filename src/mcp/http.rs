@@ -190,6 +190,12 @@ async fn direct_calls(d: Arc<DirectHttp>, req: Request, next: Next) -> Response 
         return next.run(req).await;
     }
     let who = req.extensions().get::<Principal>().unwrap_or(&d.who);
+    let traced = who.traced(
+        req.headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let who = traced.as_ref().unwrap_or(who);
     let body = call.answer(&state, who, &session).await;
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -211,6 +217,12 @@ async fn stateless_call(d: &DirectHttp, req: Request, next: Next) -> Response {
         return next.run(req).await;
     };
     let who = req.extensions().get::<Principal>().unwrap_or(&d.who);
+    let traced = who.traced(
+        req.headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let who = traced.as_ref().unwrap_or(who);
     let body = call.answer_stateless(&state, who).await;
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -112,6 +112,10 @@ pub async fn exchange(
             },
         ),
     };
+    // The call's trace goes on to the service (W3C Trace Context), when traces are exported.
+    if let Some(tp) = crate::trace::current_traceparent() {
+        req = req.header("traceparent", tp);
+    }
     if let Some(a) = authorization {
         let mut value = reqwest::header::HeaderValue::from_str(&a).map_err(|_| {
             SoapError::Call(format!(
