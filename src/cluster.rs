@@ -63,6 +63,9 @@ pub struct Cluster {
     probing: Once,
     /// This replica's mapping digest, published for `/readyz` on the others.
     pub instance: String,
+    /// Resource updates published by any replica (watch keys), for this replica's watches.
+    updates: tokio::sync::broadcast::Sender<String>,
+    listening: Once,
 }
 
 /// What the replica reports about the cluster.
@@ -97,6 +100,8 @@ impl Cluster {
             seal: encryption.map(|k| Seal::derived(b"legacy-mcp cache value", k)),
             probing: Once::new(),
             instance: instance.iter().map(|b| format!("{b:02x}")).collect(),
+            updates: tokio::sync::broadcast::channel(256).0,
+            listening: Once::new(),
         }))
     }
 
@@ -227,6 +232,73 @@ impl Cluster {
         Some(out)
     }
 
+    /// Whether this replica's subscribers share the cluster's watches now.
+    pub fn is_shared(&self) -> bool {
+        self.shared.load(Ordering::Relaxed)
+    }
+
+    /// The Redis key of a watched resource (URI and masking profile) under these mappings.
+    pub fn watch_key(&self, catalog: &str, key: &str) -> String {
+        self.cache_key(catalog, key)
+            .replacen(":cache:", ":watch:", 1)
+    }
+
+    /// Whether this replica takes this period's look at a watched resource: one replica per
+    /// period for the whole cluster (None: Redis is not there, look alone).
+    pub async fn poll_turn(self: &Arc<Self>, key: &str, every: Duration) -> Option<bool> {
+        let ms = (every.as_millis() as u64 * 9 / 10).max(1);
+        let set: Option<String> = self
+            .run(
+                redis::cmd("SET")
+                    .arg(format!("{key}:poll"))
+                    .arg(1)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ms),
+            )
+            .await?;
+        Some(set.is_some())
+    }
+
+    /// Store this look's hash; the one before it (None when this is the first).
+    pub async fn seen_swap(self: &Arc<Self>, key: &str, now: u64) -> Option<Option<u64>> {
+        let before: Option<String> = self
+            .run(
+                redis::cmd("SET")
+                    .arg(format!("{key}:seen"))
+                    .arg(now.to_string())
+                    .arg("GET")
+                    .arg("PX")
+                    .arg(3_600_000),
+            )
+            .await?;
+        Some(before.and_then(|b| b.parse().ok()))
+    }
+
+    /// Tell every replica (this one too) that a watched resource changed.
+    pub async fn publish(self: &Arc<Self>, key: &str) {
+        let _: Option<i64> = self
+            .run(
+                redis::cmd("PUBLISH")
+                    .arg(format!("{}:updates", self.prefix))
+                    .arg(key),
+            )
+            .await;
+    }
+
+    /// Watch keys published by any replica. The listener (one Redis subscription per process)
+    /// starts with the first caller and reconnects after a loss.
+    pub fn updates(self: &Arc<Self>) -> tokio::sync::broadcast::Receiver<String> {
+        let rx = self.updates.subscribe();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(self);
+            self.listening.call_once(move || {
+                rt.spawn(listen(weak));
+            });
+        }
+        rx
+    }
+
     /// Run one command within the timeout; on any failure the replica works alone.
     async fn run<T: redis::FromRedisValue>(self: &Arc<Self>, cmd: &redis::Cmd) -> Option<T> {
         let mut conn = self.connection()?;
@@ -334,6 +406,35 @@ impl Cluster {
                 "Redis answers: cache, single-flight and rate limits are shared with the other replicas"
             );
         }
+    }
+}
+
+/// Forward the cluster's update messages to this process's watches, for as long as the
+/// cluster lives; after a lost connection, subscribe again a second later.
+async fn listen(cluster: std::sync::Weak<Cluster>) {
+    use futures_util::StreamExt;
+    loop {
+        let Some(c) = cluster.upgrade() else { return };
+        let (client, channel, tx) = (
+            c.client.clone(),
+            format!("{}:updates", c.prefix),
+            c.updates.clone(),
+        );
+        drop(c);
+        if let Ok(mut pubsub) = client.get_async_pubsub().await
+            && pubsub.subscribe(&channel).await.is_ok()
+        {
+            let mut messages = pubsub.on_message();
+            while let Some(m) = messages.next().await {
+                if let Ok(key) = m.get_payload::<String>() {
+                    let _ = tx.send(key);
+                }
+                if cluster.strong_count() == 0 {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(PROBE_EVERY).await;
     }
 }
 

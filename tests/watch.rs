@@ -215,3 +215,89 @@ async fn watch_every_below_one_second_is_refused_by_check() {
     assert!(stderr.contains("resources.item.watch.every"), "{stderr}");
     assert!(stderr.contains("1s or more"), "{stderr}");
 }
+
+/// Two replicas sharing a Redis (started here on its own port; scripts/test installs
+/// redis-server): one look per period for the whole cluster, not one per replica, and a change
+/// reaches the subscribers of both replicas, once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_in_a_cluster_watch_once_and_every_replica_hears_the_change() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _redis = tokio::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("redis-server is needed (scripts/test installs it): {e}"));
+    wait_for("redis", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+    let soap = soap::start().await;
+    *soap.fixture.item.lock().unwrap() = "1000".into();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("erp.yaml"), mapping(&soap.base)).unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let env = [("LEGACY_MCP__CLUSTER__REDIS", url.as_str())];
+    let one = support::HttpServer::start_with_env(dir.path(), &[], &env).await;
+    let two = support::HttpServer::start_with_env(dir.path(), &[], &env).await;
+    // Both replicas have found Redis (it answers their readiness probe as shared).
+    for s in [&one, &two] {
+        let ready = format!("http://{}/readyz", s.addr);
+        let mut shared = false;
+        for _ in 0..50 {
+            let v: serde_json::Value = reqwest::get(&ready).await.unwrap().json().await.unwrap();
+            if v["cluster"]["redis"] == "shared" {
+                shared = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(shared, "replica {} never shared", s.addr);
+    }
+    let uri = "erp://soap/items/1000";
+    let (a, a_updates) = subscriber(&one.url()).await;
+    let (b, b_updates) = subscriber(&two.url()).await;
+    a.subscribe(subscribe(uri)).await.unwrap();
+    b.subscribe(subscribe(uri)).await.unwrap();
+
+    let before = asked(&soap);
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let looks = asked(&soap) - before;
+    // Alone, each replica would look every second: 8 or more in 4.5 s between them.
+    assert!(
+        (3..=6).contains(&looks),
+        "{looks} looks in 4.5 s at 1 s by two replicas"
+    );
+    assert_eq!(a_updates.load(Ordering::SeqCst), 0);
+    assert_eq!(b_updates.load(Ordering::SeqCst), 0);
+
+    *soap.fixture.item.lock().unwrap() = "1000-B".into();
+    wait_for("both replicas' updates", || {
+        a_updates.load(Ordering::SeqCst) == 1 && b_updates.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        a_updates.load(Ordering::SeqCst),
+        1,
+        "one change, one update"
+    );
+    assert_eq!(
+        b_updates.load(Ordering::SeqCst),
+        1,
+        "one change, one update"
+    );
+}

@@ -7,7 +7,8 @@
 //! the mapping says otherwise; SQL and SOAP: the answer itself, re-read through the pipeline as
 //! its first subscriber, so it is authorised, masked, cached and audited like any read) and
 //! notifies when that differs from the last look. A watch ends with its last subscriber;
-//! nothing is looked at without one. Subscriptions are bounded per client and in total.
+//! nothing is looked at without one. Subscriptions are bounded per client and in total. In a
+//! cluster one replica looks per period for all and publishes changes through Redis.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -231,7 +232,9 @@ fn profile(who: &Principal) -> String {
 }
 
 /// The watch of one resource: look, compare, notify, sleep; until no subscriber is left or
-/// the server is gone.
+/// the server is gone. In a cluster (`[cluster] redis`) one replica looks per period for all of
+/// them and publishes a change, which every replica's watch hears and tells its subscribers;
+/// while Redis is away each replica looks for itself again.
 async fn watch(
     live: Weak<Live>,
     (key, generation): (String, u64),
@@ -240,25 +243,87 @@ async fn watch(
     every: Duration,
     mut last: Option<u64>,
 ) {
+    let shared = live.upgrade().and_then(|server| {
+        let state = server.current();
+        let c = state.pipeline.cluster()?.clone();
+        let skey = c.watch_key(&state.pipeline.catalog().digest, &key);
+        let updates = c.updates();
+        Some((c, skey, updates))
+    });
+    let (cluster, skey, mut updates) = match shared {
+        Some((c, k, u)) => (Some(c), k, Some(u)),
+        None => (None, String::new(), None),
+    };
     loop {
-        tokio::time::sleep(every).await;
+        let heard = tokio::select! {
+            _ = tokio::time::sleep(every) => false,
+            _ = published(&mut updates, &skey) => true,
+        };
         let Some(server) = live.upgrade() else { return };
         let Some(subscribers) = server.watches().subscribers(&key, generation) else {
             return;
         };
+        if heard {
+            notify_all(&server, &uri, subscribers).await;
+            continue;
+        }
+        if let Some(c) = cluster.as_ref().filter(|c| c.is_shared()) {
+            match c.poll_turn(&skey, every).await {
+                // Another replica looks this period.
+                Some(false) => continue,
+                Some(true) => {
+                    if let Some(now) = look(&server.current(), &who, &uri).await {
+                        match c.seen_swap(&skey, now).await {
+                            Some(Some(before)) if before != now => c.publish(&skey).await,
+                            Some(_) => {}
+                            // Redis left between the two commands: compare here.
+                            None => {
+                                if last.is_some_and(|b| b != now) {
+                                    notify_all(&server, &uri, subscribers).await;
+                                }
+                            }
+                        }
+                        last = Some(now);
+                    }
+                    continue;
+                }
+                None => {}
+            }
+        }
         let now = look(&server.current(), &who, &uri).await;
         if let (Some(before), Some(now)) = (last, now)
             && before != now
         {
-            for (client, notify) in subscribers {
-                if !notify.updated(&uri).await {
-                    server.watches().unsubscribe(&client, &uri);
-                }
-            }
+            notify_all(&server, &uri, subscribers).await;
         }
         // A look that failed (backend down, file briefly gone) changes nothing: the next
         // successful one is compared with the last successful one.
         last = now.or(last);
+    }
+}
+
+/// Resolves when another (or this) replica publishes a change of `key`; never without a
+/// cluster.
+async fn published(updates: &mut Option<tokio::sync::broadcast::Receiver<String>>, key: &str) {
+    let Some(rx) = updates else {
+        return std::future::pending().await;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(k) if k == key => return,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                return std::future::pending().await;
+            }
+        }
+    }
+}
+
+async fn notify_all(server: &Live, uri: &str, subscribers: Vec<(String, Notifier)>) {
+    for (client, notify) in subscribers {
+        if !notify.updated(uri).await {
+            server.watches().unsubscribe(&client, uri);
+        }
     }
 }
 
