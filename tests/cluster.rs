@@ -418,13 +418,13 @@ fn spans(bodies: &[Value]) -> Vec<(String, String, String, String)> {
 /// the call's trace in its own `traceparent` header; no argument value appears in any span.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_is_traced_from_the_agent_to_the_soap_backend() {
-    use axum::routing::post;
+    use axum::routing::post as route_post;
     use std::sync::{Arc, Mutex};
     let received: Arc<Mutex<Vec<Value>>> = Arc::default();
     let keep = received.clone();
     let app = axum::Router::new().route(
         "/v1/traces",
-        post(move |body: axum::body::Bytes| {
+        route_post(move |body: axum::body::Bytes| {
             let keep = keep.clone();
             async move {
                 keep.lock()
@@ -496,7 +496,12 @@ async fn a_call_is_traced_from_the_agent_to_the_soap_backend() {
     for w in wanted {
         assert!(names.contains(&w), "no `{w}` span in {names:?}");
     }
-    assert!(got.iter().all(|s| s.0 == trace_id), "one trace: {got:?}");
+    let got: Vec<_> = got.into_iter().filter(|s| s.0 == trace_id).collect();
+    assert_eq!(
+        got.len(),
+        spans(&received.lock().unwrap()).len(),
+        "one trace"
+    );
     let call = got.iter().find(|s| s.3 == "tools/call get_item").unwrap();
     assert_eq!(call.2, parent, "the call's parent is the caller's span");
     for phase in got
@@ -521,6 +526,30 @@ async fn a_call_is_traced_from_the_agent_to_the_soap_backend() {
         got.iter().any(|s| s.1 == span_id),
         "{tp} names a span of the call"
     );
+    // In a session the trace can come in the MCP request itself (`_meta.traceparent`, read
+    // on rmcp's path).
+    let meta_trace = "0af7651916cd43dd8448eb211c80319c";
+    let http = reqwest::Client::new();
+    let id = session(&http, &server.url()).await;
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "get_item", "arguments": {"item_no": "META"},
+        "_meta": {"traceparent": format!("00-{meta_trace}-b7ad6b7169203331-01")}}});
+    let r = post(&http, &server.url())
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let until = Instant::now() + Duration::from_secs(10);
+    while !spans(&received.lock().unwrap())
+        .iter()
+        .any(|s| s.0 == meta_trace && s.3 == "tools/call get_item")
+    {
+        assert!(Instant::now() < until, "no span of the _meta trace arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     // No argument value in anything exported.
     let exported = received
         .lock()

@@ -300,4 +300,21 @@ async fn replicas_in_a_cluster_watch_once_and_every_replica_hears_the_change() {
         1,
         "one change, one update"
     );
+
+    // A replica whose mappings differ (a reload that reached only some) is told by /readyz.
+    let other = tempfile::tempdir().unwrap();
+    let changed = mapping(&soap.base).replace("One item by number.", "One item, by number.");
+    std::fs::write(other.path().join("erp.yaml"), changed).unwrap();
+    let three = support::HttpServer::start_with_env(other.path(), &[], &env).await;
+    let ready = format!("http://{}/readyz", three.addr);
+    let mut said = serde_json::Value::Null;
+    for _ in 0..50 {
+        said = reqwest::get(&ready).await.unwrap().json().await.unwrap();
+        if said["cluster"]["redis"] == "shared" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let m = said["cluster"]["mappings"].as_str().unwrap_or_default();
+    assert!(m.starts_with("differ from replica(s)"), "{said}");
 }
