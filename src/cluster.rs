@@ -204,29 +204,29 @@ impl Cluster {
         })
     }
 
-    /// Publish this replica's mapping digest (for a while) and read the others'.
+    /// Publish this replica's mapping digest and read the others' (one hash; entries older
+    /// than 30 s belong to replicas that stopped, and are dropped). Never `KEYS`: the Redis
+    /// may be shared and large.
     pub async fn mapping_digests(self: &Arc<Self>, digest: &str) -> Option<Vec<(String, String)>> {
-        let mine = format!("{}:replica:{}", self.prefix, self.instance);
-        let _: () = self
+        const FRESH_MS: u64 = 30_000;
+        let hash = format!("{}:replicas", self.prefix);
+        let now = now_ms();
+        let _: i64 = self
             .run(
-                redis::cmd("SET")
-                    .arg(&mine)
-                    .arg(digest)
-                    .arg("PX")
-                    .arg(30_000),
+                redis::cmd("HSET")
+                    .arg(&hash)
+                    .arg(&self.instance)
+                    .arg(format!("{now} {digest}")),
             )
             .await?;
-        let keys: Vec<String> = self
-            .run(redis::cmd("KEYS").arg(format!("{}:replica:*", self.prefix)))
-            .await?;
+        let all: Vec<(String, String)> = self.run(redis::cmd("HGETALL").arg(&hash)).await?;
         let mut out = Vec::new();
-        for k in keys {
-            if let Some(d) = self
-                .run::<Option<String>>(redis::cmd("GET").arg(&k))
-                .await
-                .flatten()
-            {
-                out.push((k.rsplit(':').next().unwrap_or("").to_string(), d));
+        for (who, value) in all {
+            let (at, d) = value.split_once(' ').unwrap_or(("0", ""));
+            if now.saturating_sub(at.parse().unwrap_or(0)) > FRESH_MS {
+                let _: Option<i64> = self.run(redis::cmd("HDEL").arg(&hash).arg(&who)).await;
+            } else {
+                out.push((who, d.to_string()));
             }
         }
         Some(out)

@@ -23,15 +23,6 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-/// A free port on 127.0.0.1 (bound and released: a short race, fine for a test).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn(program: &str, args: &[String]) -> Child {
     Command::new(program)
         .args(args)
@@ -140,31 +131,10 @@ fn limited(v: &Result<Value, String>) -> bool {
     matches!(v, Ok(v) if v.to_string().contains("rate limit"))
 }
 
-const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"cluster-test","version":"1"}}}"#;
-
 fn post(http: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
     http.post(url)
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
-}
-
-/// A 2025-11-25 session opened through the load balancer: its id.
-async fn session(http: &reqwest::Client, url: &str) -> String {
-    let init = post(http, url).body(INIT).send().await.unwrap();
-    assert_eq!(init.status(), 200);
-    let id = init.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let done = post(http, url)
-        .header("mcp-session-id", &id)
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 202);
-    id
 }
 
 /// A tool call in a session: the HTTP status (404 once the session's replica is gone).
@@ -211,7 +181,7 @@ async fn readyz_until(http: &reqwest::Client, addr: &str, want: impl Fn(&Value) 
 async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_through_redis() {
     let soap = soap::start().await;
     let asked = || soap.seen().iter().filter(|s| s.path == "counted").count();
-    let redis_port = free_port();
+    let redis_port = support::free_port();
     let mut redis_server = redis(redis_port).await;
     let maps = tempfile::tempdir().unwrap();
     std::fs::write(maps.path().join("erp.yaml"), mapping(&soap.base)).unwrap();
@@ -235,7 +205,7 @@ async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_throug
         let ready = readyz_until(&http, &r.addr, |v| v["cluster"]["redis"] == "shared").await;
         assert_eq!(ready["cluster"]["redis"], "shared", "{ready}");
     }
-    let lb_port = free_port();
+    let lb_port = support::free_port();
     let cfg = maps.path().join("haproxy.cfg");
     let addrs: Vec<String> = replicas.iter().map(|r| r.addr.clone()).collect();
     std::fs::write(&cfg, haproxy_config(lb_port, &addrs)).unwrap();
@@ -321,7 +291,7 @@ async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_throug
     // learned from the Mcp-Session-Id response header). Three sessions, one per replica.
     let mut sessions = Vec::new();
     for _ in 0..3 {
-        let id = session(&http, &lb).await;
+        let id = support::open_session(&lb).await;
         for _ in 0..3 {
             assert_eq!(
                 session_call(&http, &lb, &id).await,
@@ -362,7 +332,7 @@ async fn three_replicas_behind_haproxy_share_cache_single_flight_and_rate_throug
     }
     statuses.sort();
     assert_eq!(statuses, [200, 200, 404], "sessions after one replica died");
-    let again = session(&http, &lb).await;
+    let again = support::open_session(&lb).await;
     assert_eq!(session_call(&http, &lb, &again).await, 200);
 
     // 5. Redis killed under load: calls keep succeeding (each replica alone), readyz says so.
@@ -530,7 +500,7 @@ async fn a_call_is_traced_from_the_agent_to_the_soap_backend() {
     // on rmcp's path).
     let meta_trace = "0af7651916cd43dd8448eb211c80319c";
     let http = reqwest::Client::new();
-    let id = session(&http, &server.url()).await;
+    let id = support::open_session(&server.url()).await;
     let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
         "name": "get_item", "arguments": {"item_no": "META"},
         "_meta": {"traceparent": format!("00-{meta_trace}-b7ad6b7169203331-01")}}});

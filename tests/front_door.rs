@@ -24,21 +24,7 @@ fn post(server: &HttpServer) -> reqwest::RequestBuilder {
 
 /// An initialised 2025-11-25 session's id.
 async fn session(server: &HttpServer) -> String {
-    let init = post(server).body(INIT).send().await.unwrap();
-    assert_eq!(init.status(), 200);
-    let id = init.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let done = post(server)
-        .header("mcp-session-id", &id)
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 202);
-    id
+    support::open_session(&server.url()).await
 }
 
 /// A plain tool call: exactly what the direct path answers.

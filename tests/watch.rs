@@ -221,11 +221,7 @@ async fn watch_every_below_one_second_is_refused_by_check() {
 /// reaches the subscribers of both replicas, once each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_in_a_cluster_watch_once_and_every_replica_hears_the_change() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let _redis = tokio::process::Command::new("redis-server")
         .args([
             "--port",

@@ -106,14 +106,6 @@ fn demo_copy(dir: &Path) -> PathBuf {
     mappings
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn wait_until<F: std::future::Future<Output = bool>>(
     what: &str,
     mut check: impl FnMut() -> F,
@@ -131,7 +123,7 @@ async fn the_service_installs_serves_survives_a_bad_edit_and_stops() {
     let (exe, loader) = windows_or_skip!();
     let dir = tempfile::tempdir().unwrap();
     let mappings = demo_copy(dir.path());
-    let port = free_port();
+    let port = support::free_port();
     let settings = dir.path().join("settings.toml");
     std::fs::write(
         &settings,

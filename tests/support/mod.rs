@@ -16,6 +16,41 @@ use tokio::process::{Child, Command};
 
 pub type Client = RunningService<RoleClient, ClientConfig>;
 
+/// A free port on 127.0.0.1 (bound and released: a short race, fine for a test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An initialised 2025-11-25 session at `url` (raw HTTP, as any client sends it): its id.
+pub async fn open_session(url: &str) -> String {
+    const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let post = || {
+        reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+    };
+    let init = post().body(INIT).send().await.unwrap();
+    assert_eq!(init.status(), 200);
+    let id = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let done = post()
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 202);
+    id
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_legacy-mcp")
 }

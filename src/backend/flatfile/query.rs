@@ -21,10 +21,7 @@ pub fn run(table: &Table, query: &Query, abandoned: &AtomicBool) -> Result<RowSe
     let mut keep = Keeper::new(query);
     let consider = |keep: &mut Keeper, line: &Line<'_>, at: RecordAt| {
         if abandoned.load(AtomicOrdering::Relaxed) {
-            return Err(FlatError::Unreadable {
-                file: table.file_name.clone(),
-                message: "the call was abandoned (timed out or cancelled) while reading".into(),
-            });
+            return Err(abandoned_read(table));
         }
         consider(table, view, query, keep, line, at)
     };
@@ -58,6 +55,14 @@ pub fn run(table: &Table, query: &Query, abandoned: &AtomicBool) -> Result<RowSe
     let mut rows = keep.finish(view.fingerprint.as_version());
     rows.notice = current.notice;
     Ok(rows)
+}
+
+/// What a scan stopped because its call was abandoned ends with.
+pub(super) fn abandoned_read(table: &Table) -> FlatError {
+    FlatError::Unreadable {
+        file: table.file_name.clone(),
+        message: "the call was abandoned (timed out or cancelled) while reading".into(),
+    }
 }
 
 /// Check one record against the filters (decoding only the filtered fields first), and keep it

@@ -68,7 +68,7 @@ pub fn open(table: &Table) -> Result<(File, Fingerprint), FlatError> {
     })?;
     let fp = fingerprint(&handle, &file)?;
     check_settled(table, fp)?;
-    whole_records(table, fp.len, last_byte(&handle, fp.len) == Some(DOS_EOF))?;
+    whole_records(table, &handle, fp.len)?;
     Ok((handle, fp))
 }
 
@@ -91,7 +91,7 @@ fn last_byte(handle: &File, size: u64) -> Option<u8> {
     read.ok().map(|_| b[0])
 }
 
-fn whole_records(table: &Table, size: u64, dos_eof: bool) -> Result<(), FlatError> {
+fn whole_records(table: &Table, handle: &File, size: u64) -> Result<(), FlatError> {
     let Format::FixedWidth {
         framing: Framing::Fixed(len),
         ..
@@ -101,7 +101,8 @@ fn whole_records(table: &Table, size: u64, dos_eof: bool) -> Result<(), FlatErro
     };
     let len = len as u64;
     let left = size % len;
-    if left == 0 || (left == 1 && dos_eof) {
+    // Only a file one byte over is worth a look at its last byte (no extra I/O otherwise).
+    if left == 0 || (left == 1 && last_byte(handle, size) == Some(DOS_EOF)) {
         return Ok(());
     }
     let sizes = format!(

@@ -10,7 +10,7 @@ use crate::value::Value;
 
 use super::error::FlatError;
 use super::index::View;
-use super::query::{Keeper, matching_row};
+use super::query::{Keeper, abandoned_read, matching_row};
 use super::reader;
 use super::records::Kind;
 use super::table::{Line, RecordAt, Table};
@@ -87,10 +87,7 @@ impl Walk<'_> {
         let mut more = true;
         reader::scan_records(t, handle, start, first_number, |kind, line, at| {
             if self.abandoned.load(Ordering::Relaxed) {
-                return Err(FlatError::Unreadable {
-                    file: t.file_name.clone(),
-                    message: "the call was abandoned (timed out or cancelled) while reading".into(),
-                });
+                return Err(abandoned_read(t));
             }
             if kind == Kind::Own {
                 if let Some(p) = pending.take() {
