@@ -17,7 +17,7 @@ use serde_json::{Value as Json, json};
 
 use crate::cluster::{self, Cluster};
 use crate::mapping::model::CacheDef;
-use crate::pipeline::{CallError, ToolOutput};
+use crate::outcome::{CallError, ToolOutput};
 
 /// How one call was answered, for the audit record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

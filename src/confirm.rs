@@ -10,7 +10,7 @@ use sha1::{Digest, Sha1};
 use crate::audit::Outcome;
 use crate::catalog::Tool;
 use crate::mapping::model::ConfirmRule;
-use crate::pipeline::CallError;
+use crate::outcome::CallError;
 use crate::value::Value;
 
 /// What the user is asked, and a token that ties their answer to this very call.

@@ -39,6 +39,7 @@ pub mod mapping;
 pub mod mask;
 pub mod mcp;
 pub mod metrics;
+pub mod outcome;
 pub mod pipeline;
 pub mod reload;
 pub mod service;

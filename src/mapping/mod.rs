@@ -1,5 +1,6 @@
 //! The mapping format v1: what integrators write.
 //!
+//! - `field_type`   the type of a field or parameter value
 //! - `model`        serde types of one file (strict; positions via `Spanned`)
 //! - `shorthand`    the short/long forms of filters, order keys and output fields
 //! - `units`        durations and sizes (`30s`, `10MB`)
@@ -10,6 +11,7 @@
 //! - `soap`         SOAP source and tool keys (auth, headers, request body, response path)
 //! - `schema`       the JSON Schema of the mapping format itself
 
+pub mod field_type;
 pub mod interpolate;
 pub mod load;
 pub mod model;

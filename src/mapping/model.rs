@@ -12,6 +12,7 @@ use serde_saphyr::Spanned;
 
 use super::units::{DurationText, SizeText};
 
+pub use super::field_type::FieldType;
 pub use super::shorthand::{Condition, FieldSpec, Operand, OrderKey};
 
 /// One mapping file. Every section is optional; a directory of files is merged by name.
@@ -569,43 +570,6 @@ pub enum WhenIncomplete {
     Fail,
     /// The last version that verified, with a notice naming its age and what is wrong now.
     LastComplete,
-}
-
-/// Type of a field or parameter value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldType {
-    String,
-    Integer,
-    /// Exact decimal; appears in JSON as a string such as "123.45".
-    Decimal,
-    /// Binary floating point; use decimal for amounts.
-    Number,
-    Boolean,
-    /// Appears in JSON as an ISO 8601 date string.
-    Date,
-    /// SQL only: a date and time without zone, as ISO 8601 (`2026-11-20T14:30:00`).
-    Datetime,
-    /// SQL only: a time of day, as ISO 8601 (`14:30:00`).
-    Time,
-    /// SQL only: bytes, as a base64 string.
-    Binary,
-}
-
-impl FieldType {
-    pub fn name(self) -> &'static str {
-        match self {
-            FieldType::String => "string",
-            FieldType::Integer => "integer",
-            FieldType::Decimal => "decimal",
-            FieldType::Number => "number",
-            FieldType::Boolean => "boolean",
-            FieldType::Date => "date",
-            FieldType::Datetime => "datetime",
-            FieldType::Time => "time",
-            FieldType::Binary => "binary",
-        }
-    }
 }
 
 /// How string fields are trimmed.

@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserial
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use super::model::FieldType;
+use super::field_type::FieldType;
 
 /// What a filter compares with: a parameter by name, or a literal `{ value: ... }`.
 #[derive(Debug, Clone, PartialEq)]

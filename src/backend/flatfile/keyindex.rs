@@ -11,7 +11,7 @@
 //! A lookup binary-searches the window range and reads only the candidates; every candidate is
 //! then checked against the full filters, so the index only ever narrows, never decides.
 
-use crate::backend::{Filter, Op};
+use crate::backend::rows::{Filter, Op};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
 

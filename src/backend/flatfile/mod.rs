@@ -34,7 +34,7 @@ use indexmap::IndexMap;
 pub use error::FlatError;
 pub use table::Table;
 
-use super::{Query, RowSet};
+use super::rows::{Query, RowSet};
 
 /// A directory of exports with its tables.
 pub struct FlatfileSource {

@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
-use crate::backend::{Query, RowSet};
+use crate::backend::rows::{Query, RowSet};
 use crate::value::Value;
 
 use super::error::FlatError;

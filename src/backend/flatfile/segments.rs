@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::backend::Query;
+use crate::backend::rows::Query;
 use crate::value::Value;
 
 use super::error::FlatError;

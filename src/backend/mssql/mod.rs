@@ -16,7 +16,7 @@ pub mod types;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::RowSet;
+use super::rows::RowSet;
 use super::sql::{CellRules, SqlError, SqlQuery};
 
 /// How the source logs in. The password is resolved from `${env:...}` / `${file:...}`.
@@ -75,7 +75,7 @@ impl MssqlSettings {
     pub fn scrub(&self, message: &str) -> String {
         match &self.login {
             Login::Sql { password, .. } => {
-                crate::backend::scrub(message, std::slice::from_ref(password))
+                crate::backend::rows::scrub(message, std::slice::from_ref(password))
             }
             _ => message.to_string(),
         }

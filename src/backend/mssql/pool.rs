@@ -17,7 +17,7 @@ use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use super::query::{self, Failure};
 use super::{Login, MssqlSettings, Tls, Trust};
-use crate::backend::RowSet;
+use crate::backend::rows::RowSet;
 use crate::backend::sql::{self, SqlError, SqlQuery};
 
 pub type Connection = Client<Compat<TcpStream>>;

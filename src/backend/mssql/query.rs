@@ -15,7 +15,7 @@ use tiberius::{QueryItem, ToSql};
 use super::MssqlSettings;
 use super::pool::Connection;
 use super::types;
-use crate::backend::RowSet;
+use crate::backend::rows::RowSet;
 use crate::backend::sql::{Dialect, Placeholders, Rows, SqlError, SqlQuery};
 use crate::mapping::model::FieldType;
 use crate::value::Value;

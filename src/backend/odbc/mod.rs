@@ -16,7 +16,7 @@ pub mod query;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use super::RowSet;
+use super::rows::RowSet;
 use super::sql::{CellRules, SqlError, SqlQuery};
 
 /// A source's settings, resolved from the mapping.
@@ -40,7 +40,7 @@ pub struct OdbcSettings {
 impl OdbcSettings {
     /// `message` with every credential replaced by `***`.
     pub fn scrub(&self, message: &str) -> String {
-        crate::backend::scrub(message, &self.secrets)
+        crate::backend::rows::scrub(message, &self.secrets)
     }
 }
 

@@ -24,7 +24,7 @@ use chrono::{Datelike, Timelike};
 
 use super::OdbcSettings;
 use super::pool::Worker;
-use crate::backend::RowSet;
+use crate::backend::rows::RowSet;
 use crate::backend::sql::{self, Dialect, Placeholders, Rows, SqlError, SqlQuery};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
@@ -532,10 +532,10 @@ mod block_tests {
     /// The block buffer of a call never follows a huge reported size: a driver that reports
     /// 2 GB (`nvarchar(max)`, `LONGTEXT`) or nothing at all gets `CELL_BYTES` a cell, so a
     /// 100-row block of five such columns is 2 MB at most, not 1 TB. Values longer than a cell
-    /// are caught by their length indicators and read whole row by row (tests/sql_odbc.rs,
+    /// are caught by their length indicators and read whole row by row (tests/suite/sql_odbc.rs,
     /// `long_values_come_back_whole_or_as_a_clear_error`). A real driver does this too:
     /// MariaDB Connector/ODBC reports `LONGTEXT` as 1,073,741,823 characters, and
-    /// tests/sql_odbc.rs (`a_column_reported_as_a_billion_characters_costs_no_memory`) reads
+    /// tests/suite/sql_odbc.rs (`a_column_reported_as_a_billion_characters_costs_no_memory`) reads
     /// three such columns 100 times with the server's peak RSS bounded.
     #[test]
     fn reported_sizes_never_size_the_buffer() {

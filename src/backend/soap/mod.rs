@@ -24,8 +24,8 @@ pub mod xml;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::backend::RowSet;
 use crate::backend::mssql::Trust;
+use crate::backend::rows::RowSet;
 use crate::backend::sql::Column;
 use crate::mapping::soap::{EmbeddedFormat, SoapVersion};
 use crate::value::Value;
@@ -167,7 +167,7 @@ pub enum SoapError {
 impl SoapError {
     /// The error with every secret replaced by `***`.
     pub fn scrubbed(self, secrets: &[String]) -> SoapError {
-        let clean = |t: String| crate::backend::scrub(&t, secrets);
+        let clean = |t: String| crate::backend::rows::scrub(&t, secrets);
         match self {
             SoapError::Fault {
                 code,

@@ -212,8 +212,8 @@ impl Rows {
         false
     }
 
-    pub fn finish(self) -> super::RowSet {
-        super::RowSet {
+    pub fn finish(self) -> super::rows::RowSet {
+        super::rows::RowSet {
             rows: self.rows,
             truncated: self.truncated,
             version: String::new(),

@@ -6,7 +6,7 @@
 //! 127.0.0.1:3306 (root, no password, database test); scripts/test installs the drivers and
 //! starts the servers where they are missing.
 
-mod support;
+use crate::support;
 
 use support::{call, pipeline};
 

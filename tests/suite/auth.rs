@@ -3,7 +3,7 @@
 //! `WWW-Authenticate` challenge and RFC 9728 metadata, tokens for another audience, expired or
 //! from another issuer refused, and roles that neither see nor call what they are not allowed.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};

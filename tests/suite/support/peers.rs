@@ -1,4 +1,4 @@
-//! What the third-party client tests share (tests/python_peer.rs, tests/ts_peer.rs): a writable
+//! What the third-party client tests share (tests/suite/python_peer.rs, tests/suite/ts_peer.rs): a writable
 //! copy of the demo for the live part of a walk, running a peer script, and the checks of the
 //! one-line summary every peer prints.
 #![allow(dead_code)]
@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::support::{demo, root};
+use crate::support::{demo, root};
 
 /// A writable copy of the demo mappings and of the exports they read (the live part of a walk
 /// rewrites an export and removes a mapping file).
@@ -75,7 +75,7 @@ pub fn walk_stdio(run: fn(&[&str]) -> Value, api: &str) -> Value {
     run(&[
         api,
         "stdio",
-        super::support::bin(),
+        crate::support::bin(),
         &live.mappings,
         &live.exports,
     ])
@@ -84,7 +84,7 @@ pub fn walk_stdio(run: fn(&[&str]) -> Value, api: &str) -> Value {
 /// The same walk over streamable HTTP, against `serve --http` on a fresh live demo.
 pub async fn walk_http(run: fn(&[&str]) -> Value, api: &'static str) -> Value {
     let live = live_demo();
-    let server = super::support::HttpServer::start(Path::new(&live.mappings), &[]).await;
+    let server = crate::support::HttpServer::start(Path::new(&live.mappings), &[]).await;
     let url = server.url();
     let (m, e) = (live.mappings.clone(), live.exports.clone());
     tokio::task::spawn_blocking(move || run(&[api, "http", &url, &m, &e]))

@@ -2,7 +2,7 @@
 //! messages (file:line:col, the problem, the key path) and exit 1; the demo passes; the shipped
 //! JSON Schema is the one the binary prints.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

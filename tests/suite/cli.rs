@@ -1,6 +1,6 @@
 //! `legacy-mcp call` and `legacy-mcp read`: the pipeline without an agent.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

@@ -3,7 +3,7 @@
 //! numbers, JD Edwards extracts with Julian dates and overpunched amounts, a DOS cp850 file),
 //! and damaged copies whose errors must name the exact byte.
 
-mod support;
+use crate::support;
 
 use support::{call, pipeline};
 

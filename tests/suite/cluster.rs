@@ -13,9 +13,8 @@
 //! Prerequisites (scripts/test installs them): `redis-server` and `haproxy`. Without them the
 //! test fails and names the missing one; it never passes silently.
 
-#[path = "support/soap.rs"]
-mod soap;
-mod support;
+use crate::support;
+use crate::support::soap;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! each id), a session's end (200, then 404), a 2026 request without log opt-in (no log
 //! notification), and the same over stdio where it applies.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

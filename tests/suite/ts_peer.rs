@@ -10,9 +10,8 @@
 //! then, on a writable copy of the demo, receives a resource update after the export behind
 //! `erp://items` is rewritten and a prompt list change after a mapping file is removed.
 
-#[path = "support/peers.rs"]
-mod peers;
-mod support;
+use crate::support;
+use crate::support::peers;
 
 use peers::*;
 use serde_json::Value;

@@ -2,14 +2,13 @@
 //! backend, 100 concurrent identical misses answered by one backend call, stale answers (with
 //! their age) while the backend fails, flat-file answers dropped when the export changes.
 //!
-//! The counted backend is the TDS TEST DOUBLE of tests/support/tds.rs (no SQL Server runs
+//! The counted backend is the TDS TEST DOUBLE of tests/suite/support/tds.rs (no SQL Server runs
 //! here): it logs every request it receives, so "reached the backend once" is counted where the
 //! backend sees it, not inside the adapter.
 
-#[path = "support/tds.rs"]
-mod tds;
+use crate::support::tds;
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

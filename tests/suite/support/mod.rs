@@ -2,6 +2,10 @@
 //! over stdio or streamable HTTP, compare with golden JSON.
 #![allow(dead_code)]
 
+pub mod peers;
+pub mod soap;
+pub mod tds;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

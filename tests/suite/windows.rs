@@ -8,7 +8,7 @@
 //! variable, each test says so and passes without proving anything. docs/windows.md says what
 //! Wine cannot prove (the real SCM's account handling, the Event Log viewer, a reboot).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

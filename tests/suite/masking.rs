@@ -2,7 +2,7 @@
 //! are absent from structured content, the text rendering, resources, prompts, error messages
 //! and from what a differently-privileged caller gets out of the cache.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
@@ -21,7 +21,7 @@ const CREDIT: &str = "5000.00";
 
 /// The governance example with its hash key in a file (the example reads it from the
 /// environment, which an in-process test cannot set safely), and without its `allow:` lists,
-/// so callers without roles can be shown their masked view (tests/auth.rs covers `allow:`).
+/// so callers without roles can be shown their masked view (tests/suite/auth.rs covers `allow:`).
 fn example() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("mappings/examples/governance/customers.yaml"))

@@ -3,10 +3,9 @@
 //! and announced to sessions, a bad one is refused while the old mappings keep serving), and
 //! graceful shutdown on SIGTERM (calls under way finish, the audit is complete).
 
-#[path = "support/soap.rs"]
-mod fixture;
+use crate::support::soap as fixture;
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -10,9 +10,8 @@
 //! a mapping file is removed (`subscriptions/listen` for 2026, `resources/subscribe` and the
 //! session's notifications for 2025).
 
-#[path = "support/peers.rs"]
-mod peers;
-mod support;
+use crate::support;
+use crate::support::peers;
 
 use peers::*;
 use serde_json::Value;

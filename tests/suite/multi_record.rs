@@ -4,7 +4,7 @@
 //! the last verified version with a notice, over MCP too; the copybook importer telling record
 //! types apart by their level-88 codes.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

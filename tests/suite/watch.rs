@@ -9,9 +9,8 @@
 
 #![allow(deprecated)] // resources/subscribe is what 2025 sessions have
 
-#[path = "support/soap.rs"]
-mod soap;
-mod support;
+use crate::support;
+use crate::support::soap;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

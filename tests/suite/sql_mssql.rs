@@ -1,4 +1,4 @@
-//! `kind: mssql` end to end against a TDS TEST DOUBLE (tests/support/tds.rs).
+//! `kind: mssql` end to end against a TDS TEST DOUBLE (tests/suite/support/tds.rs).
 //!
 //! No SQL Server can run on the machines these tests run on. The double is a real TDS server
 //! on 127.0.0.1 that the adapter's real client (tiberius) connects to with encryption off; it
@@ -8,10 +8,9 @@
 //! reads every type, and what its pool does with errors, timeouts, cancels and dropped
 //! connections.
 
-#[path = "support/tds.rs"]
-mod tds;
+use crate::support::tds;
 
-mod support;
+use crate::support;
 
 use support::{call, pipeline};
 

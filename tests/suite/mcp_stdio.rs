@@ -1,7 +1,7 @@
 //! The real binary over stdio, driven by rmcp's client: lists with pagination, every demo tool
 //! against golden JSON, resources, the prompt, argument errors, unknown tool.
 
-mod support;
+use crate::support;
 
 use rmcp::model::{
     CallToolRequestParams, GetPromptRequestParams, PaginatedRequestParams,

@@ -1,14 +1,13 @@
 //! Limits: the per-principal rate holds under concurrent load, and a call past the per-call
 //! timeout is abandoned with a clear error while the server keeps answering. (Per-source
-//! concurrency is a SQL source's `pool_size`: tests/sql_odbc.rs and tests/sql_mssql.rs show a
+//! concurrency is a SQL source's `pool_size`: tests/suite/sql_odbc.rs and tests/suite/sql_mssql.rs show a
 //! full pool answering "busy" after `pool_timeout`.)
 //!
-//! The slow backend is the TDS TEST DOUBLE of tests/support/tds.rs (no SQL Server runs here).
+//! The slow backend is the TDS TEST DOUBLE of tests/suite/support/tds.rs (no SQL Server runs here).
 
-#[path = "support/tds.rs"]
-mod tds;
+use crate::support::tds;
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! The real binary over streamable HTTP: every protocol version it supports (sessions for
 //! 2025-06-18 and 2025-11-25, stateless 2026-07-28), DNS-rebinding protection, garbage bodies.
 
-mod support;
+use crate::support;
 
 use rmcp::model::{CallToolRequestParams, ProtocolVersion, ReadResourceRequestParams};
 use serde_json::{Value, json};

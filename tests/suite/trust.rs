@@ -1,9 +1,8 @@
 //! Refusals that must not say more than the caller may know (issue 20): what a caller cannot
 //! list is never named in an answer to it.
 
-#[path = "support/peers.rs"]
-mod peers;
-mod support;
+use crate::support;
+use crate::support::peers;
 
 use legacy_mcp::auth::{Access, Principal};
 use legacy_mcp::pipeline::Pipeline;

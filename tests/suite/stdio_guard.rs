@@ -2,7 +2,7 @@
 //! JSON-RPC error with `id: null`, and the server keeps answering. Plain tool calls, which the
 //! guard answers itself, answer exactly as rmcp does.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -8,9 +8,8 @@
 //! tests/peers/conformance-baseline.yml and docs/conformance.md. The suite fails the run on a
 //! failure missing from that list *and* on an entry that now passes, so the list cannot go stale.
 
-#[path = "support/peers.rs"]
-mod peers;
-mod support;
+use crate::support;
+use crate::support::peers;
 
 use std::process::Command;
 

@@ -2,14 +2,13 @@
 //!
 //! Two peers: a real SOAP stack (spyne, tests/peers/erp_soap.py, started on 127.0.0.1) serving
 //! an ERP-like document/literal service, called through mappings/examples/soap-erp by the real
-//! binary over MCP; and a fixture server (tests/support/soap.rs) for what a real stack will not
+//! binary over MCP; and a fixture server (tests/suite/support/soap.rs) for what a real stack will not
 //! produce on demand: HTML pages, bare statuses, broken, hostile and hanging answers, SOAP 1.2
 //! faults, multiRef answers, embedded documents, WS-Security digests.
 
-#[path = "support/soap.rs"]
-mod fixture;
+use crate::support::soap as fixture;
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
