@@ -21,8 +21,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
+use super::answers::Answers;
 use super::handler::PROTOCOL_VERSIONS;
-use super::http::Answers;
 
 /// Who may knock: the Host names and browser origins accepted, and the body bound.
 #[derive(Clone)]

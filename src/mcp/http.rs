@@ -20,6 +20,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 
 use super::Server;
+use super::answers::Answers;
 use super::direct::{self, SESSION_HEADER};
 use super::entrance::{Entrance, RawBody, error_response};
 use super::handler::PROTOCOL_VERSIONS;
@@ -119,42 +120,6 @@ pub fn router(server: Server, opts: &HttpOptions, cancel: CancellationToken) -> 
         entrance.clone().guard(req, next)
     }));
     app.merge(mcp)
-}
-
-/// POST answers still being written: a call's result leaves the pipeline before its HTTP
-/// body is sent, and shutdown must not close the sessions in between.
-#[derive(Clone, Default)]
-pub struct Answers(Arc<std::sync::atomic::AtomicUsize>);
-
-/// Counts one answer until its body has been sent (or dropped with its connection).
-pub(crate) struct Sending(Answers);
-
-impl Drop for Sending {
-    fn drop(&mut self) {
-        (self.0).0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Answers {
-    pub(crate) fn start(&self) -> Sending {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Sending(self.clone())
-    }
-
-    fn pending(&self) -> usize {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Wait until every answer is sent, or `until`; true when none is left.
-    async fn sent(&self, until: tokio::time::Instant) -> bool {
-        while self.pending() > 0 {
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        true
-    }
 }
 
 /// How long an HTTP session may go without a request before it is closed: rmcp's default.

@@ -3,10 +3,12 @@
 //! - `handler`  the rmcp `ServerHandler` (lists, tools, resources, prompts, logging)
 //! - `stdio`    stdio transport with a guard that answers garbage and oversized lines
 //! - `http`     streamable HTTP at `/mcp` with Host and Origin checks, health and metrics
+//! - `answers`  HTTP answers still being written (a graceful shutdown waits for them)
 //! - `direct`   plain tool calls answered by the transports without rmcp's session machinery
 //! - `elicit`   asking the client's user to confirm a write (MCP elicitation)
 //! - `live`     the served catalogue, swapped by a reload under running sessions
 
+pub mod answers;
 pub mod direct;
 pub mod elicit;
 pub mod entrance;

@@ -22,7 +22,8 @@ use windows_service::service_control_handler::{self, ServiceControlHandlerResult
 use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
-use super::{ServiceCommand, eventlog};
+use super::command::ServiceCommand;
+use super::eventlog;
 use crate::cli::serve;
 
 /// How long `start` and `stop` wait for the service to get there.

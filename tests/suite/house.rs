@@ -306,11 +306,8 @@ const NOT_YET_UNTIED: &[&str] = &[
     "in `backend::flatfile`: config, config_records use each other:",
     "in `backend::mssql`: (self), pool, query use each other:",
     "in `backend::odbc`: (self), pool, query use each other:",
-    "in `backend::soap`: (self), client, envelope, fault, ntlm, project use each other:",
     "in `cli`: (self), serve use each other:",
     "in `mcp`: direct, handler, live, watch use each other:",
-    "in `mcp`: entrance, http use each other:",
-    "in `service`: (self), windows use each other:",
 ];
 
 #[test]

@@ -2,7 +2,7 @@
 //! pool, so connections never cross credentials), the headers each SOAP version wants, and
 //! every way an answer can fail to be SOAP turned into a short, safe message.
 
-use super::{Auth, SoapError, SoapSettings};
+use super::types::{Auth, SoapError, SoapSettings};
 use crate::backend::mssql::Trust;
 use crate::mapping::soap::SoapVersion;
 

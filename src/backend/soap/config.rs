@@ -7,7 +7,8 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_saphyr::{Location, Spanned};
 
-use super::{Auth, Content, FieldPath, Node, Operation, RowPath, SoapSettings, SoapSource};
+use super::SoapSource;
+use super::types::{Auth, Content, FieldPath, Node, Operation, RowPath, SoapSettings};
 use crate::backend::sql::Column;
 use crate::backend::sql::config::duration;
 use crate::mapping::interpolate::interpolate;

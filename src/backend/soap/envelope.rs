@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
+use super::types::{Auth, Content, Node, Operation, SoapSettings};
 use super::xml::{XSI, escape};
-use super::{Auth, Content, Node, Operation, SoapSettings};
 use crate::mapping::soap::SoapVersion;
 use crate::value::Value;
 

@@ -6,8 +6,8 @@
 use std::sync::atomic::AtomicBool;
 
 use super::client::{Answer, excerpt, status_message};
+use super::types::{SoapError, SoapSettings};
 use super::xml::{self, Element};
-use super::{SoapError, SoapSettings};
 
 const ENVELOPES: [&str; 2] = [
     "http://schemas.xmlsoap.org/soap/envelope/",

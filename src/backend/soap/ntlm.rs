@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::client::{self, Answer};
-use super::{Auth, SoapError, SoapSettings};
+use super::types::{Auth, SoapError, SoapSettings};
 
 /// Idle authenticated connections kept per source.
 const MAX_IDLE: usize = 8;

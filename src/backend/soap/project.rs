@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 
 use super::client::Answer;
 use super::fault::open_envelope;
+use super::types::{FieldPath, Operation, SoapError, SoapSettings};
 use super::xml::{self, Element};
-use super::{FieldPath, Operation, SoapError, SoapSettings};
 use crate::backend::sql::{CellRules, Column, parse_cell, parse_datetime};
 use crate::mapping::model::FieldType;
 use crate::mapping::soap::EmbeddedFormat;
