@@ -16,8 +16,6 @@
 //! - `settings`  the operator's settings file and LEGACY_MCP__ environment overrides
 //! - `logging`   the server's own log: stderr, a daily file, the Windows Event Log
 //! - `trace`     OpenTelemetry spans per call and phase over OTLP, `traceparent` in and out
-//! - `reload`    hot reload of the mappings: watch, validate completely, swap or keep
-//! - `health`    /healthz, /readyz (per-source reachability) and /metrics
 //! - `cli`       the `legacy-mcp` commands: serve, check, call, read, schema, service
 //! - `service`   the Windows service: install, start, stop, and its entry point
 //! - `value`     typed values (exact decimals, dates) and their JSON form
@@ -32,7 +30,6 @@ pub mod cli;
 pub mod cluster;
 pub mod confirm;
 pub mod cursor;
-pub mod health;
 pub mod limits;
 pub mod logging;
 pub mod mapping;
@@ -41,7 +38,6 @@ pub mod mcp;
 pub mod metrics;
 pub mod outcome;
 pub mod pipeline;
-pub mod reload;
 pub mod service;
 pub mod settings;
 pub mod trace;

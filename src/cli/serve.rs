@@ -11,10 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::Run;
 use crate::auth::http::Authenticator;
-use crate::health::Health;
+use crate::mcp::health::Health;
 use crate::mcp::http::HttpOptions;
+use crate::mcp::reload::Reloader;
 use crate::mcp::{self, Server};
-use crate::reload::Reloader;
 
 /// How long calls under way may take to finish at shutdown unless the settings say otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);

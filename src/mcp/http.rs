@@ -45,7 +45,7 @@ pub struct HttpOptions {
     /// On shutdown: how long calls under way may take to finish.
     pub grace: Duration,
     /// `/healthz`, `/readyz` and `/metrics`.
-    pub health: Option<Arc<crate::health::Health>>,
+    pub health: Option<Arc<crate::mcp::health::Health>>,
     /// Answers being written, for the shutdown to wait for.
     pub answers: Answers,
 }

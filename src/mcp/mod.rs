@@ -7,14 +7,18 @@
 //! - `direct`   plain tool calls answered by the transports without rmcp's session machinery
 //! - `elicit`   asking the client's user to confirm a write (MCP elicitation)
 //! - `live`     the served catalogue, swapped by a reload under running sessions
+//! - `reload`   hot reload of the mappings: watch, validate completely, swap or keep
+//! - `health`   /healthz, /readyz (per-source reachability) and /metrics
 
 pub mod answers;
 pub mod direct;
 pub mod elicit;
 pub mod entrance;
 pub mod handler;
+pub mod health;
 pub mod http;
 pub mod live;
+pub mod reload;
 pub mod stdio;
 pub mod watch;
 

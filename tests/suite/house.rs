@@ -9,7 +9,7 @@
 //!
 //! Uses are read from the text: `use` trees (braces expanded), `crate::`/`super::`/`self::`
 //! paths in code, and a parent naming a child module (`child::item`). Unit-test modules at the
-//! end of a file (`#[cfg(test)] mod tests`) are left out: they may use whatever they test.
+//! end of a file (`#[cfg(test)] mod tests`, or any name) are left out: they may use whatever they test.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -55,7 +55,7 @@ fn modules(src: &Path) -> BTreeMap<String, PathBuf> {
 /// mentions `reader::open` is not a use); lines keep their numbers.
 fn code(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    let text = match Regex::new(r"(?m)^#\[cfg\(test\)\]\s*\n\s*mod tests\b")
+    let text = match Regex::new(r"(?m)^#\[cfg\(test\)\]\s*\n\s*mod \w+\s*\{")
         .unwrap()
         .find(&text)
     {
@@ -299,13 +299,11 @@ fn house_circles(src: &Path) -> Vec<String> {
 /// fails the test, and so does one that is gone but still listed (take it off).
 const NOT_YET_UNTIED: &[&str] = &[
     "in `crate`: auth, mapping, mask, settings, trace use each other:",
-    "in `crate`: health, mcp, reload use each other:",
     "in `crate`: cli, logging, service use each other:",
     "in `backend::flatfile`: index, reader, records, table use each other:",
     "in `backend::flatfile`: query, segments use each other:",
     "in `backend::flatfile`: config, config_records use each other:",
     "in `backend::mssql`: (self), pool, query use each other:",
-    "in `backend::odbc`: (self), pool, query use each other:",
     "in `cli`: (self), serve use each other:",
     "in `mcp`: direct, handler, live, watch use each other:",
 ];

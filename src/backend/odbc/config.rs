@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use super::{OdbcSettings, OdbcSource, driver};
+use super::settings::OdbcSettings;
+use super::{OdbcSource, driver};
 use crate::backend::sql::config::{bounded, common, duration};
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;

@@ -3,46 +3,26 @@
 //!
 //! - `config.rs`     mapping -> settings, with positioned problems
 //! - `driver.rs`     connection strings; finding Debian's drivers for the vendored manager
+//! - `settings.rs`   a source's resolved settings (below everything else here)
+//! - `connect.rs`    opening a connection, what its database takes (`Traits`), driver failures
 //! - `pool.rs`       worker threads that own the connections; busy and backstop timeouts
 //! - `query.rs`      binding, execution, streaming rows, diagnostics -> errors
 //! - `introspect.rs` a table's catalogue metadata, for `introspect`
 
 pub mod config;
+pub mod connect;
 pub mod driver;
 pub mod introspect;
 pub mod pool;
 pub mod query;
+pub mod settings;
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use super::rows::RowSet;
-use super::sql::{CellRules, SqlError, SqlQuery};
+use super::sql::{SqlError, SqlQuery};
 
-/// A source's settings, resolved from the mapping.
-pub struct OdbcSettings {
-    pub name: String,
-    /// With `${env:...}` resolved and the driver located (see `driver.rs`). Never logged.
-    pub connection_string: String,
-    /// Credential values found in the connection string, scrubbed from every message.
-    pub secrets: Vec<String>,
-    pub pool_size: u32,
-    pub pool_timeout: Duration,
-    pub login_timeout: Duration,
-    pub query_timeout: Duration,
-    pub max_rows: u32,
-    pub batch: usize,
-    pub max_text: usize,
-    pub wide: bool,
-    pub rules: CellRules,
-}
-
-impl OdbcSettings {
-    /// `message` with every credential replaced by `***`.
-    pub fn scrub(&self, message: &str) -> String {
-        crate::backend::rows::scrub(message, &self.secrets)
-    }
-}
+pub use settings::OdbcSettings;
 
 pub struct OdbcSource {
     pub settings: Arc<OdbcSettings>,

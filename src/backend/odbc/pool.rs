@@ -15,8 +15,8 @@ use odbc_api::handles::StatementConnection;
 use odbc_api::{Connection, ConnectionTransitions, Prepared};
 use tokio::sync::{Semaphore, oneshot};
 
-use super::OdbcSettings;
-use super::query;
+use super::connect::{self, Traits};
+use super::settings::OdbcSettings;
 use crate::backend::sql::{self, SqlError};
 
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
@@ -44,7 +44,7 @@ pub struct Worker {
     /// The driver's identifier quote, learnt when connecting.
     pub quote: char,
     /// What the database takes (`LIMIT`, `NULLS FIRST`), learnt when connecting.
-    pub traits: query::Traits,
+    pub traits: Traits,
     /// Whether the session is read-write now (`None`: not set since connecting).
     writable: Option<bool>,
 }
@@ -58,7 +58,7 @@ impl Worker {
             uses: 0,
             long: HashSet::new(),
             quote: '"',
-            traits: query::Traits::default(),
+            traits: Traits::default(),
             writable: None,
         }
     }
@@ -66,7 +66,7 @@ impl Worker {
     /// The open connection, connecting first if there is none.
     pub fn connection(&mut self) -> Result<&Connection<'static>, SqlError> {
         if self.conn.is_none() {
-            let (conn, quote, traits) = query::connect(&self.settings)?;
+            let (conn, quote, traits) = connect::connect(&self.settings)?;
             // odbc-api lets a statement own its connection through an `Arc` (not an `Rc`);
             // it never leaves this worker's thread.
             #[allow(clippy::arc_with_non_send_sync)]

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value as Json, json};
 
 use crate::mcp::live::Live;
+use crate::mcp::reload::Reloader;
 use crate::metrics;
-use crate::reload::Reloader;
 
 /// How long one readiness answer is reused.
 const READY_TTL: Duration = Duration::from_secs(5);
