@@ -303,7 +303,6 @@ const NOT_YET_UNTIED: &[&str] = &[
     "in `backend::flatfile`: index, reader, records, table use each other:",
     "in `backend::flatfile`: query, segments use each other:",
     "in `backend::flatfile`: config, config_records use each other:",
-    "in `backend::mssql`: (self), pool, query use each other:",
     "in `cli`: (self), serve use each other:",
     "in `mcp`: direct, handler, live, watch use each other:",
 ];

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde_saphyr::{Location, Spanned};
 
-use super::{Login, MssqlSettings, MssqlSource, Tls, Trust};
+use super::MssqlSource;
+use super::settings::{Login, MssqlSettings, Tls, Trust};
 use crate::backend::sql::config::{common, duration};
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;

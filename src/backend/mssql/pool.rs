@@ -13,14 +13,12 @@ use std::sync::{Arc, Mutex};
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, SqlBrowser};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
-use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
+use tokio_util::compat::TokioAsyncWriteCompatExt;
 
-use super::query::{self, Failure};
-use super::{Login, MssqlSettings, Tls, Trust};
+use super::query::{self, Connection, Failure};
+use super::settings::{Login, MssqlSettings, Tls, Trust};
 use crate::backend::rows::RowSet;
 use crate::backend::sql::{self, SqlError, SqlQuery};
-
-pub type Connection = Client<Compat<TcpStream>>;
 
 pub struct Pool {
     settings: MssqlSettings,

@@ -11,14 +11,18 @@
 
 use futures_util::TryStreamExt;
 use tiberius::{QueryItem, ToSql};
+use tokio::net::TcpStream;
+use tokio_util::compat::Compat;
 
-use super::MssqlSettings;
-use super::pool::Connection;
+use super::settings::MssqlSettings;
 use super::types;
 use crate::backend::rows::RowSet;
 use crate::backend::sql::{Dialect, Placeholders, Rows, SqlError, SqlQuery};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
+
+/// A connection to SQL Server, as the pool hands it out.
+pub type Connection = tiberius::Client<Compat<TcpStream>>;
 
 /// SQL Server has no `LIMIT`; its row cap goes as `SET ROWCOUNT`.
 const DIALECT: Dialect = Dialect {
