@@ -301,8 +301,6 @@ const NOT_YET_UNTIED: &[&str] = &[
     "in `crate`: auth, mapping, mask, settings, trace use each other:",
     "in `crate`: cli, logging, service use each other:",
     "in `backend::flatfile`: index, reader, records, table use each other:",
-    "in `backend::flatfile`: query, segments use each other:",
-    "in `backend::flatfile`: config, config_records use each other:",
     "in `cli`: (self), serve use each other:",
     "in `mcp`: direct, handler, live, watch use each other:",
 ];

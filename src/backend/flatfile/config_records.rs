@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{CountRule, Encoding, FieldType, RecordTypeDef, TableDef, TrailerDef};
 
-use super::config::compile_field;
+use super::config_fields::compile_field;
 use super::records::{Records, Sum, Trailer, TypeCode, type_code};
 use super::table::{Field, Place, Table};
 

@@ -1,6 +1,7 @@
 //! `kind: flatfile`: the ERP's nightly exports (csv and fixed width) read in place.
 //!
 //! - `config.rs`  mapping -> compiled tables, with positioned problems
+//! - `config_fields.rs` mapping -> one field (storage, codec, place), for tables and record types
 //! - `config_records.rs` mapping -> record types, header and trailer of multi-record files
 //! - `table.rs`   a table's layout and how one record's bytes become values
 //! - `codec.rs`   encodings and field types
@@ -10,16 +11,19 @@
 //! - `records.rs` multi-record files: record types, header, trailer and control totals
 //! - `index.rs`   per-version view: csv column map and the key index
 //! - `keyindex.rs` the key index: 16 bytes per record, windowed and tagged
-//! - `query.rs`   filters, order, bounded results
+//! - `query.rs`   answering a query: index lookup or scan
+//! - `keep.rs`    filters checked on the fewest decoded fields; the bounded, ordered rows kept
 //! - `error.rs`   what can go wrong, worded for the caller
 
 pub mod codec;
 pub mod codepages;
 pub mod config;
+pub mod config_fields;
 pub mod config_records;
 pub mod copybook;
 pub mod error;
 pub mod index;
+pub mod keep;
 pub mod keyindex;
 pub mod query;
 pub mod reader;

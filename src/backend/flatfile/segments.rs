@@ -10,7 +10,7 @@ use crate::value::Value;
 
 use super::error::FlatError;
 use super::index::View;
-use super::query::{Keeper, abandoned_read, matching_row};
+use super::keep::{Keeper, abandoned_read, matching_row};
 use super::reader;
 use super::records::Kind;
 use super::table::{Line, RecordAt, Table};
