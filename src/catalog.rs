@@ -10,20 +10,17 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use serde_saphyr::{Location, Spanned};
 
-use crate::backend::flatfile::{self, Table};
-use crate::backend::sql::{Column, Statement};
-use crate::backend::{Op, Source, mssql, odbc, soap};
+use crate::backend::Source;
+use crate::backend::kind::{CompiledTool, Plan, ToolSpec, Writes, list};
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::{
-    Annotations, Condition, ConfirmRule, FieldType, MappingFile, Operand, ParamType, PromptDef,
-    ResourceDef, Role, SourceDef, SourceKind, ToolDef,
+    Annotations, ConfirmRule, MappingFile, PromptDef, ResourceDef, Role, SourceDef, SourceKind,
+    ToolDef,
 };
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Shape};
-use crate::mapping::shape::{Fields, SourceField};
 use crate::mask::{Policies, Policy};
 use crate::uri::UriTemplate;
-use crate::value::Value;
 
 /// Rows per call when a tool sets no `limit`.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -50,7 +47,7 @@ pub struct Tool {
     pub description: String,
     pub params: Vec<Param>,
     /// What the tool asks its backend.
-    pub plan: Plan,
+    pub plan: Box<dyn Plan>,
     /// The source's name (for the audit log).
     pub source: String,
     /// What "not found" names: "`CUSTOMERS`", "source `erp`".
@@ -81,43 +78,6 @@ pub struct ToolHints {
     pub open_world: bool,
 }
 
-/// The backend request of a tool, before binding.
-pub enum Plan {
-    /// Filters and order over one flat-file table.
-    Flat {
-        table: Arc<Table>,
-        filters: Vec<FilterSpec>,
-        order: Vec<(usize, bool)>,
-    },
-    /// A declared SOAP operation and the projection of its answer.
-    Soap {
-        source: Arc<Source>,
-        op: Arc<soap::Operation>,
-    },
-    /// A SQL statement with named parameters and declared result columns.
-    Sql {
-        source: Arc<Source>,
-        statement: Arc<Statement>,
-        columns: Arc<[Column]>,
-        /// Keyset columns (indexes into `columns`).
-        key: Vec<usize>,
-    },
-}
-
-/// A filter before binding: the operand is a parameter name or a literal.
-#[derive(Debug, Clone)]
-pub struct FilterSpec {
-    pub field: usize,
-    pub op: Op,
-    pub operand: Bound,
-}
-
-#[derive(Debug, Clone)]
-pub enum Bound {
-    Param(String),
-    Literal(Value),
-}
-
 pub struct Resource {
     pub name: String,
     pub uri: String,
@@ -132,9 +92,6 @@ pub struct Resource {
     /// How often a subscribed resource is looked at; `None`: it cannot be subscribed to.
     pub watch: Option<std::time::Duration>,
 }
-
-/// How often a flat-file resource's export is looked at without a `watch:` of its own.
-pub const FLAT_WATCH: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct Prompt {
     pub name: String,
@@ -276,10 +233,9 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         };
         check_table_masks(&f.mapping, &cat.masking, &mut p);
         for (name, def) in &f.mapping.sources {
-            if seen.first("sources", name, &f.path, &def.referenced, &mut p)
-                && let Some(src) = compile_source(name, def, &f.dir, &mut p)
-            {
-                cat.sources.insert(name.clone(), Arc::new(src));
+            if seen.first("sources", name, &f.path, &def.referenced, &mut p) {
+                let src = compile_source(name, def, &f.dir, &mut p);
+                cat.sources.insert(name.clone(), src);
             }
         }
     }
@@ -358,24 +314,10 @@ fn compile_source(
     def: &Spanned<SourceDef>,
     dir: &Path,
     p: &mut FileProblems<'_>,
-) -> Option<Source> {
+) -> Arc<Source> {
     check_name(name, &def.referenced, &format!("sources.{name}"), p);
     check_source_keys(name, &def.value, p);
-    let kind = def.value.kind.value;
-    match kind {
-        SourceKind::Flatfile => Some(Source::Flatfile(flatfile::config::compile(
-            name, &def.value, dir, p,
-        ))),
-        SourceKind::Odbc => Some(Source::Odbc(odbc::config::compile(
-            name, &def.value, dir, p,
-        ))),
-        SourceKind::Mssql => Some(Source::Mssql(mssql::config::compile(
-            name, &def.value, dir, p,
-        ))),
-        SourceKind::Soap => Some(Source::Soap(Box::new(soap::config::compile(
-            name, &def.value, dir, p,
-        )))),
-    }
+    crate::backend::compiler(def.value.kind.value)(name, &def.value, dir, p)
 }
 
 /// Source keys belong to kinds; a key of another kind is a mistake worth naming (an ODBC
@@ -484,77 +426,15 @@ fn compile_tool(
         .map(|(n, pd)| params::compile(n, pd, &format!("{here}.parameters.{n}"), p))
         .collect();
     let src = find_source(d, sources, &here, p)?;
-    if !matches!(src.as_ref(), Source::Soap(_)) {
-        reject_arrays(d, &params, src.kind(), &here, p);
-    }
-    let (plan, fields, subject, max_rows) = match src.as_ref() {
-        Source::Flatfile(ff) => {
-            reject_keys(
-                d,
-                &here,
-                "flatfile",
-                &[
-                    ("sql", d.sql.is_some()),
-                    ("columns", !d.columns.is_empty()),
-                    ("key", !d.key.is_empty()),
-                    ("operation", d.operation.is_some()),
-                    ("response", d.response.is_some()),
-                    ("allow_writes", d.allow_writes.is_some()),
-                    ("confirm", d.confirm.is_some()),
-                ],
-                p,
-            );
-            let table = find_table(d, ff, &here, p)?;
-            let filters = compile_filters(d, &table, &params, &here, p);
-            let order = compile_order(d, &table, &here, p);
-            let fields = table_fields(&table, policies);
-            let subject = format!("`{}`", table.name);
-            let plan = Plan::Flat {
-                table,
-                filters,
-                order,
-            };
-            (plan, fields, subject, MAX_LIMIT)
-        }
-        Source::Soap(ss) => {
-            reject_keys(
-                d,
-                &here,
-                "soap",
-                &[
-                    ("table", d.table.is_some()),
-                    ("sql", d.sql.is_some()),
-                    ("where", !d.filter.is_empty()),
-                    ("order_by", !d.order_by.is_empty()),
-                    ("key", !d.key.is_empty()),
-                ],
-                p,
-            );
-            let op = soap::config::operation(d, &ss.settings, &params, dir, &here, p)?;
-            let fields = soap_fields(&op, d, policies, &here, p);
-            let plan = Plan::Soap {
-                source: src.clone(),
-                op: Arc::new(op),
-            };
-            (
-                plan,
-                fields,
-                format!("source `{}`", d.source.value),
-                MAX_LIMIT,
-            )
-        }
-        Source::Odbc(_) | Source::Mssql(_) => {
-            let max_rows = src.sql_max_rows().unwrap_or(MAX_LIMIT);
-            let plan = compile_sql(d, src, &params, &here, p)?;
-            let fields = sql_fields(&plan, d, policies, &here, p);
-            (
-                plan,
-                fields,
-                format!("source `{}`", d.source.value),
-                max_rows,
-            )
-        }
+    let spec = ToolSpec {
+        def: d,
+        params: &params,
+        dir,
+        policies,
+        here: &here,
     };
+    let compiled = src.clone().compile_tool(&spec, p)?;
+    let max_rows = src.max_rows().unwrap_or(MAX_LIMIT);
     let limit = match &d.limit {
         Some(l) if l.value == 0 || l.value > MAX_LIMIT.min(max_rows) => {
             p.at(
@@ -567,11 +447,12 @@ fn compile_tool(
         Some(l) => l.value,
         None => DEFAULT_LIMIT.min(max_rows),
     };
-    let shape = shape::compile(d.result.as_ref(), &fields, policies, &here, p);
-    let writes = check_writes(d, &plan, &here, p);
-    check_oracles(d, &plan, &shape, policies, &here, p);
-    let mut plan = plan;
-    withhold_masked(&mut plan, &shape);
+    let shape = shape::compile(d.result.as_ref(), &compiled.fields, policies, &here, p);
+    let writes = check_writes(d, compiled.writes.as_ref(), &here, p);
+    check_oracles(d, &compiled, &shape, p);
+    let mut plan = compiled.plan;
+    // Values of masked fields are never quoted in backend errors (a value that does not parse).
+    plan.withhold(&shape.masked_fields());
     let input_schema = params::input_schema(&params, !shape.one);
     let output_schema = output_schema(&shape);
     Some(Tool {
@@ -581,7 +462,7 @@ fn compile_tool(
         params,
         plan,
         source: d.source.value.clone(),
-        subject,
+        subject: compiled.subject,
         limit,
         max_result_bytes: d
             .max_result_size
@@ -600,21 +481,6 @@ fn compile_tool(
         input_schema,
         output_schema,
     })
-}
-
-/// Array parameters repeat a SOAP element; a SQL placeholder or a flat-file filter takes one
-/// value, so they are refused there rather than half-supported.
-fn reject_arrays(d: &ToolDef, params: &[Param], kind: &str, here: &str, p: &mut FileProblems<'_>) {
-    for x in params.iter().filter(|x| x.list.is_some()) {
-        p.at(
-            &d.parameters[x.name.as_str()].referenced,
-            format!("{here}.parameters.{}", x.name),
-            format!(
-                "array parameters are for soap tools; {kind} tools bind one value per parameter: make `{}` a single value",
-                x.name
-            ),
-        );
-    }
 }
 
 /// A write is annotated as such whatever the mapping's hints say: clients decide on them
@@ -638,37 +504,24 @@ fn hints(a: &Annotations, writes: bool) -> ToolHints {
 /// annotates `read_only: true`. Either: it is annotated `read_only: false`, or it says
 /// `allow_writes: true`. A write must say `allow_writes: true`; it is then never cached,
 /// never retried, and confirmed when `confirm:` says so.
-fn check_writes(d: &ToolDef, plan: &Plan, here: &str, p: &mut FileProblems<'_>) -> bool {
-    let vouched_read = d.annotations.read_only == Some(true);
-    let (by_content, at) = match plan {
-        Plan::Soap { op, .. } => (
-            (!vouched_read && soap::config::name_says_write(&op.element))
-                .then(|| format!("operation `{}` changes data by its name", op.element)),
-            d.operation
-                .as_ref()
-                .map_or(d.source.referenced, |o| o.referenced),
-        ),
-        Plan::Sql { statement, .. } => (
-            statement
-                .change()
-                .filter(|_| !(vouched_read && statement.procedure))
-                .map(|why| format!("the SQL is not a plain query: {why}")),
-            d.sql.as_ref().map_or(d.source.referenced, |s| s.referenced),
-        ),
-        Plan::Flat { .. } => return false,
+fn check_writes(d: &ToolDef, kind: Option<&Writes>, here: &str, p: &mut FileProblems<'_>) -> bool {
+    // A kind that cannot write (flat files) refuses `allow_writes` and `confirm` itself.
+    let Some(Writes {
+        by_content,
+        at,
+        vouchable,
+    }) = kind
+    else {
+        return false;
     };
-    // Only a name or a procedure call can be vouched for as a read; an `UPDATE` cannot.
-    let vouchable = match plan {
-        Plan::Sql { statement, .. } => statement.procedure || by_content.is_none(),
-        _ => true,
-    };
+    let (by_content, vouchable) = (by_content.clone(), *vouchable);
     let writes = by_content.is_some()
         || d.annotations.read_only == Some(false)
         || d.allow_writes == Some(true);
     if writes && d.allow_writes != Some(true) {
         let why = by_content.unwrap_or_else(|| "the tool is annotated `read_only: false`".into());
         p.at(
-            &at,
+            at,
             format!("{here}.allow_writes"),
             format!("{why}: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried){}", if vouchable { "; if it only reads, annotate `read_only: true`" } else { "" }),
         );
@@ -682,7 +535,7 @@ fn check_writes(d: &ToolDef, plan: &Plan, here: &str, p: &mut FileProblems<'_>) 
     }
     if writes && d.cache.is_some() {
         p.at(
-            &at,
+            at,
             format!("{here}.cache"),
             "a tool that writes is never cached; remove `cache:`",
         );
@@ -712,175 +565,6 @@ fn find_source<'a>(
     src
 }
 
-/// Keys that belong to another source kind are mistakes, not silently ignored options.
-fn reject_keys(
-    d: &ToolDef,
-    here: &str,
-    kind: &str,
-    keys: &[(&str, bool)],
-    p: &mut FileProblems<'_>,
-) {
-    for (key, present) in keys {
-        if *present {
-            p.at(
-                &d.source.referenced,
-                format!("{here}.{key}"),
-                format!(
-                    "`{key}` does not apply to a tool on source `{}` (kind {kind})",
-                    d.source.value
-                ),
-            );
-        }
-    }
-}
-
-fn find_table(
-    d: &ToolDef,
-    ff: &flatfile::FlatfileSource,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Option<Arc<Table>> {
-    let Some(table) = &d.table else {
-        p.at(
-            &d.source.referenced,
-            here,
-            format!(
-                "a tool on flatfile source `{}` needs `table:` (one of: {})",
-                d.source.value,
-                list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())
-            ),
-        );
-        return None;
-    };
-    match ff.tables.get(&table.value) {
-        Some(t) => Some(t.clone()),
-        None => {
-            p.at(
-                &table.referenced,
-                format!("{here}.table"),
-                format!(
-                    "source `{}` has no table `{}`; its tables: {}",
-                    d.source.value,
-                    table.value,
-                    list(&ff.tables.keys().map(|s| s.as_str()).collect::<Vec<_>>())
-                ),
-            );
-            None
-        }
-    }
-}
-
-fn table_fields(t: &Table, policies: &Policies) -> Fields {
-    Fields {
-        owner: format!("table `{}`", t.name),
-        list: t
-            .fields
-            .iter()
-            .map(|f| SourceField {
-                name: f.name.clone(),
-                kind: f.kind(),
-                description: f.description.clone(),
-                // Unknown names were reported by `check_table_masks`.
-                mask: f.mask.as_ref().and_then(|m| policies.get(m).cloned()),
-                repeated: false,
-                records: None,
-            })
-            // Child segments: a list of records under each child table's name, after the
-            // table's own fields (the order `flatfile::segments` builds rows in).
-            .chain(t.children.iter().map(|c| {
-                let items: Vec<_> = c
-                    .fields
-                    .iter()
-                    .map(|f| (f.name.clone(), f.kind(), f.description.clone(), false))
-                    .collect();
-                SourceField {
-                    name: c.name.clone(),
-                    kind: FieldType::String,
-                    description: Some(format!(
-                        "The `{}` records that follow this one in the file, in file order.",
-                        c.name
-                    )),
-                    mask: None,
-                    repeated: false,
-                    records: Some(Arc::new(shape::record_schema(&items))),
-                }
-            }))
-            .collect(),
-    }
-}
-
-fn sql_fields(
-    plan: &Plan,
-    d: &ToolDef,
-    policies: &Policies,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Fields {
-    let Plan::Sql { columns, .. } = plan else {
-        unreachable!("called for SQL plans")
-    };
-    column_fields(columns, &[], d, policies, here, p)
-}
-
-fn soap_fields(
-    op: &soap::Operation,
-    d: &ToolDef,
-    policies: &Policies,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Fields {
-    let repeated: Vec<bool> = op.fields.iter().map(|f| f.repeated).collect();
-    let mut fields = column_fields(&op.columns, &repeated, d, policies, here, p);
-    for (field, path) in fields.list.iter_mut().zip(&op.fields) {
-        field.records = path.record.as_ref().map(|record| {
-            let items: Vec<_> = record
-                .iter()
-                .map(|(c, f)| (c.name.clone(), c.kind, c.description.clone(), f.repeated))
-                .collect();
-            Arc::new(shape::record_schema(&items))
-        });
-    }
-    fields
-}
-
-/// A tool's declared `columns:` as the fields its rows carry, with their masks.
-fn column_fields(
-    columns: &[Column],
-    repeated: &[bool],
-    d: &ToolDef,
-    policies: &Policies,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Fields {
-    Fields {
-        owner: "the `columns` of this tool".into(),
-        list: columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| SourceField {
-                name: c.name.clone(),
-                kind: c.kind,
-                description: c.description.clone(),
-                repeated: repeated.get(i).copied().unwrap_or(false),
-                records: None,
-                mask: d
-                    .columns
-                    .get(&c.name)
-                    .and_then(|def| def.value.mask.as_ref())
-                    .and_then(|m| {
-                        shape::policy(
-                            policies,
-                            &m.value,
-                            &m.referenced,
-                            &format!("{here}.columns.{}.mask", c.name),
-                            p,
-                        )
-                    }),
-            })
-            .collect(),
-    }
-}
-
 /// Every `mask:` on a flat-file table field must name a policy. (A field no tool returns is
 /// still checked: the mistake would surface the day a tool starts returning it.)
 fn check_table_masks(m: &MappingFile, policies: &Policies, p: &mut FileProblems<'_>) {
@@ -902,22 +586,9 @@ fn check_table_masks(m: &MappingFile, policies: &Policies, p: &mut FileProblems<
 /// anyone who may call the tool (the tool's `allow:` roles all lift the policy, or there is
 /// no such caller). An `equals` filter is allowed: it confirms a value the caller already holds
 /// and cannot enumerate one.
-fn check_oracles(
-    d: &ToolDef,
-    plan: &Plan,
-    shape: &Shape,
-    policies: &Policies,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) {
+fn check_oracles(d: &ToolDef, compiled: &CompiledTool, shape: &Shape, p: &mut FileProblems<'_>) {
     let mut masks: Vec<(usize, Arc<Policy>)> = shape.masks();
-    if let Plan::Flat { table, .. } = plan {
-        for (i, f) in table.fields.iter().enumerate() {
-            if let Some(policy) = f.mask.as_ref().and_then(|m| policies.get(m)) {
-                masks.push((i, policy.clone()));
-            }
-        }
-    }
+    masks.extend(compiled.source_masks.iter().cloned());
     // The policy that hides field `i` from some caller of this tool, if any.
     let hidden = |i: usize| -> Option<&Arc<Policy>> {
         masks
@@ -930,376 +601,18 @@ fn check_oracles(
                     .is_none_or(|roles| roles.iter().any(|r| !policy.unmasked_for.contains(r)))
             })
     };
-    let refuse = |what: String,
-                  how: &str,
-                  policy: &Policy,
-                  path: String,
-                  p: &mut FileProblems<'_>| {
-        p.at(
-            &d.source.referenced,
-            path,
-            format!(
-                "{what} is masked by policy `{}` for some callers of this tool: {} would answer questions about the hidden value (a prefix spells it out, a bound bisects it, an order ranks it); use `equals`, or allow the tool only to roles in the policy's `unmasked_for`",
-                policy.name, how
-            ),
-        );
-    };
-    const FILTER: &str = "filtering or ordering by it";
-    match plan {
-        Plan::Flat {
-            table,
-            filters,
-            order,
-        } => {
-            for f in filters.iter().filter(|f| f.op != Op::Equals) {
-                if let Some(policy) = hidden(f.field) {
-                    let name = &table.fields[f.field].name;
-                    let what = format!("field `{name}` (filtered with `{}`)", f.op.name());
-                    refuse(what, FILTER, policy, format!("{here}.where.{name}"), p);
-                }
-            }
-            for &(i, _) in order {
-                if let Some(policy) = hidden(i) {
-                    let name = &table.fields[i].name;
-                    refuse(
-                        format!("field `{name}` (in `order_by`)"),
-                        FILTER,
-                        policy,
-                        format!("{here}.order_by"),
-                        p,
-                    );
-                }
-            }
-        }
-        Plan::Sql { columns, key, .. } => {
-            for &i in key {
-                if let Some(policy) = hidden(i) {
-                    let what = format!("key column `{}`", columns[i].name);
-                    refuse(what, "paging by it", policy, format!("{here}.key"), p);
-                }
-            }
-        }
-        Plan::Soap { .. } => {}
-    }
-}
-
-/// Values of masked fields are never quoted in backend errors (a value that does not parse).
-fn withhold_masked(plan: &mut Plan, shape: &Shape) {
-    let masked = shape.masked_fields();
-    match plan {
-        Plan::Flat { table, .. } => {
-            for i in masked {
-                table.fields[i].withhold();
-            }
-        }
-        Plan::Sql { columns, .. } => *columns = withhold(columns, &masked),
-        Plan::Soap { op, .. } => {
-            let op = Arc::get_mut(op).expect("the plan is not shared while compiling");
-            op.columns = withhold(&op.columns, &masked);
-        }
-    }
-}
-
-fn withhold(columns: &[Column], masked: &[usize]) -> Arc<[Column]> {
-    let mut cols = columns.to_vec();
-    for &i in masked {
-        cols[i].withheld = true;
-    }
-    cols.into()
-}
-
-/// A SQL tool: the statement's parameters must be the tool's, identifier fragments must come
-/// from an `enum` parameter's allow-list, and result columns are declared with their types.
-fn compile_sql(
-    d: &ToolDef,
-    src: &Arc<Source>,
-    params: &[Param],
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Option<Plan> {
-    reject_keys(
-        d,
-        here,
-        src.kind(),
-        &[
-            ("table", d.table.is_some()),
-            ("where", !d.filter.is_empty()),
-            ("order_by", !d.order_by.is_empty()),
-            ("operation", d.operation.is_some()),
-            ("response", d.response.is_some()),
-        ],
-        p,
-    );
-    let Some(sql) = &d.sql else {
-        p.at(
-            &d.source.referenced,
-            here,
-            format!(
-                "a tool on {} source `{}` needs `sql:` (a query with `:name` parameters)",
-                src.kind(),
-                d.source.value
-            ),
-        );
-        return None;
-    };
-    let statement = match Statement::parse(&sql.value) {
-        Ok(s) => s,
-        Err(e) => {
-            p.at(&sql.referenced, format!("{here}.sql"), e);
-            return None;
-        }
-    };
-    let names: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
-    let (used_params, used_idents) = (statement.params(), statement.idents());
-    for name in &used_params {
-        if !names.contains(name) {
+    for o in &compiled.oracles {
+        if let Some(policy) = hidden(o.field) {
             p.at(
-                &sql.referenced,
-                format!("{here}.sql"),
+                &d.source.referenced,
+                o.path.clone(),
                 format!(
-                    "`:{name}` is not a parameter of this tool (parameters: {}); declare it under `parameters:`",
-                    list(&names)
+                    "{} is masked by policy `{}` for some callers of this tool: {} would answer questions about the hidden value (a prefix spells it out, a bound bisects it, an order ranks it); use `equals`, or allow the tool only to roles in the policy's `unmasked_for`",
+                    o.what, policy.name, o.how
                 ),
             );
         }
     }
-    for name in &used_idents {
-        match params.iter().find(|x| x.name == *name) {
-            Some(x) if x.kind == ParamType::Enum => {}
-            _ => p.at(
-                &sql.referenced,
-                format!("{here}.sql"),
-                format!(
-                    "`{{{{{name}}}}}` must name a parameter of type enum: its `values` are the allow-list of identifiers"
-                ),
-            ),
-        }
-    }
-    for x in params {
-        let used = used_params.contains(&x.name.as_str()) || used_idents.contains(&x.name.as_str());
-        if !used {
-            p.at(
-                &sql.referenced,
-                format!("{here}.parameters.{}", x.name),
-                format!(
-                    "parameter `{}` is not used by the SQL; use it as `:{}` or remove it",
-                    x.name, x.name
-                ),
-            );
-        }
-    }
-    if d.columns.is_empty() {
-        p.at(
-            &sql.referenced,
-            format!("{here}.columns"),
-            "list the result `columns:` with their types (`legacy-mcp introspect` writes them for a table)",
-        );
-        return None;
-    }
-    for (name, c) in &d.columns {
-        if c.value.path.is_some() || c.value.repeated || c.value.fields.is_some() {
-            p.at(
-                &c.referenced,
-                format!("{here}.columns.{name}"),
-                "`path`, `repeated` and `fields` apply to columns of a soap tool; a SQL column is named by the query",
-            );
-        }
-    }
-    let columns: Arc<[Column]> = d
-        .columns
-        .iter()
-        .map(|(name, c)| Column {
-            name: name.clone(),
-            kind: c.value.kind.as_ref().map_or(FieldType::String, |k| k.value),
-            description: c.value.description.clone(),
-            withheld: false,
-        })
-        .collect();
-    let mut key = Vec::new();
-    for k in &d.key {
-        match columns.iter().position(|c| c.name == k.value) {
-            Some(i) => key.push(i),
-            None => p.at(
-                &k.referenced,
-                format!("{here}.key"),
-                format!("key `{}` is not one of the tool's `columns`", k.value),
-            ),
-        }
-    }
-    if !key.is_empty() && statement.ordered {
-        p.at(
-            &sql.referenced,
-            format!("{here}.sql"),
-            "remove the ORDER BY: with `key:` rows come ordered by the key columns, so paging can resume after the last key",
-        );
-    }
-    Some(Plan::Sql {
-        source: src.clone(),
-        statement: Arc::new(statement),
-        columns,
-        key,
-    })
-}
-
-fn list(names: &[&str]) -> String {
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.join(", ")
-    }
-}
-
-fn field_names(t: &Table) -> String {
-    t.fields
-        .iter()
-        .map(|f| f.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn compile_filters(
-    d: &ToolDef,
-    table: &Table,
-    params: &[Param],
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Vec<FilterSpec> {
-    let mut out = Vec::new();
-    for (field, cond) in &d.filter {
-        let path = format!("{here}.where.{field}");
-        let Some(fi) = table.field_index(field) else {
-            p.at(
-                &cond.referenced,
-                &path,
-                format!(
-                    "`{field}` is not a field of table `{}`; its fields are: {}",
-                    table.name,
-                    field_names(table)
-                ),
-            );
-            continue;
-        };
-        let Condition(form) = &cond.value;
-        let ops = [
-            (Op::Equals, &form.equals),
-            (Op::StartsWith, &form.starts_with),
-            (Op::Min, &form.min),
-            (Op::Max, &form.max),
-            (Op::LessThan, &form.less_than),
-            (Op::GreaterThan, &form.greater_than),
-        ];
-        let before = out.len();
-        for (op, operand) in ops {
-            let Some(operand) = operand else { continue };
-            if let Some(bound) = compile_operand(
-                operand,
-                table.fields[fi].kind(),
-                params,
-                &cond.referenced,
-                &format!("{path}.{}", op.name()),
-                p,
-            ) {
-                out.push(FilterSpec {
-                    field: fi,
-                    op,
-                    operand: bound,
-                });
-            }
-        }
-        if out.len() == before && form_is_empty(form) {
-            p.at(&cond.referenced, &path, "a filter needs an operator: equals, starts_with, min, max, less_than or greater_than");
-        }
-    }
-    out
-}
-
-fn form_is_empty(f: &crate::mapping::shorthand::ConditionForm) -> bool {
-    f.equals.is_none()
-        && f.starts_with.is_none()
-        && f.min.is_none()
-        && f.max.is_none()
-        && f.less_than.is_none()
-        && f.greater_than.is_none()
-}
-
-fn compile_operand(
-    operand: &Operand,
-    kind: FieldType,
-    params: &[Param],
-    loc: &Location,
-    path: &str,
-    p: &mut FileProblems<'_>,
-) -> Option<Bound> {
-    match operand {
-        Operand::Param(name) => {
-            if params.iter().any(|x| &x.name == name) {
-                Some(Bound::Param(name.clone()))
-            } else {
-                let known: Vec<&str> = params.iter().map(|x| x.name.as_str()).collect();
-                p.at(loc, path, format!("`{name}` is not a parameter of this tool (parameters: {}); write {{ value: {name} }} for a literal", list(&known)));
-                None
-            }
-        }
-        Operand::Literal(v) => match literal(v, kind) {
-            Ok(val) => Some(Bound::Literal(val)),
-            Err(e) => {
-                p.at(loc, path, format!("literal {e}"));
-                None
-            }
-        },
-    }
-}
-
-/// A literal in `where` has the type of the field it is compared with.
-fn literal(v: &Json, kind: FieldType) -> Result<Value, String> {
-    let as_param = match kind {
-        FieldType::String => ParamType::String,
-        FieldType::Integer => ParamType::Integer,
-        FieldType::Number => ParamType::Number,
-        FieldType::Boolean => ParamType::Boolean,
-        FieldType::Date => ParamType::Date,
-        FieldType::Datetime | FieldType::Time | FieldType::Binary => {
-            return Err(format!("of type {} is not supported", kind.name()));
-        }
-        FieldType::Decimal => {
-            let text = match v {
-                Json::String(s) => s.clone(),
-                Json::Number(n) => n.to_string(),
-                _ => String::new(),
-            };
-            return rust_decimal::Decimal::from_str_exact(&text)
-                .map(Value::Dec)
-                .map_err(|_| format!("must be a decimal (got {v})"));
-        }
-    };
-    params::coerce(as_param, v, &[])
-}
-
-fn compile_order(
-    d: &ToolDef,
-    table: &Table,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Vec<(usize, bool)> {
-    d.order_by
-        .iter()
-        .filter_map(|k| match table.field_index(&k.value.field) {
-            Some(fi) => Some((fi, k.value.descending)),
-            None => {
-                p.at(
-                    &k.referenced,
-                    format!("{here}.order_by"),
-                    format!(
-                        "`{}` is not a field of table `{}`; its fields are: {}",
-                        k.value.field,
-                        table.name,
-                        field_names(table)
-                    ),
-                );
-                None
-            }
-        })
-        .collect()
 }
 
 /// List tools return `{rows, count, truncated, next_cursor}`; `one: true` tools the record.
@@ -1386,7 +699,7 @@ fn compile_resource(
             None
         }
         Some(w) => Some(w.every.0),
-        None => matches!(tool.plan, Plan::Flat { .. }).then_some(FLAT_WATCH),
+        None => tool.plan.default_watch(),
     };
     let is_template = !template.variables().is_empty();
     Some(Resource {

@@ -25,11 +25,11 @@ use futures_util::FutureExt;
 
 use crate::audit::{self, Auditor, Outcome};
 use crate::auth::{Access, Principal};
-use crate::backend::soap::SoapQuery;
-use crate::backend::sql::{self, SqlQuery};
-use crate::backend::{Filter, Query, RowSet, Source, flatfile};
+use crate::backend::RowSet;
+use crate::backend::kind::Call;
+use crate::backend::sql;
 use crate::cache::{self, ReadCache};
-use crate::catalog::{Bound, Catalog, Plan, Resource, Tool};
+use crate::catalog::{Catalog, Resource, Tool};
 use crate::confirm;
 use crate::cursor::{Cursor, Seal};
 use crate::limits::{self, Limits, RateLimiter};
@@ -78,12 +78,8 @@ struct CallContext {
     seal: Arc<Seal>,
 }
 
-/// A bound backend request.
-enum Request {
-    Flat(Arc<crate::backend::flatfile::Table>, Query),
-    Soap(Arc<Source>, SoapQuery),
-    Sql(Arc<Source>, SqlQuery),
-}
+/// A bound backend request: awaiting it sends it.
+type Request = futures_util::future::BoxFuture<'static, Result<RowSet, String>>;
 
 #[derive(Clone)]
 pub struct Pipeline {
@@ -393,10 +389,7 @@ impl Pipeline {
             return (answer(ctx).await.map_err(|f| f.error), cache::Status::Off);
         };
         let key = cache_key(&ctx);
-        let version = match &ctx.tool.plan {
-            Plan::Flat { table, .. } => Some(flatfile::reader::peek_version(table)),
-            Plan::Sql { .. } | Plan::Soap { .. } => None,
-        };
+        let version = ctx.tool.plan.peek_version();
         self.cache
             .read_through(key, rule, version, move || answer(ctx).boxed())
             .await
@@ -519,10 +512,12 @@ async fn answer(ctx: CallContext) -> Result<ToolOutput, cache::Failed> {
     };
     use tracing::Instrument;
     let phase = |name: &'static str| tracing::info_span!(target: crate::trace::TARGET, "phase", otel.name = name, source = %ctx.tool.source);
-    let request = phase("plan").in_scope(|| plan(&ctx)).map_err(own)?;
-    let mut rows = fetch(request)
+    let request = phase("plan").in_scope(|| plan(&ctx));
+    // Phase 5: fetch, the backend call.
+    let mut rows = request
         .instrument(phase("fetch"))
         .await
+        .map_err(CallError::Caller)
         .map_err(|error| {
             ctx.metrics.backend_error(&ctx.tool.source);
             cache::Failed {
@@ -580,7 +575,7 @@ fn bind(ctx: &mut CallContext, who: &Principal) -> Result<(), CallError> {
         }
         ctx.offset = cursor.offset;
         ctx.cursor_version = Some(cursor.version);
-        if let (Some(after), Plan::Sql { columns, key, .. }) = (&cursor.after, &ctx.tool.plan) {
+        if let (Some(after), Some((columns, key))) = (&cursor.after, ctx.tool.plan.keyset()) {
             let values: Option<Vec<Value>> = key
                 .iter()
                 .zip(after)
@@ -597,107 +592,19 @@ fn bind(ctx: &mut CallContext, who: &Principal) -> Result<(), CallError> {
 }
 
 /// Phase 4: the backend request, with every value bound from typed arguments.
-fn plan(ctx: &CallContext) -> Result<Request, CallError> {
+fn plan(ctx: &CallContext) -> Request {
     let limit = if ctx.tool.shape.one {
         2
     } else {
         ctx.tool.limit as u64
     };
-    match &ctx.tool.plan {
-        Plan::Flat {
-            table,
-            filters,
-            order,
-        } => {
-            let filters = filters
-                .iter()
-                .filter_map(|f| {
-                    let value = match &f.operand {
-                        Bound::Literal(v) => v.clone(),
-                        // An optional parameter the caller left out switches its filter off.
-                        Bound::Param(p) => ctx.bound.get(p)?.clone(),
-                    };
-                    Some(Filter {
-                        field: f.field,
-                        op: f.op,
-                        value,
-                    })
-                })
-                .collect();
-            let query = Query {
-                filters,
-                order: order.clone(),
-                offset: ctx.offset,
-                limit,
-            };
-            Ok(Request::Flat(table.clone(), query))
-        }
-        Plan::Sql {
-            source,
-            statement,
-            columns,
-            key,
-        } => {
-            let mut params = std::collections::HashMap::new();
-            let mut idents = std::collections::HashMap::new();
-            let ident_names = statement.idents();
-            for p in &ctx.tool.params {
-                // An optional parameter the caller left out is bound as NULL.
-                let v = ctx.bound.get(&p.name).cloned().unwrap_or(Value::Null);
-                if ident_names.contains(&p.name.as_str()) {
-                    idents.insert(p.name.clone(), v.to_text());
-                }
-                params.insert(p.name.clone(), v);
-            }
-            let query = SqlQuery {
-                statement: statement.clone(),
-                idents,
-                params,
-                columns: columns.clone(),
-                key: key.clone(),
-                after: ctx.after.clone(),
-                offset: ctx.offset,
-                limit,
-            };
-            Ok(Request::Sql(source.clone(), query))
-        }
-        Plan::Soap { source, op } => {
-            let params = ctx
-                .bound
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let query = SoapQuery {
-                op: op.clone(),
-                params,
-                offset: ctx.offset,
-                limit,
-            };
-            Ok(Request::Soap(source.clone(), query))
-        }
-    }
-}
-
-/// Phase 5: the backend call.
-async fn fetch(request: Request) -> Result<RowSet, CallError> {
-    let rows = match request {
-        Request::Flat(table, query) => flatfile::run(table, query)
-            .await
-            .map_err(|e| CallError::Caller(e.to_string()))?,
-        Request::Sql(source, query) => source
-            .run_sql(query)
-            .await
-            .map_err(|e| CallError::Caller(e.to_string()))?,
-        Request::Soap(source, query) => {
-            let Source::Soap(soap) = source.as_ref() else {
-                unreachable!("SOAP plans are compiled for SOAP sources only")
-            };
-            soap.run(query)
-                .await
-                .map_err(|e| CallError::Caller(e.to_string()))?
-        }
-    };
-    Ok(rows)
+    ctx.tool.plan.request(&Call {
+        params: &ctx.tool.params,
+        bound: &ctx.bound,
+        offset: ctx.offset,
+        after: ctx.after.clone(),
+        limit,
+    })
 }
 
 /// A cursor continues only the version of the data it was issued on.
@@ -713,7 +620,7 @@ fn check_cursor_version(ctx: &CallContext, rows: &RowSet) -> Result<(), CallErro
 /// The keyset query sorts NULL keys first (`SqlQuery::render`), so such rows show up on the
 /// first page, where they are refused instead of paged past.
 fn check_keys(ctx: &CallContext, rows: &RowSet) -> Result<(), CallError> {
-    let Plan::Sql { key, columns, .. } = &ctx.tool.plan else {
+    let Some((columns, key)) = ctx.tool.plan.keyset() else {
         return Ok(());
     };
     for row in &rows.rows {
@@ -760,10 +667,11 @@ fn shape(ctx: &CallContext, rows: RowSet) -> Result<Json, CallError> {
         items.push(item);
     }
     let next_cursor = truncated.then(|| {
-        let after = match (&tool.plan, rows.rows.get(items.len().wrapping_sub(1))) {
-            (Plan::Sql { key, .. }, Some(last)) if !key.is_empty() => {
-                Some(key.iter().map(|&i| last[i].to_json()).collect())
-            }
+        let after = match (
+            tool.plan.keyset(),
+            rows.rows.get(items.len().wrapping_sub(1)),
+        ) {
+            (Some((_, key)), Some(last)) => Some(key.iter().map(|&i| last[i].to_json()).collect()),
             _ => None,
         };
         let cursor = Cursor {

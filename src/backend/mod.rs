@@ -1,6 +1,8 @@
 //! Backends: the kinds of source a mapping can name, and the query shape they answer.
 //!
-//! A closed enum of source kinds; each kind lives in its own folder. Flat files answer a
+//! Each kind lives in its own folder and implements `kind::Backend` (compile a tool, probe,
+//! describe) and `kind::Plan` (bind a call into its request); the catalogue and the pipeline
+//! call those without naming the kind. `compiler` below lists the kinds. Flat files answer a
 //! `Query` (filters and order the adapter evaluates), SQL kinds a `sql::SqlQuery` (the mapping's
 //! statement with bound values); both give a `RowSet`, so shaping and (later) caching and
 //! masking are written once. SOAP sources answer a `soap::SoapQuery` (a declared operation
@@ -8,73 +10,30 @@
 
 pub mod abandon;
 pub mod flatfile;
+pub mod kind;
 pub mod mssql;
 pub mod odbc;
 pub mod rows;
 pub mod soap;
 pub mod sql;
 
+use std::sync::Arc;
+
+use crate::mapping::model::SourceKind;
+
 // The query shape and row set every kind shares live in `rows`, below the kinds.
 pub use rows::{Filter, Op, Query, RowSet, scrub};
 
-/// A configured source, ready to answer queries.
-pub enum Source {
-    Flatfile(flatfile::FlatfileSource),
-    Odbc(odbc::OdbcSource),
-    Mssql(mssql::MssqlSource),
-    Soap(Box<soap::SoapSource>),
-}
+/// A configured source of any kind, ready to compile tools and answer their calls.
+pub type Source = dyn kind::Backend;
 
-impl Source {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Source::Flatfile(_) => "flatfile",
-            Source::Odbc(_) => "odbc",
-            Source::Mssql(_) => "mssql",
-            Source::Soap(_) => "soap",
-        }
-    }
-
-    /// A SQL source's `max_rows`; none for flat files and SOAP.
-    pub fn sql_max_rows(&self) -> Option<u32> {
-        match self {
-            Source::Flatfile(_) | Source::Soap(_) => None,
-            Source::Odbc(o) => Some(o.settings.max_rows),
-            Source::Mssql(m) => Some(m.settings().max_rows),
-        }
-    }
-
-    /// Busy and total connections (ODBC workers) of a SQL source's pool; none for the others,
-    /// or before the pool has started.
-    pub fn pool_usage(&self) -> Option<(usize, usize)> {
-        match self {
-            Source::Flatfile(_) | Source::Soap(_) => None,
-            Source::Odbc(o) => o.pool_usage(),
-            Source::Mssql(m) => Some(m.pool_usage()),
-        }
-    }
-
-    /// Whether the source can be reached now, cheaply and without reading business data: a
-    /// flat-file source's export directory is readable; a SQL source hands out a live
-    /// connection (opening one if none is idle); a SOAP endpoint accepts a TCP connection.
-    /// The error says why not, without secrets.
-    pub async fn probe(&self) -> Result<(), String> {
-        match self {
-            Source::Flatfile(f) => f.probe().await,
-            Source::Odbc(o) => o.probe().await.map_err(|e| e.to_string()),
-            Source::Mssql(m) => m.probe().await.map_err(|e| e.to_string()),
-            Source::Soap(s) => s.probe().await,
-        }
-    }
-
-    /// Run a SQL query on a SQL source.
-    pub async fn run_sql(&self, q: sql::SqlQuery) -> Result<RowSet, sql::SqlError> {
-        match self {
-            Source::Odbc(o) => o.run(q).await,
-            Source::Mssql(m) => m.run(q).await,
-            Source::Flatfile(_) | Source::Soap(_) => {
-                unreachable!("SQL plans are compiled for SQL sources only")
-            }
-        }
+/// The source kinds, by their `kind:` value: how a source of each is compiled. Adding a kind
+/// is a folder beside these that implements `kind::Backend`, and a line here.
+pub fn compiler(of: SourceKind) -> kind::CompileSource {
+    match of {
+        SourceKind::Flatfile => |n, d, dir, p| Arc::new(flatfile::config::compile(n, d, dir, p)),
+        SourceKind::Odbc => |n, d, dir, p| Arc::new(odbc::config::compile(n, d, dir, p)),
+        SourceKind::Mssql => |n, d, dir, p| Arc::new(mssql::config::compile(n, d, dir, p)),
+        SourceKind::Soap => |n, d, dir, p| Arc::new(soap::config::compile(n, d, dir, p)),
     }
 }

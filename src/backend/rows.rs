@@ -1,7 +1,9 @@
 //! What every source kind shares: the bound query flat files answer (`Query`, `Filter`, `Op`),
-//! the `RowSet` every kind gives back, and the scrub that keeps credentials out of errors.
+//! the `RowSet` every kind gives back, the declared result `Column`, and the scrub that keeps
+//! credentials out of errors.
 //! Below the kinds, so no kind needs the dispatching `backend` module.
 
+use crate::mapping::model::FieldType;
 use crate::value::Value;
 
 /// A comparison a filter makes.
@@ -88,4 +90,29 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
         out = out.replace(s.as_str(), "***");
     }
     out
+}
+
+/// One declared result column of a tool (SQL and SOAP tools declare them).
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub kind: FieldType,
+    pub description: Option<String>,
+    /// A tool masks this column: its values are never quoted in errors.
+    pub withheld: bool,
+}
+
+impl Column {
+    /// "column `x`: <problem>", without the value when the column is masked.
+    pub fn value_error(&self, problem: String) -> String {
+        if self.withheld {
+            format!(
+                "column `{}`: the value is not a valid {} (not quoted: the column is masked)",
+                self.name,
+                self.kind.name()
+            )
+        } else {
+            format!("column `{}`: {problem}", self.name)
+        }
+    }
 }

@@ -614,16 +614,13 @@ async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
             known.join(", ")
         ));
     };
-    let described = match src.as_ref() {
-        crate::backend::Source::Odbc(o) => o.describe(table).await,
-        crate::backend::Source::Mssql(m) => m.describe(table).await,
-        other => {
-            return fail(&format!(
-                "source `{source}` is of kind {}; introspect reads odbc and mssql sources",
-                other.kind()
-            ));
-        }
+    let Some(describing) = src.describe(table) else {
+        return fail(&format!(
+            "source `{source}` is of kind {}; introspect reads odbc and mssql sources",
+            src.kind()
+        ));
     };
+    let described = describing.await;
     match described {
         Ok(info) => {
             print!(
@@ -632,7 +629,7 @@ async fn introspect(dir: &Path, source: &str, table: &str) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e.to_string()),
+        Err(e) => fail(&e),
     }
 }
 

@@ -21,7 +21,6 @@ use rmcp::service::{Peer, SubscriptionSink};
 
 use super::live::{Live, State};
 use crate::auth::Principal;
-use crate::catalog::Plan;
 
 /// Subscriptions one client (a session, a listen stream) may hold.
 pub const PER_CLIENT: usize = 100;
@@ -339,16 +338,13 @@ async fn look(state: &State, who: &Principal, uri: &str) -> Option<u64> {
     Some(hash(&out.text))
 }
 
-/// A flat-file resource's export, as a hash of its size and mtime; `None` for other kinds.
+/// A resource whose data version can be told without reading it (a flat-file export's size
+/// and mtime), as a hash; `None` for other kinds.
 fn look_file(state: &State, uri: &str) -> Option<u64> {
     let pipeline = &state.pipeline;
     let (resource, _) = pipeline.match_resource(uri)?;
-    match &pipeline.catalog().tools.get(&resource.tool)?.plan {
-        Plan::Flat { table, .. } => {
-            Some(hash(&crate::backend::flatfile::reader::peek_version(table)))
-        }
-        Plan::Sql { .. } | Plan::Soap { .. } => None,
-    }
+    let tool = pipeline.catalog().tools.get(&resource.tool)?;
+    Some(hash(&tool.plan.peek_version()?))
 }
 
 fn hash(seen: &str) -> u64 {

@@ -1,6 +1,7 @@
 //! `kind: flatfile`: the ERP's nightly exports (csv and fixed width) read in place.
 //!
 //! - `config.rs`  mapping -> compiled tables, with positioned problems
+//! - `compile.rs` a tool on the source (filters, order) and its plan: the kind's `Backend`
 //! - `config_fields.rs` mapping -> one field (storage, codec, place), for tables and record types
 //! - `config_records.rs` mapping -> record types, header and trailer of multi-record files
 //! - `table.rs`   a table's layout and how one record's bytes become values
@@ -17,6 +18,7 @@
 
 pub mod codec;
 pub mod codepages;
+pub mod compile;
 pub mod config;
 pub mod config_fields;
 pub mod config_records;

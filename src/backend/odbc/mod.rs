@@ -1,6 +1,7 @@
 //! `kind: odbc`: any database with an ODBC driver (PostgreSQL, MariaDB, SQLite, SQL Server,
 //! Progress OpenEdge, Pervasive, Informix, DB2 for i).
 //!
+//! - `mod.rs`   the source, and the kind's `Backend` (tools compile as `sql/compile.rs` says)
 //! - `config.rs`     mapping -> settings, with positioned problems
 //! - `driver.rs`     connection strings; finding Debian's drivers for the vendored manager
 //! - `settings.rs`   a source's resolved settings (below everything else here)
@@ -18,6 +19,9 @@ pub mod query;
 pub mod settings;
 
 use std::sync::{Arc, OnceLock};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 
 use super::rows::RowSet;
 use super::sql::{SqlError, SqlQuery};
@@ -69,5 +73,51 @@ impl OdbcSource {
     /// Busy workers and pool size, once the pool has started.
     pub fn pool_usage(&self) -> Option<(usize, usize)> {
         self.pool.get().map(|p| p.usage())
+    }
+}
+
+impl crate::backend::kind::Backend for OdbcSource {
+    fn kind(&self) -> &'static str {
+        "odbc"
+    }
+
+    fn max_rows(&self) -> Option<u32> {
+        Some(self.settings.max_rows)
+    }
+
+    fn pool_usage(&self) -> Option<(usize, usize)> {
+        OdbcSource::pool_usage(self)
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<(), String>> {
+        async move { OdbcSource::probe(self).await.map_err(|e| e.to_string()) }.boxed()
+    }
+
+    fn compile_tool(
+        self: Arc<Self>,
+        tool: &crate::backend::kind::ToolSpec<'_>,
+        p: &mut crate::mapping::load::FileProblems<'_>,
+    ) -> Option<crate::backend::kind::CompiledTool> {
+        super::sql::compile::tool(self, "odbc", tool, p)
+    }
+
+    fn describe<'a>(
+        &'a self,
+        table: &'a str,
+    ) -> Option<BoxFuture<'a, Result<super::sql::introspect::TableInfo, String>>> {
+        Some(
+            async move {
+                OdbcSource::describe(self, table)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .boxed(),
+        )
+    }
+}
+
+impl super::sql::compile::RunSql for OdbcSource {
+    fn run_sql(&self, q: SqlQuery) -> BoxFuture<'_, Result<RowSet, SqlError>> {
+        self.run(q).boxed()
     }
 }

@@ -1,6 +1,7 @@
 //! SOAP sources: declared operations sent over HTTP(S), answers projected into rows.
 //!
 //! A reader who wants to know where something happens:
+//! - `compile.rs`  a tool on the source and its plan: the kind's `Backend`
 //! - `config.rs`   mapping keys -> `SoapSettings` (source) and `Operation` (tool); no I/O
 //! - `envelope.rs` the request envelope: body elements from bound values, escaped by
 //!   construction; WS-Security `UsernameToken`
@@ -14,6 +15,7 @@
 //! - `wsdl.rs`     `import-wsdl`: a WSDL to a mapping skeleton
 
 pub mod client;
+pub mod compile;
 pub mod config;
 pub mod envelope;
 pub mod fault;

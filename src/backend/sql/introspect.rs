@@ -7,26 +7,8 @@ use std::fmt::Write;
 
 use crate::mapping::model::FieldType;
 
-/// One column as the catalogue describes it.
-#[derive(Debug)]
-pub struct ColumnInfo {
-    pub name: String,
-    pub kind: FieldType,
-    /// The SQL type as the database reported it, for the description.
-    pub sql_type: String,
-    /// A bounded character column: a candidate for an optional equality filter.
-    pub short_text: bool,
-}
-
-/// What the catalogue says about one table.
-#[derive(Debug)]
-pub struct TableInfo {
-    pub table: String,
-    pub columns: Vec<ColumnInfo>,
-    pub key: Vec<String>,
-    /// The identifier quote (`"`, `` ` `` or `[`).
-    pub quote: char,
-}
+// What a table looks like is the introspect interface every kind may fill (`kind::Backend`).
+pub use crate::backend::kind::{ColumnInfo, TableInfo};
 
 /// `Search Name` → `search_name`: a parameter or tool name agents can type.
 fn ident(name: &str) -> String {

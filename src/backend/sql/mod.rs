@@ -3,9 +3,11 @@
 //! and the errors an agent can act on.
 //!
 //! - `statement.rs` `:name` parameters and `{{name}}` identifier fragments
+//! - `compile.rs`   a tool on a SQL source, and its plan (bound into a `SqlQuery`)
 //! - `config.rs`    mapping keys every SQL kind reads alike
 //! - `introspect.rs` table metadata -> a mapping skeleton
 
+pub mod compile;
 pub mod config;
 pub mod introspect;
 pub mod statement;
@@ -19,31 +21,8 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crate::mapping::model::FieldType;
 use crate::value::Value;
 pub use statement::{Placeholders, Statement};
-
-/// One declared result column.
-#[derive(Debug, Clone)]
-pub struct Column {
-    pub name: String,
-    pub kind: FieldType,
-    pub description: Option<String>,
-    /// A tool masks this column: its values are never quoted in errors.
-    pub withheld: bool,
-}
-
-impl Column {
-    /// "column `x`: <problem>", without the value when the column is masked.
-    pub fn value_error(&self, problem: String) -> String {
-        if self.withheld {
-            format!(
-                "column `{}`: the value is not a valid {} (not quoted: the column is masked)",
-                self.name,
-                self.kind.name()
-            )
-        } else {
-            format!("column `{}`: {problem}", self.name)
-        }
-    }
-}
+// Declared result columns are shared with SOAP tools: they live below both, in `rows`.
+pub use super::rows::Column;
 
 /// A tool call's SQL with every value bound.
 #[derive(Debug, Clone)]
