@@ -7,6 +7,7 @@
 //! errors are never kept.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,30 @@ impl Default for Bounds {
     }
 }
 
+/// The clock a cache ages its answers by: the monotonic clock, plus however far it has been
+/// moved forward. Only tests move it (`Pipeline::cache_clock`), so expiry and staleness are
+/// tested without sleeping; a running server's offset stays zero. (Eviction by moka runs on the
+/// real clock, which is only ever later than freshness decided here.)
+#[derive(Clone, Default)]
+pub struct Clock(Arc<AtomicU64>);
+
+impl Clock {
+    pub fn now(&self) -> Instant {
+        Instant::now() + Duration::from_nanos(self.0.load(Ordering::Relaxed))
+    }
+
+    /// How long ago `then` was, on this clock.
+    fn since(&self, then: Instant) -> Duration {
+        self.now().saturating_duration_since(then)
+    }
+
+    /// Move the clock forward by `by`, for every cache that shares it.
+    pub fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
 /// A failed attempt to answer: whether the backend failed (then a stale answer may stand in)
 /// or the call itself was wrong (not found, a bad argument: never papered over).
 #[derive(Debug, Clone)]
@@ -94,6 +119,7 @@ pub struct ReadCache {
     flights: Arc<Mutex<HashMap<String, Flight>>>,
     /// Redis behind this cache (`[cluster]`): a second level, and single-flight across replicas.
     shared: Option<SharedCache>,
+    clock: Clock,
 }
 
 /// Each entry lives for its own tool's `ttl + stale_if_error`.
@@ -123,7 +149,18 @@ impl ReadCache {
             entries,
             flights: Arc::default(),
             shared: None,
+            clock: Clock::default(),
         }
+    }
+
+    /// This cache aging its answers by `clock` (a reload's new cache keeps the old one's).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// This cache in front of the cluster's (`[cluster] redis`).
@@ -154,8 +191,9 @@ impl ReadCache {
     ) -> (Result<ToolOutput, CallError>, Status) {
         let same_version = |e: &Arc<Entry>| version.as_ref().is_none_or(|v| *v == e.output.version);
         let mut kept = self.entries.get(&key).filter(same_version);
+        let clock = &self.clock;
         if let Some(e) = &kept
-            && e.stored.elapsed() < rule.ttl.0
+            && clock.since(e.stored) < rule.ttl.0
         {
             return (Ok(e.output.clone()), Status::Hit);
         }
@@ -166,10 +204,10 @@ impl ReadCache {
                 .cluster
                 .get(&rkey)
                 .await
-                .and_then(|b| decode(&b))
+                .and_then(|b| decode(&b, clock))
                 .filter(same_version)
             {
-                if e.stored.elapsed() < rule.ttl.0 {
+                if clock.since(e.stored) < rule.ttl.0 {
                     self.entries.insert(key, e.clone());
                     return (Ok(e.output.clone()), Status::Hit);
                 }
@@ -186,8 +224,8 @@ impl ReadCache {
             Ok(entry) if entry.peer => (Ok(entry.output.clone()), Status::Coalesced),
             Ok(entry) => (Ok(entry.output.clone()), waited),
             Err(failed) => match kept {
-                Some(e) if failed.backend && e.stored.elapsed() < e.keep_for => {
-                    (Ok(stale(&e, &failed.error)), Status::Stale)
+                Some(e) if failed.backend && clock.since(e.stored) < e.keep_for => {
+                    (Ok(stale(&e, &failed.error, clock)), Status::Stale)
                 }
                 _ => (Err(failed.error), waited),
             },
@@ -207,6 +245,7 @@ impl ReadCache {
             return (flight.clone(), false);
         }
         let (entries, all, k) = (self.entries.clone(), self.flights.clone(), key.clone());
+        let clock = self.clock.clone();
         let keep_for = rule.ttl.0 + rule.stale_if_error.map_or(Duration::ZERO, |d| d.0);
         let call = answer();
         let shared = self
@@ -225,13 +264,14 @@ impl ReadCache {
                         ttl: rule.ttl.0,
                         keep_for,
                         version,
+                        clock: clock.clone(),
                     };
                     across.answer(call).await
                 }
                 None => call.await.map(|output| {
                     Arc::new(Entry {
                         output,
-                        stored: Instant::now(),
+                        stored: clock.now(),
                         keep_for,
                         peer: false,
                     })
@@ -259,6 +299,7 @@ struct Across {
     ttl: Duration,
     keep_for: Duration,
     version: Option<String>,
+    clock: Clock,
 }
 
 /// How often a waiting replica looks for the lease holder's answer.
@@ -308,16 +349,16 @@ impl Across {
             .await;
         Ok(Arc::new(Entry {
             output,
-            stored: Instant::now(),
+            stored: self.clock.now(),
             keep_for: self.keep_for,
             peer: false,
         }))
     }
 
     async fn peer_answer(&self) -> Option<Arc<Entry>> {
-        let e = decode(&self.cluster.get(&self.key).await?)?;
+        let e = decode(&self.cluster.get(&self.key).await?, &self.clock)?;
         let fits = self.version.as_ref().is_none_or(|v| *v == e.output.version);
-        (fits && e.stored.elapsed() < self.ttl).then(|| {
+        (fits && self.clock.since(e.stored) < self.ttl).then(|| {
             Arc::new(Entry {
                 output: e.output.clone(),
                 stored: e.stored,
@@ -344,11 +385,11 @@ fn encode(out: &ToolOutput, keep_for: Duration) -> Vec<u8> {
 }
 
 /// An entry from Redis, aged by the time since another replica made it.
-fn decode(bytes: &[u8]) -> Option<Arc<Entry>> {
+fn decode(bytes: &[u8], clock: &Clock) -> Option<Arc<Entry>> {
     let v: Json = serde_json::from_slice(bytes).ok()?;
     let age = Duration::from_millis(cluster::now_ms().saturating_sub(v.get("at")?.as_u64()?));
     let keep_for = Duration::from_millis(v.get("keep")?.as_u64()?);
-    let stored = Instant::now().checked_sub(age)?;
+    let stored = clock.now().checked_sub(age)?;
     Some(Arc::new(Entry {
         output: ToolOutput {
             structured: v.get("s")?.clone(),
@@ -375,11 +416,11 @@ impl Drop for Leave {
 }
 
 /// An older answer standing in for a failed backend, saying so.
-fn stale(e: &Entry, error: &CallError) -> ToolOutput {
+fn stale(e: &Entry, error: &CallError, clock: &Clock) -> ToolOutput {
     let mut out = e.output.clone();
     let said = format!(
         "served from the cache, {} s old, because the backend failed: {error}",
-        e.stored.elapsed().as_secs()
+        clock.since(e.stored).as_secs()
     );
     out.notice = Some(match out.notice {
         Some(earlier) => format!("{said}; {earlier}"),

@@ -130,10 +130,18 @@ impl Pipeline {
 
     /// A cache for `catalog`: in front of Redis when the replica is in a cluster.
     fn new_cache(&self, catalog: &Catalog) -> ReadCache {
-        ReadCache::new(self.bounds).with_shared(self.cluster.as_ref().map(|c| cache::SharedCache {
-            cluster: c.clone(),
-            digest: catalog.digest.clone(),
-        }))
+        let clock = self.cache.clock().clone();
+        ReadCache::new(self.bounds)
+            .with_clock(clock)
+            .with_shared(self.cluster.as_ref().map(|c| cache::SharedCache {
+                cluster: c.clone(),
+                digest: catalog.digest.clone(),
+            }))
+    }
+
+    /// The clock the read cache ages answers by; tests move it forward instead of sleeping.
+    pub fn cache_clock(&self) -> &cache::Clock {
+        self.cache.clock()
     }
 
     /// The cluster this replica is part of, if any (for `/readyz`).

@@ -1,6 +1,7 @@
 //! The read cache (`cache: { ttl, stale_if_error }` on a tool): hits that never reach the
 //! backend, 100 concurrent identical misses answered by one backend call, stale answers (with
 //! their age) while the backend fails, flat-file answers dropped when the export changes.
+//! Time passes on the cache's own clock (`Pipeline::cache_clock`), moved forward, never slept.
 //!
 //! The counted backend is the TDS TEST DOUBLE of tests/suite/support/tds.rs (no SQL Server runs
 //! here): it logs every request it receives, so "reached the backend once" is counted where the
@@ -119,7 +120,8 @@ async fn a_failing_backend_is_answered_stale_with_its_age_then_not_at_all() {
         .await
         .unwrap();
     down.store(true, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The cache's clock is moved forward instead of slept on.
+    p.cache_clock().advance(Duration::from_millis(300));
     // Past the ttl, the backend is asked, fails, and the kept answer stands in, saying so.
     let stale = support::call_output(&p, "customer", json!({"no": "C1"}))
         .await
@@ -136,7 +138,7 @@ async fn a_failing_backend_is_answered_stale_with_its_age_then_not_at_all() {
     let never = call(&p, "customer", json!({"no": "C9"})).await;
     assert!(matches!(never, Err(CallError::Caller(m)) if m.contains("Lock request")));
     // Past ttl + stale_if_error, the kept answer is gone too.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    p.cache_clock().advance(Duration::from_millis(1200));
     let gone = call(&p, "customer", json!({"no": "C1"})).await;
     assert!(matches!(gone, Err(CallError::Caller(m)) if m.contains("Lock request")));
     // Back up: fresh answers again.
@@ -155,7 +157,7 @@ async fn without_stale_if_error_a_failure_is_an_error() {
     let p = pipeline(dir.path());
     call(&p, "customer", json!({"no": "C1"})).await.unwrap();
     down.store(true, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    p.cache_clock().advance(Duration::from_millis(200));
     assert!(call(&p, "customer", json!({"no": "C1"})).await.is_err());
 }
 
