@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::mask::pseudonym;
+use crate::mapping::mask::pseudonym;
 
 /// Default size at which the file is rotated.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 10_000_000;

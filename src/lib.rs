@@ -2,14 +2,15 @@
 //!
 //! # Layout
 //! - `audit`     one JSON line per call, arguments pseudonymised, rotating file
-//! - `auth`      the calling principal and its roles
-//! - `mapping`   the YAML mapping format: model, loading, parameters, result shaping, schema
+//! - `principal` the caller: name, roles, claims (plain data, below all that read it)
+//! - `auth`      who is calling: API keys, JWTs, `allow:` access
+//! - `mapping`   the YAML mapping format: model, loading, parameters, masking policies, result
+//!   shaping, schema
 //! - `catalog`   mapping files merged and compiled into tools, resources and prompts
 //! - `pipeline`  one request in named phases (bind, cache, plan, fetch, shape, respond, audit)
 //! - `cache`     the read cache: per-tool ttl, single-flight, stale answers while a backend fails
 //! - `limits`    per-principal rate and per-call timeout
 //! - `cluster`   shared state for replicas on Redis: cache, single-flight lease, rate limits
-//! - `mask`      field masking policies and the caller's masking profile
 //! - `backend`   source kinds: `flatfile` (csv, fixed width), `odbc`, `mssql` (TDS), `soap`
 //! - `mcp`       the rmcp server handler, stdio framing and the streamable HTTP app
 //! - `metrics`   Prometheus counters: calls, latency, cache, backend errors, reloads, pools
@@ -33,11 +34,11 @@ pub mod cursor;
 pub mod limits;
 pub mod logging;
 pub mod mapping;
-pub mod mask;
 pub mod mcp;
 pub mod metrics;
 pub mod outcome;
 pub mod pipeline;
+pub mod principal;
 pub mod service;
 pub mod settings;
 pub mod trace;

@@ -23,6 +23,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
 
+use crate::principal::Principal;
 use crate::settings::TracingSettings;
 
 /// The target of the spans exported: nothing else reaches the exporter.
@@ -109,4 +110,12 @@ pub fn current_traceparent() -> Option<String> {
     let mut carrier: HashMap<String, String> = HashMap::new();
     TraceContextPropagator::new().inject_context(&cx, &mut carrier);
     carrier.remove("traceparent")
+}
+
+/// The same caller, within the trace its request names (when traces are exported).
+pub fn traced(who: &Principal, traceparent: Option<&str>) -> Option<Principal> {
+    let tp = traceparent.filter(|_| enabled())?;
+    let mut who = who.clone();
+    who.trace = Some(tp.to_string());
+    Some(who)
 }

@@ -157,7 +157,7 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 /// The hex SHA-256 of an API key, as `auth.api_keys[].sha256` wants it.
 pub fn hash_key(key: &str) -> String {
-    crate::mask::hex(&Sha256::digest(key.trim().as_bytes()))
+    crate::mapping::mask::hex(&Sha256::digest(key.trim().as_bytes()))
 }
 
 fn host(req: &Request) -> Option<String> {

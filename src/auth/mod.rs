@@ -8,51 +8,8 @@
 pub mod http;
 pub mod jwt;
 
-/// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// A stable name for the audit log (an API key's owner, a token's subject).
-    pub name: String,
-    pub roles: Vec<String>,
-    /// What the credentials say of the caller: a token's claims, an API key's `claims`.
-    /// Parameters with `from: principal.claims.NAME` are bound to them.
-    pub claims: serde_json::Map<String, serde_json::Value>,
-    /// The request's W3C `traceparent` (header or `_meta`), when traces are exported: the
-    /// parent of the call's span. Not an identity; carried here because it travels with the
-    /// caller from the transport to the pipeline.
-    pub trace: Option<String>,
-}
-
-impl Principal {
-    pub fn new(name: impl Into<String>, roles: Vec<String>) -> Self {
-        Principal {
-            name: name.into(),
-            roles,
-            claims: serde_json::Map::new(),
-            trace: None,
-        }
-    }
-
-    /// The same caller, within the trace its request names (when traces are exported).
-    pub fn traced(&self, traceparent: Option<&str>) -> Option<Self> {
-        let tp = traceparent.filter(|_| crate::trace::enabled())?;
-        let mut who = self.clone();
-        who.trace = Some(tp.to_string());
-        Some(who)
-    }
-
-    /// The operator at the console (`call`, `read`, stdio without settings): no roles, so
-    /// every masking policy applies.
-    /// The same caller with these claims.
-    pub fn with_claims(mut self, claims: serde_json::Map<String, serde_json::Value>) -> Self {
-        self.claims = claims;
-        self
-    }
-
-    pub fn local() -> Self {
-        Principal::new("local", Vec::new())
-    }
-}
+// The caller itself lives below the mappings that bind parameters to it (`principal.rs`).
+pub use crate::principal::Principal;
 
 /// What the server allows a caller when a tool, resource or prompt names no `allow:` roles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

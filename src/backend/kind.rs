@@ -12,10 +12,10 @@ use serde_saphyr::Location;
 
 use super::rows::{Column, RowSet};
 use crate::mapping::load::FileProblems;
+use crate::mapping::mask::{Policies, Policy};
 use crate::mapping::model::{FieldType, SourceDef, ToolDef};
 use crate::mapping::params::Param;
 use crate::mapping::shape::Fields;
-use crate::mask::{Policies, Policy};
 use crate::value::Value;
 
 /// A configured source of some kind, ready to compile tools and answer their calls.

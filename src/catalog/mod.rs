@@ -93,7 +93,7 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         check_version(&f.mapping, &mut p);
         for (name, def) in &f.mapping.masking {
             if seen.first("masking", name, &f.path, &def.referenced, &mut p) {
-                crate::mask::compile(name, def, &f.dir, &mut cat.masking, &mut p);
+                crate::mapping::mask::compile(name, def, &f.dir, &mut cat.masking, &mut p);
             }
         }
     }

@@ -9,9 +9,9 @@ use serde_saphyr::{Location, Spanned};
 use super::names::check_name;
 use crate::backend::Source;
 use crate::mapping::load::FileProblems;
+use crate::mapping::mask::Policies;
 use crate::mapping::model::{MappingFile, SourceDef, SourceKind};
 use crate::mapping::shape;
-use crate::mask::Policies;
 
 pub(super) fn compile_source(
     name: &str,

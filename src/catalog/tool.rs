@@ -15,10 +15,10 @@ use super::types::{Tool, ToolHints};
 use crate::backend::Source;
 use crate::backend::kind::{CompiledTool, ToolSpec, Writes, list};
 use crate::mapping::load::FileProblems;
+use crate::mapping::mask::{Policies, Policy};
 use crate::mapping::model::{Annotations, ConfirmRule, ToolDef};
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Shape};
-use crate::mask::{Policies, Policy};
 
 pub(super) fn compile_tool(
     name: &str,

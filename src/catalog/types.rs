@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_RESULT_BYTES: u64 = 1_000_000;
 
 pub struct Catalog {
     /// Masking policies by name (`masking:` of every file).
-    pub masking: crate::mask::Policies,
+    pub masking: crate::mapping::mask::Policies,
     pub sources: IndexMap<String, Arc<Source>>,
     pub tools: IndexMap<String, Arc<Tool>>,
     pub resources: Vec<Resource>,

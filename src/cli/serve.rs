@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::Run;
+use super::run::Run;
 use crate::auth::http::Authenticator;
 use crate::mcp::health::Health;
 use crate::mcp::http::HttpOptions;
@@ -147,11 +147,35 @@ fn fail(message: &str) -> bool {
     false
 }
 
+/// What `service run` serves (`service::Serve`): the Windows service's server on a runtime of
+/// its own, since the service manager calls it on its own thread. Elsewhere there is no
+/// service manager to call it, and it says so by failing.
+pub fn as_service(
+    config: &std::path::Path,
+    name: &str,
+    shutdown: CancellationToken,
+    running: Box<dyn FnOnce() + Send>,
+    stopping: Box<dyn FnOnce(Duration) + Send>,
+) -> bool {
+    #[cfg(windows)]
+    {
+        match tokio::runtime::Runtime::new() {
+            Ok(rt) => rt.block_on(serve_service(config, name, shutdown, running, stopping)),
+            Err(_) => false,
+        }
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = (config, name, shutdown, running, stopping);
+        false
+    }
+}
+
 /// The Windows service's server: `serve --config FILE` over the settings' transport, with the
 /// log also going to the Event Log and, unless the settings say where, to `logs\` beside the
 /// settings file (a service has no console).
 #[cfg(windows)]
-pub async fn serve_service(
+async fn serve_service(
     config: &std::path::Path,
     name: &str,
     shutdown: CancellationToken,
@@ -166,11 +190,11 @@ pub async fn serve_service(
         event_source: Some(name.to_string()),
         service: true,
     };
-    let config = super::ConfigArg {
+    let config = super::args::ConfigArg {
         config: Some(config.to_path_buf()),
     };
-    let mappings = super::MappingsArg { mappings: None };
-    let caller = super::CallerArg {
+    let mappings = super::args::MappingsArg { mappings: None };
+    let caller = super::args::CallerArg {
         principal: None,
         roles: vec![],
     };

@@ -6,6 +6,7 @@
 //! - `units`        durations and sizes (`30s`, `10MB`)
 //! - `interpolate`  `${env:NAME}` and `${file:PATH}`
 //! - `load`         reading a directory; problems as `file:line:col: message`
+//! - `mask`         masking policies (`masking:`) and the caller's masking profile
 //! - `params`       tool parameters: validation, coercion, input schema
 //! - `shape`        result shaping and output schema
 //! - `soap`         SOAP source and tool keys (auth, headers, request body, response path)
@@ -14,6 +15,7 @@
 pub mod field_type;
 pub mod interpolate;
 pub mod load;
+pub mod mask;
 pub mod model;
 pub mod params;
 pub mod schema;

@@ -72,7 +72,7 @@ impl CallerValue {
     }
 
     /// The caller's value, as JSON.
-    pub fn of(&self, who: &crate::auth::Principal) -> Option<Json> {
+    pub fn of(&self, who: &crate::principal::Principal) -> Option<Json> {
         match self {
             CallerValue::Name => Some(Json::String(who.name.clone())),
             CallerValue::Claim(c) => who.claims.get(c).filter(|v| !v.is_null()).cloned(),
@@ -301,7 +301,7 @@ fn first_line(s: &str) -> String {
 pub fn bind(
     params: &[Param],
     args: &Map<String, Json>,
-    who: &crate::auth::Principal,
+    who: &crate::principal::Principal,
 ) -> Result<IndexMap<String, Value>, String> {
     let mut problems = Vec::new();
     for name in args.keys() {
@@ -736,7 +736,7 @@ mod tests {
         let err = bind(
             &[a, b],
             args.as_object().unwrap(),
-            &crate::auth::Principal::local(),
+            &crate::principal::Principal::local(),
         )
         .unwrap_err();
         assert_eq!(
@@ -769,11 +769,11 @@ mod tests {
         let ok = bind(
             std::slice::from_ref(&p),
             json!({"from": "2026-01-31"}).as_object().unwrap(),
-            &crate::auth::Principal::local(),
+            &crate::principal::Principal::local(),
         )
         .unwrap();
         assert_eq!(ok["from"].to_text(), "2026-01-31");
-        let err = bind(&[p], &Map::new(), &crate::auth::Principal::local()).unwrap_err();
+        let err = bind(&[p], &Map::new(), &crate::principal::Principal::local()).unwrap_err();
         assert_eq!(err, "missing required argument `from` (type date)");
         assert!(coerce(ParamType::Integer, &json!("42"), &[]).is_ok());
         assert!(coerce(ParamType::Integer, &json!(4.5), &[]).is_err());
@@ -788,7 +788,7 @@ mod tests {
         let ok = bind(
             std::slice::from_ref(&p),
             json!({"ids": [1, "2"]}).as_object().unwrap(),
-            &crate::auth::Principal::local(),
+            &crate::principal::Principal::local(),
         )
         .unwrap();
         assert_eq!(ok["ids"], Value::List(vec![Value::Int(1), Value::Int(2)]));
@@ -796,7 +796,7 @@ mod tests {
             bind(
                 std::slice::from_ref(&p),
                 args.as_object().unwrap(),
-                &crate::auth::Principal::local(),
+                &crate::principal::Principal::local(),
             )
             .unwrap_err()
         };

@@ -16,7 +16,7 @@ use serde_saphyr::Location;
 
 use super::load::FileProblems;
 use super::model::{FieldSpec, FieldType, MaskStrategy, ResultDef};
-use crate::mask::{Policies, Policy, Profile};
+use crate::mapping::mask::{Policies, Policy, Profile};
 use crate::value::Value;
 
 /// The fields a tool's rows carry, in row order: a flat file's fields or a query's columns.

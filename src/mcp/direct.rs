@@ -12,14 +12,12 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::handler::{WARNING, complete, log, tool_error, tool_result};
-use super::live::{Session, State};
+use super::live::Session;
+use super::render::{WARNING, complete, log, tool_error, tool_result};
+use super::state::State;
 use crate::auth::Principal;
 use crate::mapping::model::ConfirmRule;
 use crate::pipeline::CallError;
-
-/// The streamable HTTP session header.
-pub const SESSION_HEADER: &str = "mcp-session-id";
 
 /// A `tools/call` request this module can answer.
 pub struct Call {

@@ -16,27 +16,24 @@ use base64::Engine;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ErrorData, GetPromptRequestParams,
     GetPromptResponse, GetPromptResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, LoggingMessageNotificationParam, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter,
-    UnsubscribeRequestParams,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
 };
-use rmcp::service::{Peer, RequestContext, SubscriptionContext};
+use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{RoleServer, ServerHandler};
-use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
 use super::elicit::{ClientAsker, input_required};
-use super::live::{Live, State};
+use super::live::Live;
+use super::render::{
+    LEVELS, Listed, Lists, NOTICE_META, WARNING, complete, from_json, log, tool_error, tool_result,
+};
+use super::state::State;
 use super::watch::Notifier;
 use crate::auth::Principal;
-use crate::catalog::Catalog;
 use crate::mapping::model::Role;
-use crate::pipeline::{CallError, Pipeline, ToolOutput};
-
-/// The `_meta` key of a result that comes with a notice (an answer from an older version of
-/// the data, and why).
-pub const NOTICE_META: &str = "legacy-mcp/notice";
+use crate::pipeline::{CallError, Pipeline};
 
 /// Items per page of every list unless the operator says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -48,21 +45,6 @@ pub const PROTOCOL_VERSIONS: &[ProtocolVersion] = &[
     ProtocolVersion::V_2026_07_28,
 ];
 
-/// The lists, rendered once per catalogue; each entry with the roles allowed to see it.
-pub(crate) struct Lists {
-    tools: Vec<Listed>,
-    resources: Vec<Listed>,
-    templates: Vec<Listed>,
-    prompts: Vec<Listed>,
-}
-
-/// One list entry and the `allow:` roles it is subject to (a resource: its own and its
-/// tool's); a caller sees it when every one of them permits.
-struct Listed {
-    json: Json,
-    allow: Vec<Option<Vec<String>>>,
-}
-
 #[derive(Clone)]
 pub struct Server {
     /// The mappings being served; a reload swaps them under running sessions.
@@ -73,17 +55,6 @@ pub struct Server {
     /// The caller when the transport names none (stdio; HTTP without authentication).
     principal: Arc<Principal>,
 }
-
-const LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
 
 impl Server {
     pub fn new(pipeline: Pipeline, page_size: usize) -> Self {
@@ -147,7 +118,7 @@ impl Server {
             .get("traceparent")
             .and_then(|v| v.as_str())
             .or_else(|| parts?.headers.get("traceparent")?.to_str().ok());
-        who.traced(traceparent).unwrap_or_else(|| who.clone())
+        crate::trace::traced(who, traceparent).unwrap_or_else(|| who.clone())
     }
 
     /// The lowest log level this request's client wants. A 2025 session sets it once with
@@ -175,158 +146,9 @@ impl Server {
 fn session_id(extensions: &rmcp::model::Extensions) -> &str {
     extensions
         .get::<axum::http::request::Parts>()
-        .and_then(|p| p.headers.get(super::direct::SESSION_HEADER))
+        .and_then(|p| p.headers.get(super::live::SESSION_HEADER))
         .and_then(|v| v.to_str().ok())
         .unwrap_or(super::live::STDIO)
-}
-
-/// Index of `warning` in `LEVELS`: tool errors are logged at this level.
-pub(crate) const WARNING: usize = 3;
-
-/// Send a log notification when the client asked for this level or lower; `wanted` is the
-/// lowest level it asked for, `None` when it asked for none.
-pub(crate) async fn log(peer: &Peer<RoleServer>, wanted: Option<usize>, level: usize, data: Json) {
-    if wanted.is_none_or(|w| level < w) {
-        return;
-    }
-    if let Ok(param) = from_json::<LoggingMessageNotificationParam>(
-        json!({"level": LEVELS[level], "logger": "legacy-mcp", "data": data}),
-    ) {
-        let _ = peer.notify_logging_message(param).await;
-    }
-}
-
-/// A tool's answer as the JSON of an MCP `CallToolResult`.
-pub(crate) fn tool_result(out: ToolOutput) -> Json {
-    let mut content = vec![json!({"type": "text", "text": out.text})];
-    let mut result = json!({"structuredContent": out.structured, "isError": false});
-    // Said twice on purpose: agents read the text, programs read `_meta`.
-    if let Some(notice) = out.notice {
-        content.push(json!({"type": "text", "text": format!("Notice: {notice}")}));
-        result["_meta"] = json!({ NOTICE_META: notice });
-    }
-    result["content"] = json!(content);
-    result
-}
-
-/// A tool error (the agent can act on it) as the JSON of an MCP `CallToolResult`.
-pub(crate) fn tool_error(message: &str) -> Json {
-    json!({"content": [{"type": "text", "text": message}], "isError": true})
-}
-
-/// What `initialize` tells the agent about this server, worded from the catalogue: a mapping
-/// with SOAP writes is not read-only.
-pub(crate) fn render_instructions(cat: &Catalog) -> String {
-    let access = if cat.tools.values().any(|t| t.writes) {
-        "Access to ERP data: tools annotated destructive change it, and may ask the user to confirm first."
-    } else {
-        "Read-only access to ERP data."
-    };
-    format!(
-        "{access} Tools validate their arguments; results with `truncated: true` continue with `cursor` set to `next_cursor`. Decimals are exact strings, dates ISO 8601."
-    )
-}
-
-pub(crate) fn render_lists(cat: &Catalog) -> Lists {
-    let tools = cat
-        .tools
-        .values()
-        .map(|t| {
-            let mut tool = json!({
-                "name": t.name,
-                "description": t.description,
-                "inputSchema": t.input_schema,
-                "outputSchema": t.output_schema,
-                "annotations": {
-                    "readOnlyHint": t.annotations.read_only,
-                    "destructiveHint": t.annotations.destructive,
-                    "idempotentHint": t.annotations.idempotent,
-                    "openWorldHint": t.annotations.open_world,
-                },
-            });
-            if let Some(title) = &t.title {
-                tool["title"] = json!(title);
-                tool["annotations"]["title"] = json!(title);
-            }
-            Listed {
-                json: tool,
-                allow: vec![t.allow.clone()],
-            }
-        })
-        .collect();
-    let entry = |r: &crate::catalog::Resource, key: &str| {
-        let mut v = json!({ key: r.uri, "name": r.name, "mimeType": r.mime_type });
-        if let Some(t) = &r.title {
-            v["title"] = json!(t);
-        }
-        if let Some(d) = &r.description {
-            v["description"] = json!(d);
-        }
-        // Listed only to callers who may also call the tool that answers it.
-        let tool_allow = cat.tools.get(&r.tool).and_then(|t| t.allow.clone());
-        Listed {
-            json: v,
-            allow: vec![r.allow.clone(), tool_allow],
-        }
-    };
-    let resources = cat
-        .resources
-        .iter()
-        .filter(|r| r.template.is_none())
-        .map(|r| entry(r, "uri"))
-        .collect();
-    let templates = cat
-        .resources
-        .iter()
-        .filter(|r| r.template.is_some())
-        .map(|r| entry(r, "uriTemplate"))
-        .collect();
-    let prompts = cat
-        .prompts
-        .values()
-        .map(|p| {
-            let args: Vec<Json> = p
-                .arguments
-                .iter()
-                .map(|(n, d, req)| {
-                    let mut a = json!({"name": n, "required": req});
-                    if let Some(d) = d {
-                        a["description"] = json!(d);
-                    }
-                    a
-                })
-                .collect();
-            let mut v = json!({"name": p.name, "arguments": args});
-            if let Some(t) = &p.title {
-                v["title"] = json!(t);
-            }
-            if let Some(d) = &p.description {
-                v["description"] = json!(d);
-            }
-            Listed {
-                json: v,
-                allow: vec![p.allow.clone()],
-            }
-        })
-        .collect();
-    Lists {
-        tools,
-        resources,
-        templates,
-        prompts,
-    }
-}
-
-/// Mark a result `resultType: "complete"`, which 2026-07-28 requires on every result. rmcp
-/// strips it again for sessions that negotiated an older version, which never had the field.
-pub(crate) fn complete(mut result: Json) -> Json {
-    result["resultType"] = json!("complete");
-    result
-}
-
-fn from_json<T: DeserializeOwned>(v: Json) -> Result<T, ErrorData> {
-    serde_json::from_value(v)
-        .map_err(|e| ErrorData::internal_error(format!("building a response: {e}"), None))
 }
 
 /// One page of `items` as `{key: [...], nextCursor}`. Cursors are opaque base64 offsets.

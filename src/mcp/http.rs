@@ -21,10 +21,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::Server;
 use super::answers::Answers;
-use super::direct::{self, SESSION_HEADER};
+use super::direct;
 use super::entrance::{Entrance, RawBody, error_response};
 use super::handler::PROTOCOL_VERSIONS;
-use super::live::{Live, Session};
+use super::live::{Live, SESSION_HEADER, Session};
 use crate::auth;
 use crate::auth::Principal;
 use crate::auth::http::{Authenticator, METADATA_PATH};
@@ -155,7 +155,8 @@ async fn direct_calls(d: Arc<DirectHttp>, req: Request, next: Next) -> Response 
         return next.run(req).await;
     }
     let who = req.extensions().get::<Principal>().unwrap_or(&d.who);
-    let traced = who.traced(
+    let traced = crate::trace::traced(
+        who,
         req.headers()
             .get("traceparent")
             .and_then(|v| v.to_str().ok()),
@@ -182,7 +183,8 @@ async fn stateless_call(d: &DirectHttp, req: Request, next: Next) -> Response {
         return next.run(req).await;
     };
     let who = req.extensions().get::<Principal>().unwrap_or(&d.who);
-    let traced = who.traced(
+    let traced = crate::trace::traced(
+        who,
         req.headers()
             .get("traceparent")
             .and_then(|v| v.to_str().ok()),

@@ -14,17 +14,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use rmcp::RoleServer;
 use rmcp::service::{Peer, SubscriptionSink};
 
-use super::handler::{Lists, render_instructions, render_lists};
-use super::watch::Watches;
+use super::state::State;
+use super::watch::{Served, Watches};
 use crate::pipeline::Pipeline;
-
-/// One generation of the served mappings.
-pub struct State {
-    pub pipeline: Pipeline,
-    pub(crate) lists: Lists,
-    /// The `instructions` of `initialize`.
-    pub(crate) instructions: String,
-}
 
 pub struct Live {
     state: RwLock<Arc<State>>,
@@ -37,6 +29,9 @@ pub struct Live {
     /// Resource subscriptions and their watches.
     watches: Watches,
 }
+
+/// The streamable HTTP session header: sessions are known by its value.
+pub const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The id under which stdio's single session is known.
 pub const STDIO: &str = "stdio";
@@ -150,14 +145,13 @@ impl Live {
     }
 }
 
-impl State {
-    fn new(pipeline: Pipeline) -> State {
-        let lists = render_lists(pipeline.catalog());
-        let instructions = render_instructions(pipeline.catalog());
-        State {
-            pipeline,
-            lists,
-            instructions,
-        }
+/// What a resource watch needs of the served catalogue.
+impl Served for Live {
+    fn current(&self) -> Arc<State> {
+        Live::current(self)
+    }
+
+    fn watches(&self) -> &Watches {
+        Live::watches(self)
     }
 }

@@ -7,6 +7,9 @@
 //! - `direct`   plain tool calls answered by the transports without rmcp's session machinery
 //! - `elicit`   asking the client's user to confirm a write (MCP elicitation)
 //! - `live`     the served catalogue, swapped by a reload under running sessions
+//! - `state`    one generation of it: the pipeline and the lists rendered from it
+//! - `render`   the wire shape of results, errors, log notifications and lists
+//! - `watch`    resource subscriptions and the watches that notify them
 //! - `reload`   hot reload of the mappings: watch, validate completely, swap or keep
 //! - `health`   /healthz, /readyz (per-source reachability) and /metrics
 
@@ -19,6 +22,8 @@ pub mod health;
 pub mod http;
 pub mod live;
 pub mod reload;
+pub mod render;
+pub mod state;
 pub mod stdio;
 pub mod watch;
 

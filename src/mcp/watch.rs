@@ -19,10 +19,18 @@ use rmcp::RoleServer;
 use rmcp::model::ResourceUpdatedNotificationParam;
 use rmcp::service::{Peer, SubscriptionSink};
 
-use super::live::{Live, State};
+use super::state::State;
 use crate::auth::Principal;
 
 /// Subscriptions one client (a session, a listen stream) may hold.
+/// What a watch needs of the served catalogue (`live::Live`, which holds the watches): the
+/// generation being served now, and the subscriptions. A trait, so that the watches sit below
+/// the live catalogue instead of reaching back up into it.
+pub trait Served: Send + Sync + 'static {
+    fn current(&self) -> Arc<State>;
+    fn watches(&self) -> &Watches;
+}
+
 pub const PER_CLIENT: usize = 100;
 /// Subscriptions the whole server holds at most.
 pub const TOTAL: usize = 1000;
@@ -84,9 +92,9 @@ impl Watches {
     /// Subscribe `client` to `uri` as `who`; starts the watch when it is the first, with a
     /// first look taken before this returns (a change right after the subscription is not
     /// missed). The error says why not, in words for the agent.
-    pub async fn subscribe(
+    pub async fn subscribe<S: Served>(
         &self,
-        live: &Arc<Live>,
+        live: &Arc<S>,
         who: &Principal,
         client: &str,
         uri: &str,
@@ -234,8 +242,8 @@ fn profile(who: &Principal) -> String {
 /// the server is gone. In a cluster (`[cluster] redis`) one replica looks per period for all of
 /// them and publishes a change, which every replica's watch hears and tells its subscribers;
 /// while Redis is away each replica looks for itself again.
-async fn watch(
-    live: Weak<Live>,
+async fn watch<S: Served>(
+    live: Weak<S>,
     (key, generation): (String, u64),
     uri: String,
     who: Principal,
@@ -263,7 +271,7 @@ async fn watch(
             return;
         };
         if heard {
-            notify_all(&server, &uri, subscribers).await;
+            notify_all(server.as_ref(), &uri, subscribers).await;
             continue;
         }
         if let Some(c) = cluster.as_ref().filter(|c| c.is_shared()) {
@@ -278,7 +286,7 @@ async fn watch(
                             // Redis left between the two commands: compare here.
                             None => {
                                 if last.is_some_and(|b| b != now) {
-                                    notify_all(&server, &uri, subscribers).await;
+                                    notify_all(server.as_ref(), &uri, subscribers).await;
                                 }
                             }
                         }
@@ -293,7 +301,7 @@ async fn watch(
         if let (Some(before), Some(now)) = (last, now)
             && before != now
         {
-            notify_all(&server, &uri, subscribers).await;
+            notify_all(server.as_ref(), &uri, subscribers).await;
         }
         // A look that failed (backend down, file briefly gone) changes nothing: the next
         // successful one is compared with the last successful one.
@@ -318,7 +326,7 @@ async fn published(updates: &mut Option<tokio::sync::broadcast::Receiver<String>
     }
 }
 
-async fn notify_all(server: &Live, uri: &str, subscribers: Vec<(String, Notifier)>) {
+async fn notify_all<S: Served>(server: &S, uri: &str, subscribers: Vec<(String, Notifier)>) {
     for (client, notify) in subscribers {
         if !notify.updated(uri).await {
             server.watches().unsubscribe(&client, uri);

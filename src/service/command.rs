@@ -1,9 +1,23 @@
 //! The `legacy-mcp service ...` commands, below the dispatcher (`service/mod.rs`) and the
 //! Windows service (`service/windows.rs`) that both read them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Subcommand;
+use tokio_util::sync::CancellationToken;
+
+/// The server the service runs: `cli::serve` hands it in, so the service manager's side never
+/// reaches up into the command line. It gets the settings file, the service name, the token
+/// that says "stop", and hooks for "running" and "stopping (this long)"; it brings its own
+/// runtime (the service manager calls it on a thread of its own) and says whether it ended well.
+pub type Serve = fn(
+    config: &Path,
+    name: &str,
+    shutdown: CancellationToken,
+    running: Box<dyn FnOnce() + Send>,
+    stopping: Box<dyn FnOnce(Duration) + Send>,
+) -> bool;
 
 /// The service name unless `--name` says otherwise.
 pub const DEFAULT_NAME: &str = "legacy-mcp";

@@ -13,16 +13,17 @@ pub mod eventlog;
 mod windows;
 
 // The commands live below this file and the Windows service that both use them.
-pub use command::{DEFAULT_NAME, ServiceCommand};
+pub use command::{DEFAULT_NAME, Serve, ServiceCommand};
 
-pub fn run(cmd: ServiceCommand) -> ExitCode {
+/// Run a service command; `serve` is what `service run` serves.
+pub fn run(cmd: ServiceCommand, serve: Serve) -> ExitCode {
     #[cfg(windows)]
     {
-        windows::run(cmd)
+        windows::run(cmd, serve)
     }
     #[cfg(not(windows))]
     {
-        let _ = cmd;
+        let _ = (cmd, serve);
         eprintln!(
             "error: `legacy-mcp service` manages a Windows service; on this system run \
              `legacy-mcp serve --config FILE` under systemd (docs/windows.md has a unit file)"

@@ -22,15 +22,14 @@ use windows_service::service_control_handler::{self, ServiceControlHandlerResult
 use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
-use super::command::ServiceCommand;
+use super::command::{Serve, ServiceCommand};
 use super::eventlog;
-use crate::cli::serve;
 
 /// How long `start` and `stop` wait for the service to get there.
 const START_WAIT: Duration = Duration::from_secs(60);
 const STOP_WAIT: Duration = Duration::from_secs(120);
 
-pub fn run(cmd: ServiceCommand) -> ExitCode {
+pub fn run(cmd: ServiceCommand, serve: Serve) -> ExitCode {
     let result = match cmd {
         ServiceCommand::Install {
             config,
@@ -41,7 +40,7 @@ pub fn run(cmd: ServiceCommand) -> ExitCode {
         ServiceCommand::Start { name } => start(&name),
         ServiceCommand::Stop { name } => stop(&name),
         ServiceCommand::Status { name } => status(&name),
-        ServiceCommand::Run { config, name } => dispatch(config, name),
+        ServiceCommand::Run { config, name } => dispatch(config, name, serve),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -254,13 +253,13 @@ fn status(name: &str) -> Result<(), String> {
 }
 
 /// The settings file and name given to `service run`, for `service_main`.
-static ARGS: OnceLock<(PathBuf, String)> = OnceLock::new();
+static ARGS: OnceLock<(PathBuf, String, Serve)> = OnceLock::new();
 
 define_windows_service!(ffi_service_main, service_main);
 
 /// Hand this thread to the service manager; it calls `service_main` on another one.
-fn dispatch(config: PathBuf, name: String) -> Result<(), String> {
-    let _ = ARGS.set((config, name.clone()));
+fn dispatch(config: PathBuf, name: String, serve: Serve) -> Result<(), String> {
+    let _ = ARGS.set((config, name.clone(), serve));
     service_dispatcher::start(&name, ffi_service_main).map_err(|e| {
         format!(
             "`service run` is started by the service manager ({e}); in a console, run \
@@ -270,10 +269,10 @@ fn dispatch(config: PathBuf, name: String) -> Result<(), String> {
 }
 
 fn service_main(_arguments: Vec<OsString>) {
-    let Some((config, name)) = ARGS.get().cloned() else {
+    let Some((config, name, serve)) = ARGS.get().cloned() else {
         return;
     };
-    let failed = run_service(&config, &name).err();
+    let failed = run_service(&config, &name, serve).err();
     if let (Some(e), Ok(source)) = (failed, eventlog::Source::open(&name)) {
         source.error(&format!("the service could not report its state: {e}"));
     }
@@ -291,7 +290,7 @@ fn pending(state: ServiceState, checkpoint: u32, wait: Duration) -> ServiceStatu
     }
 }
 
-fn run_service(config: &Path, name: &str) -> windows_service::Result<()> {
+fn run_service(config: &Path, name: &str, serve: Serve) -> windows_service::Result<()> {
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let handle = service_control_handler::register(name, move |control| match control {
@@ -320,16 +319,13 @@ fn run_service(config: &Path, name: &str) -> windows_service::Result<()> {
             grace + Duration::from_secs(5),
         ));
     };
-    let ok = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(serve::serve_service(
-            config,
-            name,
-            shutdown,
-            Box::new(running),
-            Box::new(stopping),
-        )),
-        Err(_) => false,
-    };
+    let ok = serve(
+        config,
+        name,
+        shutdown,
+        Box::new(running),
+        Box::new(stopping),
+    );
     handle.set_service_status(ServiceStatus {
         exit_code: if ok {
             ServiceExitCode::NO_ERROR

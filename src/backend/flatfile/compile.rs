@@ -15,10 +15,10 @@ use crate::backend::kind::{
 };
 use crate::backend::rows::{Filter, Op, Query, RowSet};
 use crate::mapping::load::FileProblems;
+use crate::mapping::mask::Policies;
 use crate::mapping::model::{Condition, FieldType, Operand, ParamType, ToolDef};
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Fields, SourceField};
-use crate::mask::Policies;
 use crate::value::Value;
 
 /// A filter before binding: the operand is a parameter name or a literal.

@@ -15,28 +15,7 @@ use super::keyindex::{Builder, KeyIndex};
 use super::reader::{self, Fingerprint, csv_reader};
 use super::records::{Audit, Kind};
 use super::table::{Format, Place, Table};
-
-pub struct View {
-    pub fingerprint: Fingerprint,
-    /// Byte offset of the first data record (after a csv header).
-    pub data_start: u64,
-    /// csv: the column of each field; empty for fixed width.
-    pub columns: Vec<usize>,
-    /// None when the table has no indexable key.
-    pub index: Option<KeyIndex>,
-    /// `when_incomplete: last_complete`: a private copy of this version, which reads use
-    /// instead of the live file, so it can still answer after the ERP replaces the file.
-    snapshot: Option<File>,
-}
-
-/// What a table remembers between calls.
-#[derive(Default)]
-pub struct Slot {
-    /// The last version that was indexed (and verified, for a multi-record file).
-    view: Option<Arc<View>>,
-    /// The last version found incomplete, and why: not read again until the file changes.
-    failed: Option<(Fingerprint, String)>,
-}
+pub use super::view::{Slot, View};
 
 /// The version a call reads, and the file to read it from.
 pub struct Current {

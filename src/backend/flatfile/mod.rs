@@ -4,7 +4,11 @@
 //! - `compile.rs` a tool on the source (filters, order) and its plan: the kind's `Backend`
 //! - `config_fields.rs` mapping -> one field (storage, codec, place), for tables and record types
 //! - `config_records.rs` mapping -> record types, header and trailer of multi-record files
+//! - `field.rs`   one field: place, storage, codec, the condition of a variant
+//! - `record_types.rs` a multi-record file's record types, header and trailer (layout)
 //! - `table.rs`   a table's layout and how one record's bytes become values
+//! - `fingerprint.rs` which version of an export a read saw (size and mtime)
+//! - `view.rs`    what the key index keeps per version, and per table between calls
 //! - `codec.rs`   encodings and field types
 //! - `codepages.rs` DOS and EBCDIC code page tables (generated)
 //! - `copybook.rs` COBOL copybook -> table layout, for `import-copybook`
@@ -24,14 +28,18 @@ pub mod config_fields;
 pub mod config_records;
 pub mod copybook;
 pub mod error;
+pub mod field;
+pub mod fingerprint;
 pub mod index;
 pub mod keep;
 pub mod keyindex;
 pub mod query;
 pub mod reader;
+pub mod record_types;
 pub mod records;
 mod segments;
 pub mod table;
+pub mod view;
 
 use std::sync::Arc;
 

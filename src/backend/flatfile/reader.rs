@@ -7,21 +7,9 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::time::SystemTime;
 
 use super::error::FlatError;
-use super::records::Kind;
+pub use super::fingerprint::Fingerprint;
+use super::record_types::Kind;
 use super::table::{Format, Framing, Line, Rdw, RecordAt, Table};
-
-/// Identifies one version of a file: ERPs overwrite exports nightly, which changes both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub len: u64,
-    pub modified_ns: u128,
-}
-
-impl Fingerprint {
-    pub fn as_version(&self) -> String {
-        format!("{}-{}", self.len, self.modified_ns)
-    }
-}
 
 /// Open the table's file after checking it stays inside the source directory (symlinks
 /// included) and has not been modified within `stable_for`.
@@ -132,21 +120,6 @@ pub fn fingerprint(handle: &File, file: &str) -> Result<Fingerprint, FlatError> 
         message: e.to_string(),
     })?;
     Ok(Fingerprint::of(&meta))
-}
-
-impl Fingerprint {
-    fn of(meta: &std::fs::Metadata) -> Self {
-        let modified_ns = meta
-            .modified()
-            .ok()
-            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        Fingerprint {
-            len: meta.len(),
-            modified_ns,
-        }
-    }
 }
 
 /// The version of the file as it is now (size and mtime), without opening it: what the read

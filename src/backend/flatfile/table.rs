@@ -2,63 +2,18 @@
 //! typed values. Reading whole files lives in `reader.rs`; the key index in `index.rs`.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::mapping::model::{DecodeErrors, Encoding, FieldType, Storage, WhenIncomplete};
+use crate::mapping::model::{DecodeErrors, Encoding, Storage, WhenIncomplete};
 use crate::value::Value;
 
-use super::codec::{FieldCodec, decode};
+use super::codec::decode;
 use super::error::FlatError;
-use super::index::Slot;
-use super::records::Records;
-
-/// Where a field's bytes are.
-#[derive(Debug, Clone)]
-pub enum Place {
-    /// fixed_width: 0-based byte start and length.
-    Fixed {
-        start: usize,
-        length: usize,
-    },
-    /// csv: a header name (resolved per file version) or a 0-based column number.
-    Named(String),
-    Column(usize),
-}
-
-#[derive(Debug, Clone)]
-pub struct Field {
-    pub name: String,
-    pub place: Place,
-    pub codec: FieldCodec,
-    pub description: Option<String>,
-    /// The masking policy named on the field in the table, if any.
-    pub mask: Option<String>,
-    /// Set when any tool masks this field: its value is then never quoted in an error.
-    pub withheld: Arc<AtomicBool>,
-    /// Read only in records where another field has a value (a COBOL REDEFINES chosen by a
-    /// type field); null in the others.
-    pub when: Option<When>,
-}
-
-/// The condition on a field: field `field` of the same table reads as `value`.
-#[derive(Debug, Clone)]
-pub struct When {
-    pub field: usize,
-    pub value: Value,
-}
-
-impl Field {
-    pub fn kind(&self) -> FieldType {
-        self.codec.kind
-    }
-
-    /// Never quote this field's value in an error from now on (a tool masks it).
-    pub fn withhold(&self) {
-        self.withheld.store(true, Ordering::Relaxed);
-    }
-}
+pub use super::field::{Field, Place, When};
+use super::record_types::Records;
+use super::view::Slot;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Format {

@@ -14,9 +14,9 @@ use crate::backend::kind::{
 use crate::backend::rows::RowSet;
 use crate::backend::sql::compile::column_fields;
 use crate::mapping::load::FileProblems;
+use crate::mapping::mask::Policies;
 use crate::mapping::model::ToolDef;
 use crate::mapping::shape::{self, Fields};
-use crate::mask::Policies;
 
 /// A declared operation on one source.
 pub struct SoapPlan {

@@ -14,9 +14,9 @@ use crate::backend::kind::{
 };
 use crate::backend::rows::RowSet;
 use crate::mapping::load::FileProblems;
+use crate::mapping::mask::Policies;
 use crate::mapping::model::{FieldType, ParamType, ToolDef};
 use crate::mapping::shape::{self, Fields, SourceField};
-use crate::mask::Policies;
 use crate::value::Value;
 
 /// What a SQL kind does with a bound query: run it on one of its connections.
