@@ -1072,3 +1072,118 @@ async fn the_double_answers_a_sql_batch_as_sql_server_does() {
     assert!(!log.requests[0].rpc);
     assert_eq!(log.requests[1].sql, "SELECT * FROM probe");
 }
+
+/// `nvarchar(max)` and `varbinary(max)` columns (declared as 2 GB, sent as PLP chunks): a call
+/// costs what the values hold, never what the declaration allows. Fifty rows of three `max`
+/// columns read a hundred times through the binary keep its peak RSS small; a value within
+/// `max_text_length` comes back whole, and one over it is a clear error, never cut.
+#[tokio::test(flavor = "multi_thread")]
+async fn max_columns_cost_what_their_values_hold_and_are_never_cut() {
+    let notes = vec![
+        col("k", ColType::Int),
+        col("a", ColType::NVarCharMax),
+        col("bin", ColType::VarBinaryMax),
+        col("c", ColType::NVarCharMax),
+    ];
+    let big = vec![col("k", ColType::Int), col("text", ColType::NVarCharMax)];
+    let d = TdsDouble::start(&[(USER, PASSWORD)], "ERPINST", move |req: &Request| {
+        let sql = req.sql.as_str();
+        if sql.contains("FROM notes") {
+            let rows = (1..=50)
+                .map(|k| {
+                    vec![
+                        Val::Int(k),
+                        Val::Str("a".repeat(k as usize)),
+                        Val::Bytes(vec![k as u8; 300]),
+                        Val::Str("c".repeat(5000)),
+                    ]
+                })
+                .collect();
+            return Reply::Rows {
+                columns: notes.clone(),
+                rows,
+            };
+        }
+        // 900,000 characters fit the default max_text_length (1 MiB); 2,000,000 do not.
+        let n = if sql.contains("FROM fits") {
+            900_000
+        } else {
+            2_000_000
+        };
+        Reply::Rows {
+            columns: big.clone(),
+            rows: vec![vec![Val::Int(1), Val::Str("x".repeat(n))]],
+        }
+    })
+    .await;
+    let dir = source(
+        &d,
+        "    pool_size: 1\n",
+        r#"
+  notes:
+    description: Fifty rows of max columns.
+    source: erp
+    sql: SELECT k, a, bin, c FROM notes
+    columns:
+      k: {type: integer}
+      a: {type: string}
+      bin: {type: binary}
+      c: {type: string}
+    limit: 50
+  fits:
+    description: One long value within max_text_length.
+    source: erp
+    sql: SELECT k, text FROM fits
+    columns:
+      k: {type: integer}
+      text: {type: string}
+  big:
+    description: One value over max_text_length.
+    source: erp
+    sql: SELECT k, text FROM big
+    columns:
+      k: {type: integer}
+      text: {type: string}
+"#,
+    );
+    let p = pipeline(dir.path());
+    let fits = call(&p, "fits", json!({})).await.unwrap();
+    assert_eq!(fits["rows"][0]["text"].as_str().unwrap().len(), 900_000);
+    let m = fails(&p, "big", json!({})).await;
+    assert!(m.contains("longer than max_text_length"), "{m}");
+    assert!(m.contains("column `text`"), "{m}");
+    // Through the binary, a hundred times: the server's peak RSS.
+    let path = dir.path().to_path_buf();
+    let (peak_kb, last) = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let (mut child, mut stdin, mut lines) = support::stdio_server(&path);
+        let mut last = Value::Null;
+        for id in 2..102 {
+            writeln!(
+                stdin,
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"notes","arguments":{{}}}}}}"#
+            )
+            .unwrap();
+            last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        }
+        let peak = support::peak_kb(child.id());
+        drop(stdin);
+        let _ = child.wait();
+        (peak, last)
+    })
+    .await
+    .unwrap();
+    let rows = last["result"]["structuredContent"]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{last}"))
+        .clone();
+    assert_eq!(rows.len(), 50, "{last}");
+    assert_eq!(rows[49]["a"].as_str().unwrap().len(), 50);
+    assert_eq!(
+        rows[0]["c"].as_str().unwrap().len(),
+        5000,
+        "a long value whole"
+    );
+    assert!(rows[0]["bin"].is_string(), "{}", rows[0]);
+    assert!(peak_kb < 80_000, "peak RSS {peak_kb} kB");
+}

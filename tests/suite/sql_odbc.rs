@@ -952,14 +952,14 @@ fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
 "#
         ),
     );
-    let (mut child, mut stdin, mut lines) = stdio_server(dir.path());
+    let (mut child, mut stdin, mut lines) = support::stdio_server(dir.path());
     writeln!(
         stdin,
         r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"huge","arguments":{{}}}}}}"#
     )
     .unwrap();
     let answer: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    let peak_kb = peak_kb(child.id());
+    let peak_kb = support::peak_kb(child.id());
     drop(stdin);
     let _ = child.wait();
     conn.execute(&format!("DROP TABLE {table}"), (), None)
@@ -1180,7 +1180,7 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
 "#
         ),
     );
-    let (mut child, mut stdin, mut lines) = stdio_server(dir.path());
+    let (mut child, mut stdin, mut lines) = support::stdio_server(dir.path());
     let mut last = Value::Null;
     for id in 2..102 {
         writeln!(
@@ -1190,7 +1190,7 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
         .unwrap();
         last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     }
-    let peak_kb = peak_kb(child.id());
+    let peak_kb = support::peak_kb(child.id());
     drop(stdin);
     let _ = child.wait();
     conn.execute(&format!("DROP TABLE {table}"), (), None)
@@ -1207,44 +1207,4 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
         "a long value whole"
     );
     assert!(peak_kb < 80_000, "peak RSS {peak_kb} kB");
-}
-
-/// `legacy-mcp serve` over stdio on `dir`, initialised: the child, its stdin and its answers.
-fn stdio_server(
-    dir: &std::path::Path,
-) -> (
-    std::process::Child,
-    std::process::ChildStdin,
-    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
-) {
-    use std::io::{BufRead, BufReader, Write};
-    let mut child = std::process::Command::new(support::bin())
-        .args(["serve", "--mappings"])
-        .arg(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
-    writeln!(stdin, "{init}").unwrap();
-    lines.next().unwrap().unwrap();
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
-    )
-    .unwrap();
-    (child, stdin, lines)
-}
-
-/// The peak RSS of process `pid` so far (`VmHWM`), in kB.
-fn peak_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap()
 }

@@ -99,6 +99,10 @@ pub enum ColType {
     Bit,
     Float,
     VarBinary(u16),
+    /// nvarchar(max): declared as 2 GB, sent as a partially length-prefixed (PLP) value.
+    NVarCharMax,
+    /// varbinary(max), the same way.
+    VarBinaryMax,
 }
 
 #[derive(Debug, Clone)]
@@ -1029,10 +1033,44 @@ fn type_info(out: &mut Vec<u8>, ty: ColType) {
             out.push(0xA5);
             out.extend_from_slice(&n.to_le_bytes());
         }
+        // `max` is the length 0xFFFF: the server promises nothing below 2 GB.
+        ColType::NVarCharMax => {
+            out.push(0xE7);
+            out.extend_from_slice(&0xFFFFu16.to_le_bytes());
+            out.extend_from_slice(&COLLATION);
+        }
+        ColType::VarBinaryMax => {
+            out.push(0xA5);
+            out.extend_from_slice(&0xFFFFu16.to_le_bytes());
+        }
     }
 }
 
+/// A PLP value as SQL Server sends one: the total length (all ones for NULL), then chunks of
+/// at most 8,000 bytes, each with its length, then a zero-length terminator.
+fn plp(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+    let Some(bytes) = bytes else {
+        out.extend_from_slice(&u64::MAX.to_le_bytes());
+        return;
+    };
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    for chunk in bytes.chunks(8000) {
+        out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+}
+
 fn value(out: &mut Vec<u8>, ty: ColType, v: &Val) {
+    match (ty, v) {
+        (ColType::NVarCharMax | ColType::VarBinaryMax, Val::Null) => return plp(out, None),
+        (ColType::NVarCharMax, Val::Str(s)) => {
+            let bytes: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            return plp(out, Some(&bytes));
+        }
+        (ColType::VarBinaryMax, Val::Bytes(b)) => return plp(out, Some(b)),
+        _ => {}
+    }
     let null16 = matches!(ty, ColType::NVarChar(_) | ColType::VarBinary(_));
     if *v == Val::Null {
         if null16 {
