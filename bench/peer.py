@@ -3,6 +3,7 @@
 
     python3 bench/peer.py            # the full run (about 12 minutes)
     python3 bench/peer.py --quick    # one short round, to prove the harness works
+    python3 bench/peer.py --only "SQLite, TEXT columns, key" --levels 1,16 --rounds 3
 
 The same data (100,000 rows in SQLite and PostgreSQL, once with unbounded TEXT columns as real
 ERP schemas have them, once with declared sizes), the same SQL, the same two tools (a key
@@ -242,8 +243,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one short round at concurrency 1 and 16")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--only", help="run only the cases whose label contains this text")
+    ap.add_argument("--levels", help="concurrency levels, comma-separated (default 1,4,16,64)")
+    ap.add_argument("--rounds", type=int, help="interleaved rounds per cell (default 2)")
     a = ap.parse_args()
     levels, secs, rounds = ([1, 16], 1, 1) if a.quick else ([1, 4, 16, 64], 5, 2)
+    if a.levels:
+        levels = [int(x) for x in a.levels.split(",")]
+    if a.rounds:
+        rounds = a.rounds
+    cases = [c for c in CASES if not a.only or a.only in c[0]]
     os.makedirs(OUT, exist_ok=True)
     install()
     if not a.no_build:
@@ -264,7 +273,7 @@ def main():
     results = {}
     try:
         session = legacy_session(legacy.url)
-        for label, src, shape, kind in CASES:
+        for label, src, shape, kind in cases:
             tool = f"{src}_{shape}_{kind}"
             for conns in levels:
                 runs = {"legacy-mcp": [], "Toolbox": []}

@@ -13,6 +13,10 @@
 //!
 //! The other governance phases (authenticate, authorize, mask) slot in between these without
 //! changing their signatures: each phase takes the `CallContext`.
+//!
+//! Why one file of about 750 lines: the phases of one call read top to bottom here in the order
+//! they run, with the context they hand on; what they share with others lives below
+//! (`outcome.rs`, `cache.rs`, `backend::kind`).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;

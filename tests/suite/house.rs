@@ -1,4 +1,6 @@
-//! House rules checked on the source itself: no import circles between the crate's modules.
+//! House rules checked on the source itself: no import circles between the crate's modules,
+//! and no room over 600 lines of code (unit tests apart) without a `//! Why one file` reason
+//! at its top.
 //!
 //! A circle is two rooms that each need the other (`cache` uses the pipeline's `CallError`
 //! while the pipeline uses the cache): neither can be read, changed or tested alone. The rule,
@@ -341,4 +343,64 @@ fn the_checker_sees_a_circle() {
     .unwrap();
     std::fs::write(src.join("b/inner.rs"), "pub struct Thing(crate::a::X);\n").unwrap();
     assert!(house_circles(src).is_empty());
+}
+
+/// Rooms a newcomer can hold in their head: a module over this many lines of code (its unit
+/// tests at the end not counted) says at its top why it is one file.
+const ROOM_LINES: usize = 600;
+
+/// The lines of a file before its trailing unit-test module.
+fn code_lines(text: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .iter()
+        .position(|l| l.starts_with("#[cfg(test)]"))
+        .unwrap_or(lines.len())
+}
+
+/// The rooms over `ROOM_LINES` without a reason, as `file: N lines`.
+fn big_rooms(src: &Path) -> Vec<String> {
+    modules(src)
+        .values()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let n = code_lines(&text);
+            let reasoned = text
+                .lines()
+                .take_while(|l| l.starts_with("//!"))
+                .any(|l| l.starts_with("//! Why one file"));
+            (n > ROOM_LINES && !reasoned).then(|| format!("{}: {n} lines", path.display()))
+        })
+        .collect()
+}
+
+#[test]
+fn no_room_is_too_big_without_a_reason() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let big = big_rooms(&src);
+    assert!(
+        big.is_empty(),
+        "split these along their seams, or say at the top why they are one file (`//! Why one file ...`):\n{}",
+        big.join("\n")
+    );
+}
+
+/// The size rule sees a long room and accepts it once it gives its reason.
+#[test]
+fn the_size_rule_sees_a_long_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "//! A long room.\n".to_string() + &"fn f() {}\n".repeat(ROOM_LINES + 1);
+    std::fs::write(dir.path().join("lib.rs"), "mod long;\n").unwrap();
+    std::fs::write(dir.path().join("long.rs"), &long).unwrap();
+    assert_eq!(big_rooms(dir.path()).len(), 1);
+    let tests_apart = "//! A room.\n".to_string()
+        + &"fn f() {}\n".repeat(10)
+        + "#[cfg(test)]\nmod tests {\n"
+        + &"fn t() {}\n".repeat(ROOM_LINES);
+    std::fs::write(dir.path().join("long.rs"), tests_apart).unwrap();
+    assert!(big_rooms(dir.path()).is_empty());
+    let reasoned = "//! A long room.\n//! Why one file: it is one thing.\n".to_string()
+        + &"fn f() {}\n".repeat(ROOM_LINES + 1);
+    std::fs::write(dir.path().join("long.rs"), reasoned).unwrap();
+    assert!(big_rooms(dir.path()).is_empty());
 }

@@ -1,6 +1,10 @@
 //! Streaming records out of an export: open safely (inside the source directory, settled, not
 //! changing underneath), then walk records one at a time from a byte offset. Nothing here holds
 //! more than one record in memory.
+//!
+//! Why one file of about 650 lines: opening, the three framings (lines, fixed records, RDW
+//! descriptors) and csv share the byte-offset bookkeeping and the wording of errors that name
+//! record and offset; split apart, each part would call back into the other.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
