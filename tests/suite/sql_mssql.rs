@@ -1154,25 +1154,10 @@ async fn max_columns_cost_what_their_values_hold_and_are_never_cut() {
     assert!(m.contains("column `text`"), "{m}");
     // Through the binary, a hundred times: the server's peak RSS.
     let path = dir.path().to_path_buf();
-    let (peak_kb, last) = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let (mut child, mut stdin, mut lines) = support::stdio_server(&path);
-        let mut last = Value::Null;
-        for id in 2..102 {
-            writeln!(
-                stdin,
-                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"notes","arguments":{{}}}}}}"#
-            )
+    let (peak_kb, last) =
+        tokio::task::spawn_blocking(move || support::calls_through_binary(&path, "notes", 100))
+            .await
             .unwrap();
-            last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-        }
-        let peak = support::peak_kb(child.id());
-        drop(stdin);
-        let _ = child.wait();
-        (peak, last)
-    })
-    .await
-    .unwrap();
     let rows = last["result"]["structuredContent"]["rows"]
         .as_array()
         .unwrap_or_else(|| panic!("{last}"))

@@ -925,7 +925,6 @@ async fn a_declared_sql_write_runs_once_and_is_annotated_destructive() {
 /// 431 MB; the bound checked here is generous (150 MB), the measured peak is about 47 MB.
 #[test]
 fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
-    use std::io::Write;
     let table = format!("huge_probe_{}", std::process::id());
     let conn = Db::Postgres.admin();
     conn.execute(&format!("DROP TABLE IF EXISTS {table}"), (), None)
@@ -952,16 +951,7 @@ fn a_small_limit_over_a_huge_table_stays_small_in_memory() {
 "#
         ),
     );
-    let (mut child, mut stdin, mut lines) = support::stdio_server(dir.path());
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"huge","arguments":{{}}}}}}"#
-    )
-    .unwrap();
-    let answer: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    let peak_kb = support::peak_kb(child.id());
-    drop(stdin);
-    let _ = child.wait();
+    let (peak_kb, answer) = support::calls_through_binary(dir.path(), "huge", 1);
     conn.execute(&format!("DROP TABLE {table}"), (), None)
         .unwrap();
     let result = &answer["result"]["structuredContent"];
@@ -1141,7 +1131,6 @@ async fn a_select_that_writes_is_refused_by_a_read_only_session() {
 /// 600 GB). The values come back whole.
 #[test]
 fn a_column_reported_as_a_billion_characters_costs_no_memory() {
-    use std::io::Write;
     let table = format!("longtext_probe_{}", std::process::id());
     let conn = Db::Mariadb.admin();
     conn.execute(&format!("DROP TABLE IF EXISTS {table}"), (), None)
@@ -1180,19 +1169,7 @@ fn a_column_reported_as_a_billion_characters_costs_no_memory() {
 "#
         ),
     );
-    let (mut child, mut stdin, mut lines) = support::stdio_server(dir.path());
-    let mut last = Value::Null;
-    for id in 2..102 {
-        writeln!(
-            stdin,
-            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"wide","arguments":{{}}}}}}"#
-        )
-        .unwrap();
-        last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    }
-    let peak_kb = support::peak_kb(child.id());
-    drop(stdin);
-    let _ = child.wait();
+    let (peak_kb, last) = support::calls_through_binary(dir.path(), "wide", 100);
     conn.execute(&format!("DROP TABLE {table}"), (), None)
         .unwrap();
     let rows = last["result"]["structuredContent"]["rows"]

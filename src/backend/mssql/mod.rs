@@ -16,12 +16,11 @@ pub mod query;
 pub mod settings;
 pub mod types;
 
-use std::sync::Arc;
-
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::rows::RowSet;
+use super::sql::introspect::TableInfo;
 use super::sql::{SqlError, SqlQuery};
 
 pub use settings::{Login, MssqlSettings, Tls, Trust};
@@ -55,48 +54,28 @@ impl MssqlSource {
     }
 }
 
-impl crate::backend::kind::Backend for MssqlSource {
+impl super::sql::compile::SqlSource for MssqlSource {
     fn kind(&self) -> &'static str {
         "mssql"
     }
 
-    fn max_rows(&self) -> Option<u32> {
-        Some(self.settings().max_rows)
+    fn max_rows(&self) -> u32 {
+        self.settings().max_rows
     }
 
     fn pool_usage(&self) -> Option<(usize, usize)> {
         Some(MssqlSource::pool_usage(self))
     }
 
-    fn probe(&self) -> BoxFuture<'_, Result<(), String>> {
-        async move { MssqlSource::probe(self).await.map_err(|e| e.to_string()) }.boxed()
+    fn probe(&self) -> BoxFuture<'_, Result<(), SqlError>> {
+        MssqlSource::probe(self).boxed()
     }
 
-    fn compile_tool(
-        self: Arc<Self>,
-        tool: &crate::backend::kind::ToolSpec<'_>,
-        p: &mut crate::mapping::load::FileProblems<'_>,
-    ) -> Option<crate::backend::kind::CompiledTool> {
-        super::sql::compile::tool(self, "mssql", tool, p)
-    }
-
-    fn describe<'a>(
-        &'a self,
-        table: &'a str,
-    ) -> Option<BoxFuture<'a, Result<super::sql::introspect::TableInfo, String>>> {
-        Some(
-            async move {
-                MssqlSource::describe(self, table)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            .boxed(),
-        )
-    }
-}
-
-impl super::sql::compile::RunSql for MssqlSource {
     fn run_sql(&self, q: SqlQuery) -> BoxFuture<'_, Result<RowSet, SqlError>> {
         self.run(q).boxed()
+    }
+
+    fn describe<'a>(&'a self, table: &'a str) -> BoxFuture<'a, Result<TableInfo, SqlError>> {
+        MssqlSource::describe(self, table).boxed()
     }
 }

@@ -24,6 +24,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::rows::RowSet;
+use super::sql::introspect::TableInfo;
 use super::sql::{SqlError, SqlQuery};
 
 pub use settings::OdbcSettings;
@@ -76,48 +77,28 @@ impl OdbcSource {
     }
 }
 
-impl crate::backend::kind::Backend for OdbcSource {
+impl super::sql::compile::SqlSource for OdbcSource {
     fn kind(&self) -> &'static str {
         "odbc"
     }
 
-    fn max_rows(&self) -> Option<u32> {
-        Some(self.settings.max_rows)
+    fn max_rows(&self) -> u32 {
+        self.settings.max_rows
     }
 
     fn pool_usage(&self) -> Option<(usize, usize)> {
         OdbcSource::pool_usage(self)
     }
 
-    fn probe(&self) -> BoxFuture<'_, Result<(), String>> {
-        async move { OdbcSource::probe(self).await.map_err(|e| e.to_string()) }.boxed()
+    fn probe(&self) -> BoxFuture<'_, Result<(), SqlError>> {
+        OdbcSource::probe(self).boxed()
     }
 
-    fn compile_tool(
-        self: Arc<Self>,
-        tool: &crate::backend::kind::ToolSpec<'_>,
-        p: &mut crate::mapping::load::FileProblems<'_>,
-    ) -> Option<crate::backend::kind::CompiledTool> {
-        super::sql::compile::tool(self, "odbc", tool, p)
-    }
-
-    fn describe<'a>(
-        &'a self,
-        table: &'a str,
-    ) -> Option<BoxFuture<'a, Result<super::sql::introspect::TableInfo, String>>> {
-        Some(
-            async move {
-                OdbcSource::describe(self, table)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            .boxed(),
-        )
-    }
-}
-
-impl super::sql::compile::RunSql for OdbcSource {
     fn run_sql(&self, q: SqlQuery) -> BoxFuture<'_, Result<RowSet, SqlError>> {
         self.run(q).boxed()
+    }
+
+    fn describe<'a>(&'a self, table: &'a str) -> BoxFuture<'a, Result<TableInfo, SqlError>> {
+        OdbcSource::describe(self, table).boxed()
     }
 }

@@ -1,6 +1,7 @@
 //! A tool on a SQL source (ODBC or SQL Server alike): the statement's parameters checked
 //! against the tool's, the declared result columns and keyset, and the plan that binds a
-//! call's values into a `SqlQuery` for the source to run.
+//! call's values into a `SqlQuery` for the source to run; the `Backend` both SQL kinds share,
+//! from what each gives (`SqlSource`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,9 +9,10 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
+use super::introspect::TableInfo;
 use super::{Column, SqlError, SqlQuery, Statement};
 use crate::backend::kind::{
-    self, Call, CompiledTool, Oracle, Plan, ToolSpec, Writes, list, reject_tool_keys,
+    self, Backend, Call, CompiledTool, Oracle, Plan, ToolSpec, Writes, list, reject_tool_keys,
 };
 use crate::backend::rows::RowSet;
 use crate::mapping::load::FileProblems;
@@ -19,14 +21,55 @@ use crate::mapping::model::{FieldType, ParamType, ToolDef};
 use crate::mapping::shape::{self, Fields, SourceField};
 use crate::value::Value;
 
-/// What a SQL kind does with a bound query: run it on one of its connections.
-pub trait RunSql: Send + Sync + 'static {
+/// What a SQL kind (ODBC, SQL Server) gives: its pool, a bound query run on one of its
+/// connections, a table described. The `Backend` of every SQL kind is written once from it,
+/// below.
+pub trait SqlSource: Send + Sync + 'static {
+    fn kind(&self) -> &'static str;
+    /// The source's `max_rows`.
+    fn max_rows(&self) -> u32;
+    fn pool_usage(&self) -> Option<(usize, usize)>;
+    fn probe(&self) -> BoxFuture<'_, Result<(), SqlError>>;
     fn run_sql(&self, q: SqlQuery) -> BoxFuture<'_, Result<RowSet, SqlError>>;
+    fn describe<'a>(&'a self, table: &'a str) -> BoxFuture<'a, Result<TableInfo, SqlError>>;
+}
+
+impl<T: SqlSource> Backend for T {
+    fn kind(&self) -> &'static str {
+        SqlSource::kind(self)
+    }
+
+    fn max_rows(&self) -> Option<u32> {
+        Some(SqlSource::max_rows(self))
+    }
+
+    fn pool_usage(&self) -> Option<(usize, usize)> {
+        SqlSource::pool_usage(self)
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<(), String>> {
+        let probing = SqlSource::probe(self);
+        async move { probing.await.map_err(|e| e.to_string()) }.boxed()
+    }
+
+    fn compile_tool(
+        self: Arc<Self>,
+        t: &ToolSpec<'_>,
+        p: &mut FileProblems<'_>,
+    ) -> Option<CompiledTool> {
+        let kind = SqlSource::kind(self.as_ref());
+        tool(self, kind, t, p)
+    }
+
+    fn describe<'a>(&'a self, table: &'a str) -> Option<BoxFuture<'a, Result<TableInfo, String>>> {
+        let describing = SqlSource::describe(self, table);
+        Some(async move { describing.await.map_err(|e| e.to_string()) }.boxed())
+    }
 }
 
 /// A SQL statement with named parameters and declared result columns.
 pub struct SqlPlan {
-    pub source: Arc<dyn RunSql>,
+    pub source: Arc<dyn SqlSource>,
     pub statement: Arc<Statement>,
     pub columns: Arc<[Column]>,
     /// Keyset columns (indexes into `columns`).
@@ -71,7 +114,7 @@ impl Plan for SqlPlan {
 
 /// Compile a tool on a SQL source of kind `kind` whose most rows per call are `max_rows`.
 pub fn tool(
-    source: Arc<dyn RunSql>,
+    source: Arc<dyn SqlSource>,
     kind: &'static str,
     t: &ToolSpec<'_>,
     p: &mut FileProblems<'_>,
@@ -115,7 +158,7 @@ pub fn tool(
 /// A SQL tool: the statement's parameters must be the tool's, identifier fragments must come
 /// from an `enum` parameter's allow-list, and result columns are declared with their types.
 fn compile_sql(
-    source: Arc<dyn RunSql>,
+    source: Arc<dyn SqlSource>,
     kind: &'static str,
     t: &ToolSpec<'_>,
     p: &mut FileProblems<'_>,

@@ -372,3 +372,27 @@ pub fn peak_kb(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .unwrap()
 }
+
+/// Call `tool` (no arguments) `times` times, one after the other, through `legacy-mcp serve`
+/// over stdio on `dir`: the server's peak RSS in kB, and the last answer.
+pub fn calls_through_binary(
+    dir: &std::path::Path,
+    tool: &str,
+    times: u32,
+) -> (u64, serde_json::Value) {
+    use std::io::Write;
+    let (mut child, mut stdin, mut lines) = stdio_server(dir);
+    let mut last = serde_json::Value::Null;
+    for id in 2..2 + times {
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{{}}}}}}"#
+        )
+        .unwrap();
+        last = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    }
+    let peak = peak_kb(child.id());
+    drop(stdin);
+    let _ = child.wait();
+    (peak, last)
+}
