@@ -264,6 +264,42 @@ tools:
     let converted = err("note_as_number", "A2").await;
     assert!(converted.contains("not quoted"), "{converted}");
     assert_absent(&converted, &["WRONG-NOTE"]);
+    // A field masked by a tool's result only (its table does not mask it): the tool's plan
+    // withholds it, so the value that does not parse is not quoted either.
+    let by_tool = tempfile::tempdir().unwrap();
+    std::fs::write(
+        by_tool.path().join("ACCOUNTS.CSV"),
+        "No;Iban;Balance;Note\nA1;123;12x5;open\n",
+    )
+    .unwrap();
+    let tool = r#"  masked_balance:
+    description: One account's balance, masked.
+    parameters: { acct: { type: string } }
+    source: files
+    table: accounts
+    where: { acct: acct }
+    result:
+      one: true
+      fields:
+        bal: { from: balance, mask: secret }
+"#;
+    std::fs::write(
+        by_tool.path().join("m.yaml"),
+        format!("{head}tools:\n{tool}"),
+    )
+    .unwrap();
+    let withheld = match support::call_output(
+        &pipeline(by_tool.path()),
+        "masked_balance",
+        json!({"acct": "A1"}),
+    )
+    .await
+    {
+        Err(CallError::Caller(m)) => m,
+        other => panic!("masked_balance: expected a tool error, got {other:?}"),
+    };
+    assert!(withheld.contains("not quoted"), "{withheld}");
+    assert_absent(&withheld, &["12x5"]);
     // The unmasked field's bad value is quoted: errors still say what was found.
     std::fs::write(
         dir.path().join("ACCOUNTS.CSV"),

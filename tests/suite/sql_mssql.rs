@@ -832,6 +832,14 @@ async fn a_value_that_does_not_fit_its_column_is_a_clear_error() {
     sql: SELECT one FROM wide
     columns:
       one: {type: integer}
+  wide_masked:
+    description: The same column, masked by this tool.
+    source: erp
+    sql: SELECT one FROM wide
+    columns:
+      one: {type: integer, mask: secret}
+masking:
+  secret: {strategy: redact}
 "#,
     );
     let p = pipeline(dir.path());
@@ -841,6 +849,11 @@ async fn a_value_that_does_not_fit_its_column_is_a_clear_error() {
         m.contains("is not a integer") || m.contains("not an integer"),
         "{m}"
     );
+    // Masked by the tool: the plan withholds the column, so the value is described, not quoted.
+    let masked = fails(&p, "wide_masked", json!({})).await;
+    assert!(masked.contains("column `one`"), "{masked}");
+    assert!(masked.contains("not quoted"), "{masked}");
+    assert!(!masked.contains("not an int"), "{masked}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
