@@ -132,7 +132,7 @@ fn problem_at(file: &Arc<Path>, line: u64, column: u64, message: String) -> Prob
 
 /// Turn a serde-saphyr error into a one-line problem: its position, and its message without
 /// the source snippet (the position says where; editors show the line).
-fn parse_problem(file: &Arc<Path>, e: &serde_saphyr::Error, text: &str) -> Problem {
+pub fn parse_problem(file: &Arc<Path>, e: &serde_saphyr::Error, text: &str) -> Problem {
     let (line, column) = e
         .location()
         .map(|l| (l.line().max(1), l.column().max(1)))

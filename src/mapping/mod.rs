@@ -10,6 +10,7 @@
 //! - `params`       tool parameters: validation, coercion, input schema
 //! - `shape`        result shaping and output schema
 //! - `soap`         SOAP source and tool keys (auth, headers, request body, response path)
+//! - `source_keys`  a source's own keys, read again by its kind once `kind:` is known
 //! - `schema`       the JSON Schema of the mapping format itself
 
 pub mod field_type;
@@ -22,4 +23,5 @@ pub mod schema;
 pub mod shape;
 pub mod shorthand;
 pub mod soap;
+pub mod source_keys;
 pub mod units;

@@ -1,0 +1,338 @@
+//! A source's own keys, read by its kind. Each kind's folder declares its keys as plain serde
+//! structs ("groups": a kind's own keys, and keys shared with other kinds in a struct of their
+//! own) and reads them here, from the source's YAML, with positions.
+//!
+//! Why a second reading: serde-saphyr keeps positions only outside tagged enums and
+//! `#[serde(flatten)]`, and a source's `kind:` may come after its other keys, so the first
+//! reading of a file (`model::MappingFile`) takes only `kind` and `description` of a source.
+//! Once the kind is known, each of its groups reads the file again, skipping everything but
+//! this source and, in it, every key the group does not declare. A key no group took is left
+//! for the catalogue to name (`rest`), with the kinds it belongs to.
+
+use std::marker::PhantomData;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess,
+    Visitor,
+};
+use serde_saphyr::{Location, Spanned};
+
+use super::load::{FileProblems, parse_problem};
+
+/// The keys every source has whatever its kind; no group may declare them.
+pub const COMMON: [&str; 2] = ["kind", "description"];
+
+/// One source's YAML, ready to be read group by group.
+pub struct SourceKeys<'a> {
+    text: &'a str,
+    name: &'a str,
+    taken: Vec<&'static str>,
+}
+
+impl<'a> SourceKeys<'a> {
+    /// The source `name` of the mapping file whose text is `text`.
+    pub fn new(text: &'a str, name: &'a str) -> Self {
+        SourceKeys {
+            text,
+            name,
+            taken: Vec::new(),
+        }
+    }
+
+    /// Read the keys `T` declares. A value of the wrong shape is a positioned problem and
+    /// `None`; keys `T` does not declare are skipped here and named by `rest`.
+    pub fn group<T: DeserializeOwned>(&mut self, p: &mut FileProblems<'_>) -> Option<T> {
+        self.taken.extend_from_slice(fields::<T>());
+        let read = serde_saphyr::with_deserializer_from_str(self.text, |de| {
+            InSource {
+                name: self.name,
+                inner: Only::<T>(PhantomData),
+            }
+            .deserialize(de)
+        });
+        match read {
+            Ok(Some(v)) => Some(v),
+            // The first reading found the source, so this cannot happen; say so rather than guess.
+            Ok(None) => None,
+            Err(e) => {
+                p.out.push(parse_problem(&p.file, &e, self.text));
+                None
+            }
+        }
+    }
+
+    /// The keys of this source that no group read so far declares, besides `kind` and
+    /// `description`, with where each is written.
+    pub fn rest(&self) -> Vec<(String, Location)> {
+        let all = serde_saphyr::with_deserializer_from_str(self.text, |de| {
+            InSource {
+                name: self.name,
+                inner: KeyNames,
+            }
+            .deserialize(de)
+        });
+        all.ok()
+            .flatten()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|k| !COMMON.contains(&k.value.as_str()) && !self.taken.contains(&&*k.value))
+            .map(|k| (k.value, k.referenced))
+            .collect()
+    }
+}
+
+/// The keys a group declares (its serde field names), as serde's derive tells them to a
+/// deserializer.
+pub fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> Deserializer<'de> for &mut Probe {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
+}
+
+/// A group's part of a source's JSON Schema: its properties, each with its description.
+pub fn group_properties<T: JsonSchema>(g: &mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value> {
+    let schema: Schema = T::json_schema(g);
+    schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Skips the whole file but `sources.<name>`, which `inner` reads.
+struct InSource<'n, S> {
+    name: &'n str,
+    inner: S,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for InSource<'_, S> {
+    type Value = Option<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(Entry {
+            key: "sources",
+            inner: Entry {
+                key: self.name,
+                inner: self.inner,
+            },
+        })
+        .map(Option::flatten)
+    }
+}
+
+/// In a map, reads the value of `key` with `inner` and skips the rest.
+struct Entry<'k, S> {
+    key: &'k str,
+    inner: S,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Entry<'_, S> {
+    type Value = Option<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Entry<'_, S> {
+    type Value = Option<S::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a map with `{}`", self.key)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut inner = Some(self.inner);
+        let mut found = None;
+        while let Some(k) = map.next_key::<String>()? {
+            match inner.take_if(|_| k == self.key) {
+                Some(seed) => found = Some(map.next_value_seed(seed)?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Reads a `T` from a map, offering it only the keys it declares.
+struct Only<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Only<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<T, D::Error> {
+        T::deserialize(OnlyDeclared(de))
+    }
+}
+
+/// A deserializer that, asked for a struct, hands it only the map entries it has fields for.
+struct OnlyDeclared<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for OnlyDeclared<D> {
+    type Error = D::Error;
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(v)
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(Declared { fields, visitor })
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+        byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+        identifier ignored_any
+    }
+}
+
+struct Declared<V> {
+    fields: &'static [&'static str],
+    visitor: V,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Declared<V> {
+    type Value = V::Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.visitor.expecting(f)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_map(DeclaredMap {
+            map,
+            fields: self.fields,
+        })
+    }
+}
+
+struct DeclaredMap<A> {
+    map: A,
+    fields: &'static [&'static str],
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
+    type Error = A::Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.map.next_key::<String>()? {
+            if self.fields.contains(&key.as_str()) {
+                let key: de::value::StringDeserializer<A::Error> = key.into_deserializer();
+                return seed.deserialize(key).map(Some);
+            }
+            self.map.next_value::<IgnoredAny>()?;
+        }
+        Ok(None)
+    }
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// The keys of a map, each with its position.
+struct KeyNames;
+
+impl<'de> DeserializeSeed<'de> for KeyNames {
+    type Value = Vec<Spanned<String>>;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyNames {
+    type Value = Vec<Spanned<String>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a source's keys")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(k) = map.next_key::<Spanned<String>>()? {
+            map.next_value::<IgnoredAny>()?;
+            keys.push(k);
+        }
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Net {
+        #[serde(default)]
+        host: Option<Spanned<String>>,
+        #[serde(default)]
+        port: Option<Spanned<u16>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Pool {
+        #[serde(default)]
+        pool_size: Option<Spanned<u32>>,
+    }
+
+    const TEXT: &str = "tools: {}\nsources:\n  other:\n    kind: flatfile\n    host: no\n  erp:\n    host: db1\n    pool_size: 4\n    kind: mssql\n    hots: typo\n    port: 1433\n";
+
+    fn problems() -> (Arc<Path>, Vec<crate::mapping::load::Problem>) {
+        (Arc::from(Path::new("m.yaml")), Vec::new())
+    }
+
+    /// Each group gets its keys with their positions, wherever `kind:` is written, and the
+    /// key no group declares is left over with its own position.
+    #[test]
+    fn groups_read_their_keys_with_positions_and_leave_the_rest() {
+        let (file, mut out) = problems();
+        let mut p = FileProblems { file, out: &mut out };
+        let mut keys = SourceKeys::new(TEXT, "erp");
+        let net: Net = keys.group(&mut p).unwrap();
+        let pool: Pool = keys.group(&mut p).unwrap();
+        let host = net.host.unwrap();
+        assert_eq!((host.value.as_str(), host.referenced.line(), host.referenced.column()), ("db1", 7, 11));
+        assert_eq!(net.port.unwrap().referenced.line(), 11);
+        assert_eq!(pool.pool_size.unwrap().value, 4);
+        let rest = keys.rest();
+        assert_eq!(rest.len(), 1);
+        assert_eq!((rest[0].0.as_str(), rest[0].1.line(), rest[0].1.column()), ("hots", 10, 5));
+        assert!(out.is_empty());
+    }
+
+    /// A value of the wrong shape is a problem at its own line, and the group is not read.
+    #[test]
+    fn a_wrong_value_is_a_positioned_problem() {
+        let text = TEXT.replace("port: 1433", "port: lots");
+        let (file, mut out) = problems();
+        let mut p = FileProblems { file, out: &mut out };
+        assert!(SourceKeys::new(&text, "erp").group::<Net>(&mut p).is_none());
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].line, out[0].path.as_str()), (11, "sources.erp.port"));
+    }
+
+    #[test]
+    fn fields_are_the_serde_names() {
+        assert_eq!(fields::<Net>(), &["host", "port"]);
+    }
+}
