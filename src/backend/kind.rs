@@ -16,7 +16,9 @@ use crate::mapping::mask::{Policies, Policy};
 use crate::mapping::model::{FieldType, SourceDef, ToolDef};
 use crate::mapping::params::Param;
 use crate::mapping::shape::Fields;
+use crate::mapping::source_keys::{Groups, SourceKeys};
 use crate::value::Value;
+use schemars::SchemaGenerator;
 
 /// A configured source of some kind, ready to compile tools and answer their calls.
 pub trait Backend: Send + Sync {
@@ -52,9 +54,67 @@ pub trait Backend: Send + Sync {
     }
 }
 
-/// How a kind compiles its sources: the mapping's source definition into a ready source.
-pub type CompileSource =
-    fn(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>) -> Arc<dyn Backend>;
+/// A source kind: the name written after `kind:`, the keys a source of it takes (declared in
+/// its folder as serde structs, read with positions by `mapping::source_keys`), and how such a
+/// source is compiled.
+pub trait SourceKind: 'static {
+    const NAME: &'static str;
+    /// One group of keys, or a tuple of groups when some are shared with other kinds.
+    type Keys: Groups;
+    /// The source's keys into a ready source, every problem positioned in `p`.
+    fn compile(
+        source: &SourceSpec<'_>,
+        keys: Self::Keys,
+        p: &mut FileProblems<'_>,
+    ) -> Arc<dyn Backend>;
+}
+
+/// What a kind's source compiler is given besides its keys.
+pub struct SourceSpec<'a> {
+    pub name: &'a str,
+    /// `kind` and `description`; problems about a missing key point at `kind`.
+    pub def: &'a SourceDef,
+    /// The mapping file's directory (relative paths in the source are read from it).
+    pub dir: &'a Path,
+    /// The masking policies a source's own `mask:` keys may name.
+    pub policies: &'a Policies,
+}
+
+/// A source kind as the catalogue and the schema use it, without naming it: see `Kind::of`
+/// and the list in `backend/mod.rs`.
+pub struct Kind {
+    pub name: &'static str,
+    /// Every key its sources take besides `kind` and `description`.
+    pub keys: fn() -> Vec<&'static str>,
+    /// Those keys' JSON Schema properties.
+    pub properties: fn(&mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value>,
+    /// Read the source's keys and compile it; `None` when its keys did not parse.
+    pub compile: fn(
+        source: &SourceSpec<'_>,
+        keys: &mut SourceKeys<'_>,
+        p: &mut FileProblems<'_>,
+    ) -> Option<Arc<dyn Backend>>,
+}
+
+impl Kind {
+    pub const fn of<K: SourceKind>() -> Kind {
+        Kind {
+            name: K::NAME,
+            keys: <K::Keys as Groups>::names,
+            properties: <K::Keys as Groups>::properties,
+            compile: compile_kind::<K>,
+        }
+    }
+}
+
+fn compile_kind<K: SourceKind>(
+    source: &SourceSpec<'_>,
+    keys: &mut SourceKeys<'_>,
+    p: &mut FileProblems<'_>,
+) -> Option<Arc<dyn Backend>> {
+    let read = K::Keys::read(keys, p)?;
+    Some(K::compile(source, read, p))
+}
 
 /// What a kind's tool compiler is given.
 pub struct ToolSpec<'a> {

@@ -25,7 +25,7 @@ use crate::mapping::model::MappingFile;
 
 use names::Seen;
 use resource::{compile_prompt, compile_resource};
-use source::{check_table_masks, compile_source};
+use source::compile_source;
 use tool::compile_tool;
 // What a catalogue holds lives below the compilers that build it.
 pub use types::{
@@ -103,10 +103,9 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
             file: f.path.clone(),
             out: problems,
         };
-        check_table_masks(&f.mapping, &cat.masking, &mut p);
         for (name, def) in &f.mapping.sources {
             if seen.first("sources", name, &f.path, &def.referenced, &mut p) {
-                let src = compile_source(name, def, &f.dir, &mut p);
+                let src = compile_source(name, def, &f.text, &f.dir, &cat.masking, &mut p);
                 cat.sources.insert(name.clone(), src);
             }
         }

@@ -192,8 +192,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Schema => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::mapping::schema::mapping_schema())
-                    .unwrap_or_default()
+                serde_json::to_string_pretty(&crate::mapping::schema::mapping_schema(
+                    crate::backend::source_schema,
+                ))
+                .unwrap_or_default()
             );
             ExitCode::SUCCESS
         }

@@ -54,6 +54,8 @@ impl FileProblems<'_> {
 pub struct LoadedFile {
     pub path: Arc<Path>,
     pub dir: PathBuf,
+    /// The file's text: each source's kind reads its keys from it again.
+    pub text: String,
     pub mapping: MappingFile,
 }
 
@@ -100,6 +102,7 @@ pub fn load_files(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<LoadedF
             Ok(mapping) => loaded.push(LoadedFile {
                 dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
                 path: file,
+                text,
                 mapping,
             }),
             Err(e) => problems.push(parse_problem(&file, &e, &text)),
@@ -189,6 +192,15 @@ fn tidy_message(rendered: &str) -> String {
         "invalid bool" => "expected true or false".to_string(),
         other => suggest(other).unwrap_or_else(|| other.to_string()),
     }
+}
+
+/// The message for a key that is not one of `expected`, worded as for any other unknown key.
+pub fn unknown_key(key: &str, expected: &[&str]) -> String {
+    let message = format!(
+        "unknown field `{key}`, expected one of {}",
+        expected.join(", ")
+    );
+    suggest(&message).unwrap_or(message)
 }
 
 /// For `unknown field `descripton`, expected one of ...`, add the closest expected key.

@@ -1,10 +1,20 @@
 //! The JSON Schema (draft 2020-12) of the mapping format, for editors: shipped mappings start
 //! with `# yaml-language-server: $schema=...` so mistakes are underlined as they are typed.
 
+use schemars::SchemaGenerator;
+
 use super::model::MappingFile;
 
-pub fn mapping_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(MappingFile)).unwrap_or_default();
+/// The schema of a mapping file. A source's schema is given by the caller (`source`), from the
+/// kinds that read the source's keys: the mapping format does not list them.
+pub fn mapping_schema(
+    source: impl FnOnce(&mut SchemaGenerator) -> serde_json::Value,
+) -> serde_json::Value {
+    let mut g = SchemaGenerator::default();
+    let source = source(&mut g);
+    let mut schema =
+        serde_json::to_value(g.into_root_schema_for::<MappingFile>()).unwrap_or_default();
+    schema["$defs"]["SourceDef"] = source;
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$id".into(),
@@ -18,7 +28,7 @@ pub fn mapping_schema() -> serde_json::Value {
 mod tests {
     #[test]
     fn schema_is_draft_2020_12_and_strict() {
-        let s = super::mapping_schema();
+        let s = super::mapping_schema(|_| serde_json::json!({"type": "object"}));
         assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema");
         assert_eq!(s["additionalProperties"], false);
         assert!(s["$defs"]["ToolDef"]["properties"]["where"].is_object());

@@ -1,6 +1,6 @@
-//! The mapping keys of SOAP sources and tools: authentication, extra SOAP headers, the
-//! operation's request body (declared element by element, never a template) and the response
-//! projection.
+//! The mapping keys of SOAP tools: the operation's request body (declared element by element,
+//! never a template) and the response projection. (A SOAP source's own keys, authentication
+//! and extra headers among them, are in `backend/soap/keys.rs`.)
 //!
 //! A body element is written `element: parameter` (shorthand) or in the long form
 //! `{ param | value | children, namespace, nil }`; the hand-written visitor keeps YAML positions
@@ -13,99 +13,6 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde_saphyr::Spanned;
-
-/// The SOAP protocol version a source speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum SoapVersion {
-    /// SOAP 1.1: `text/xml` and a quoted `SOAPAction` header (default).
-    #[default]
-    #[serde(rename = "1.1")]
-    V11,
-    /// SOAP 1.2: `application/soap+xml; action="..."`.
-    #[serde(rename = "1.2")]
-    V12,
-}
-
-/// How a SOAP source authenticates. Give exactly one.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SoapAuthDef {
-    /// HTTP basic authentication.
-    #[serde(default)]
-    pub basic: Option<UserPassword>,
-    /// A WS-Security `UsernameToken` in the SOAP header.
-    #[serde(default)]
-    pub ws_security: Option<WsSecurityDef>,
-    /// An OAuth or API bearer token in the `Authorization` header.
-    #[serde(default)]
-    pub bearer: Option<BearerDef>,
-    /// Windows NTLM (Dynamics NAV on-premises' default): `user` is `DOMAIN\user` or
-    /// `user@domain`. Each connection is authenticated once, as this account only.
-    #[serde(default)]
-    pub ntlm: Option<UserPassword>,
-}
-
-/// A user name and password; write the password as `${env:NAME}` or `${file:PATH}`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserPassword {
-    #[schemars(with = "String")]
-    pub user: Spanned<String>,
-    #[schemars(with = "String")]
-    pub password: Spanned<String>,
-}
-
-/// How a WS-Security password travels.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PasswordType {
-    /// `PasswordText`: the password itself (use only over HTTPS) (default).
-    #[default]
-    Text,
-    /// `PasswordDigest`: Base64(SHA-1(nonce + created + password)), with a fresh nonce and
-    /// timestamp per request.
-    Digest,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WsSecurityDef {
-    #[schemars(with = "String")]
-    pub user: Spanned<String>,
-    #[schemars(with = "String")]
-    pub password: Spanned<String>,
-    /// `text` (default) or `digest`.
-    #[serde(default)]
-    pub password_type: PasswordType,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BearerDef {
-    /// The token; write `${env:NAME}` or `${file:PATH}`.
-    #[schemars(with = "String")]
-    pub token: Spanned<String>,
-}
-
-/// An extra SOAP header element sent with every request of the source (Oracle EBS
-/// `SOAHeader`, Sage X3 `CAdxCallContext`). Values are fixed (`${env:...}` allowed).
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SoapHeaderDef {
-    /// The header element's local name.
-    #[schemars(with = "String")]
-    pub element: Spanned<String>,
-    /// Its namespace URI.
-    #[serde(default)]
-    pub namespace: Option<String>,
-    /// Child elements, in order: `name: "text"` or `name: { value | children, namespace }`.
-    #[serde(default)]
-    #[schemars(with = "IndexMap<String, BodyNode>")]
-    pub children: IndexMap<String, Spanned<BodyNode>>,
-    /// The element's own text, when it has no children.
-    #[serde(default)]
-    pub value: Option<String>,
-}
 
 /// The request a SOAP tool sends.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -112,7 +112,9 @@ pub fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
 }
 
 /// A group's part of a source's JSON Schema: its properties, each with its description.
-pub fn group_properties<T: JsonSchema>(g: &mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value> {
+pub fn group_properties<T: JsonSchema>(
+    g: &mut SchemaGenerator,
+) -> serde_json::Map<String, serde_json::Value> {
     let schema: Schema = T::json_schema(g);
     schema
         .get("properties")
@@ -120,6 +122,42 @@ pub fn group_properties<T: JsonSchema>(g: &mut SchemaGenerator) -> serde_json::M
         .cloned()
         .unwrap_or_default()
 }
+
+/// A kind's keys: one group, or a tuple of groups (keys shared between kinds live in a group
+/// of their own, such as the SQL kinds' pool settings).
+pub trait Groups: Sized {
+    /// Every key the groups declare.
+    fn names() -> Vec<&'static str>;
+    /// Read every group; `None` when one did not parse (its problem is reported).
+    fn read(keys: &mut SourceKeys<'_>, p: &mut FileProblems<'_>) -> Option<Self>;
+    /// The groups' JSON Schema properties, merged.
+    fn properties(g: &mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value>;
+}
+
+macro_rules! groups {
+    ($($t:ident),+) => {
+        impl<$($t: DeserializeOwned + JsonSchema),+> Groups for ($($t,)+) {
+            fn names() -> Vec<&'static str> {
+                [$(fields::<$t>()),+].concat()
+            }
+            #[allow(non_snake_case)]
+            fn read(keys: &mut SourceKeys<'_>, p: &mut FileProblems<'_>) -> Option<Self> {
+                // Every group is read, so each reports its own problem, before any is given up.
+                $(let $t = keys.group::<$t>(p);)+
+                Some(($($t?,)+))
+            }
+            fn properties(g: &mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value> {
+                let mut all = serde_json::Map::new();
+                $(all.extend(group_properties::<$t>(g));)+
+                all
+            }
+        }
+    };
+}
+
+groups!(A);
+groups!(A, B);
+groups!(A, B, C);
 
 /// Skips the whole file but `sources.<name>`, which `inner` reads.
 struct InSource<'n, S> {
@@ -232,7 +270,10 @@ struct DeclaredMap<A> {
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
     type Error = A::Error;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         while let Some(key) = self.map.next_key::<String>()? {
             if self.fields.contains(&key.as_str()) {
                 let key: de::value::StringDeserializer<A::Error> = key.into_deserializer();
@@ -247,7 +288,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
     }
 }
 
-/// The keys of a map, each with its position.
+/// The keys of a map, each with the position of its value.
 struct KeyNames;
 
 impl<'de> DeserializeSeed<'de> for KeyNames {
@@ -264,9 +305,14 @@ impl<'de> Visitor<'de> for KeyNames {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut keys = Vec::new();
-        while let Some(k) = map.next_key::<Spanned<String>>()? {
-            map.next_value::<IgnoredAny>()?;
-            keys.push(k);
+        // Each key with where its value is written, as other problems about a value point.
+        while let Some(k) = map.next_key::<String>()? {
+            let at = map.next_value::<Spanned<IgnoredAny>>()?.referenced;
+            keys.push(Spanned {
+                value: k,
+                referenced: at,
+                defined: at,
+            });
         }
         Ok(keys)
     }
@@ -306,17 +352,30 @@ mod tests {
     #[test]
     fn groups_read_their_keys_with_positions_and_leave_the_rest() {
         let (file, mut out) = problems();
-        let mut p = FileProblems { file, out: &mut out };
+        let mut p = FileProblems {
+            file,
+            out: &mut out,
+        };
         let mut keys = SourceKeys::new(TEXT, "erp");
         let net: Net = keys.group(&mut p).unwrap();
         let pool: Pool = keys.group(&mut p).unwrap();
         let host = net.host.unwrap();
-        assert_eq!((host.value.as_str(), host.referenced.line(), host.referenced.column()), ("db1", 7, 11));
+        assert_eq!(
+            (
+                host.value.as_str(),
+                host.referenced.line(),
+                host.referenced.column()
+            ),
+            ("db1", 7, 11)
+        );
         assert_eq!(net.port.unwrap().referenced.line(), 11);
         assert_eq!(pool.pool_size.unwrap().value, 4);
         let rest = keys.rest();
         assert_eq!(rest.len(), 1);
-        assert_eq!((rest[0].0.as_str(), rest[0].1.line(), rest[0].1.column()), ("hots", 10, 5));
+        assert_eq!(
+            (rest[0].0.as_str(), rest[0].1.line(), rest[0].1.column()),
+            ("hots", 10, 11)
+        );
         assert!(out.is_empty());
     }
 
@@ -325,10 +384,16 @@ mod tests {
     fn a_wrong_value_is_a_positioned_problem() {
         let text = TEXT.replace("port: 1433", "port: lots");
         let (file, mut out) = problems();
-        let mut p = FileProblems { file, out: &mut out };
+        let mut p = FileProblems {
+            file,
+            out: &mut out,
+        };
         assert!(SourceKeys::new(&text, "erp").group::<Net>(&mut p).is_none());
         assert_eq!(out.len(), 1);
-        assert_eq!((out[0].line, out[0].path.as_str()), (11, "sources.erp.port"));
+        assert_eq!(
+            (out[0].line, out[0].path.as_str()),
+            (11, "sources.erp.port")
+        );
     }
 
     #[test]

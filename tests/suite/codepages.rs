@@ -2,7 +2,7 @@
 //! (IBM CDRA, in fixtures/codepages/) gives it.
 
 use legacy_mcp::backend::flatfile::codec::decode;
-use legacy_mcp::mapping::model::{DecodeErrors, Encoding};
+use legacy_mcp::backend::flatfile::keys::{DecodeErrors, Encoding};
 
 fn published(file: &str) -> Vec<(u8, char)> {
     let text = std::fs::read_to_string(

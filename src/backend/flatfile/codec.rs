@@ -9,9 +9,8 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::mapping::model::{
-    DateFormat, DecodeErrors, Encoding, FieldType, SignPosition, Storage, Trim,
-};
+use super::keys::{DateFormat, DecodeErrors, Encoding, SignPosition, Storage, Trim};
+use crate::mapping::model::FieldType;
 use crate::value::Value;
 
 /// How one field is read once its bytes are cut out of the record.

@@ -1,6 +1,7 @@
 //! From the mapping's `kind: flatfile` source to compiled tables: every layout problem is
 //! reported with its YAML position (overlapping or missing columns, unsafe file names, ...).
 
+use crate::backend::kind::{Backend, SourceKind, SourceSpec};
 use std::path::{Component, Path};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,26 +9,44 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde_saphyr::Spanned;
 
+use super::keys::{ByteOrder, FieldDef, FileFormat, Framing as ModelFraming, RdwLength, TableDef};
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{
-    ByteOrder, FieldDef, FieldType, FileFormat, Framing as ModelFraming, RdwLength, SourceDef,
-    TableDef,
-};
+use crate::mapping::mask::Policies;
+use crate::mapping::model::{FieldType, SourceDef};
+use crate::mapping::shape;
 
 use super::FlatfileSource;
 use super::config_fields::compile_field;
+use super::keys::FlatfileKeys;
 use super::table::{Field, Format, Framing, Place, Rdw, Table, When};
 use crate::value::Value;
+
+/// `kind: flatfile`.
+pub struct Flatfile;
+
+impl SourceKind for Flatfile {
+    const NAME: &'static str = "flatfile";
+    type Keys = (FlatfileKeys,);
+    fn compile(
+        s: &SourceSpec<'_>,
+        (keys,): Self::Keys,
+        p: &mut FileProblems<'_>,
+    ) -> Arc<dyn Backend> {
+        check_masks(s.name, &keys, s.policies, p);
+        Arc::new(compile(s.name, s.def, keys, s.dir, p))
+    }
+}
 
 pub fn compile(
     name: &str,
     def: &SourceDef,
+    keys: FlatfileKeys,
     base_dir: &Path,
     p: &mut FileProblems<'_>,
 ) -> FlatfileSource {
     let here = format!("sources.{name}");
-    let dir = match &def.directory {
+    let dir = match &keys.directory {
         None => {
             p.at(
                 &def.kind.referenced,
@@ -44,15 +63,15 @@ pub fn compile(
             }
         },
     };
-    if def.tables.is_empty() {
+    if keys.tables.is_empty() {
         p.at(
             &def.kind.referenced,
             &here,
             "a flatfile source needs at least one entry under `tables:`",
         );
     }
-    let stable_for = def.stable_for.map(|d| d.0).unwrap_or(Duration::ZERO);
-    let mut tables: Vec<(String, Table)> = def
+    let stable_for = keys.stable_for.map(|d| d.0).unwrap_or(Duration::ZERO);
+    let mut tables: Vec<(String, Table)> = keys
         .tables
         .iter()
         .map(|(tname, t)| {
@@ -63,12 +82,12 @@ pub fn compile(
             )
         })
         .collect();
-    super::config_records::link_siblings(&mut tables, &def.tables, &here, p);
+    super::config_records::link_siblings(&mut tables, &keys.tables, &here, p);
     let mut tables = tables
         .into_iter()
         .map(|(tname, table)| (tname, Arc::new(table)))
         .collect::<IndexMap<_, _>>();
-    link_children(&mut tables, &def.tables, &here, p);
+    link_children(&mut tables, &keys.tables, &here, p);
     FlatfileSource {
         name: name.to_string(),
         tables,
@@ -306,9 +325,7 @@ fn compile_table(
         path: dir.join(&def.file.value),
         dir: dir.to_path_buf(),
         format,
-        encoding: def
-            .encoding
-            .unwrap_or(crate::mapping::model::Encoding::Utf8),
+        encoding: def.encoding.unwrap_or(super::keys::Encoding::Utf8),
         decode_errors: def.decode_errors,
         fields,
         index_field,
@@ -489,6 +506,19 @@ fn check_overlaps(def: &TableDef, here: &str, p: &mut FileProblems<'_>) {
                     a.1 - 1
                 ),
             );
+        }
+    }
+}
+
+/// Every `mask:` on a table field must name a policy. (A field no tool returns is still
+/// checked: the mistake would surface the day a tool starts returning it.)
+pub fn check_masks(name: &str, keys: &FlatfileKeys, policies: &Policies, p: &mut FileProblems<'_>) {
+    for (table, t) in &keys.tables {
+        for (field, f) in &t.value.fields {
+            if let Some(mask) = &f.value.mask {
+                let path = format!("sources.{name}.tables.{table}.fields.{field}.mask");
+                shape::policy(policies, &mask.value, &mask.referenced, &path, p);
+            }
         }
     }
 }

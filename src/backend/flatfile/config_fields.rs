@@ -4,8 +4,9 @@
 
 use serde_saphyr::Spanned;
 
+use super::keys::{ByteOrder, DateFormat, FieldDef, Storage};
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{ByteOrder, DateFormat, FieldDef, FieldType, Storage};
+use crate::mapping::model::FieldType;
 
 use super::codec::FieldCodec;
 use super::table::{Field, Place};

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_saphyr::Spanned;
 
+use super::keys::{CountRule, Encoding, RecordTypeDef, TableDef, TrailerDef};
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{CountRule, Encoding, FieldType, RecordTypeDef, TableDef, TrailerDef};
+use crate::mapping::model::FieldType;
 
 use super::config_fields::compile_field;
 use super::records::{Records, Sum, Trailer, TypeCode, type_code};
@@ -23,7 +24,7 @@ pub fn compile(
 ) -> Records {
     let def = &t.value;
     let encoding = def.encoding.unwrap_or(Encoding::Utf8);
-    if def.format.value == crate::mapping::model::FileFormat::Csv {
+    if def.format.value == super::keys::FileFormat::Csv {
         for (key, given) in [
             (
                 "record_type",

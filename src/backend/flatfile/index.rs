@@ -8,7 +8,8 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use crate::mapping::model::{FieldType, WhenIncomplete};
+use super::keys::WhenIncomplete;
+use crate::mapping::model::FieldType;
 
 use super::error::FlatError;
 use super::keyindex::{Builder, KeyIndex};
@@ -230,15 +231,11 @@ fn read_header(table: &Table, handle: &File) -> Result<(u64, Vec<usize>), FlatEr
         names = rec
             .iter()
             .map(|b| {
-                super::codec::decode(
-                    b,
-                    table.encoding,
-                    crate::mapping::model::DecodeErrors::Replace,
-                )
-                .unwrap_or_default()
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_string()
+                super::codec::decode(b, table.encoding, super::keys::DecodeErrors::Replace)
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
             })
             .collect();
     }

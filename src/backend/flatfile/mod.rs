@@ -33,6 +33,7 @@ pub mod fingerprint;
 pub mod index;
 pub mod keep;
 pub mod keyindex;
+pub mod keys;
 pub mod query;
 pub mod reader;
 pub mod record_types;

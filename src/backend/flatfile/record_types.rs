@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::mapping::model::CountRule;
+use super::keys::CountRule;
 
 use super::field::Field;
 

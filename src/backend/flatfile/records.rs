@@ -4,7 +4,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::mapping::model::{CountRule, DecodeErrors, Encoding};
+use super::keys::{CountRule, DecodeErrors, Encoding};
 use crate::value::Value;
 
 use super::codec::decode;

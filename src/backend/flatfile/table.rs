@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::mapping::model::{DecodeErrors, Encoding, Storage, WhenIncomplete};
+use super::keys::{DecodeErrors, Encoding, Storage, WhenIncomplete};
 use crate::value::Value;
 
 use super::codec::decode;

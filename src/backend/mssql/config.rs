@@ -1,20 +1,37 @@
 //! From the mapping's `kind: mssql` source to settings, every problem positioned. No connection
 //! is opened here: `check` must work on a laptop that cannot reach the ERP.
 
+use crate::backend::kind::{Backend, SourceKind, SourceSpec};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_saphyr::{Location, Spanned};
 
 use super::MssqlSource;
-use super::settings::{Login, MssqlSettings, Tls, Trust};
+use super::keys::{ApplicationIntent, Authentication, Encryption, MssqlKeys};
+use super::settings::{Login, MssqlSettings, Tls};
+use crate::backend::connect::{ConnectKeys, trust};
 use crate::backend::sql::config::{common, duration};
+use crate::backend::sql::keys::SqlKeys;
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{ApplicationIntent, Authentication, Encryption, SourceDef};
+use crate::mapping::model::SourceDef;
+
+/// `kind: mssql`.
+pub struct Mssql;
+
+impl SourceKind for Mssql {
+    const NAME: &'static str = "mssql";
+    type Keys = (MssqlKeys, SqlKeys, ConnectKeys);
+    fn compile(s: &SourceSpec<'_>, keys: Self::Keys, p: &mut FileProblems<'_>) -> Arc<dyn Backend> {
+        Arc::new(compile(s.name, s.def, keys, s.dir, p))
+    }
+}
 
 pub fn compile(
     name: &str,
     def: &SourceDef,
+    (keys, sql, connect): (MssqlKeys, SqlKeys, ConnectKeys),
     base_dir: &Path,
     p: &mut FileProblems<'_>,
 ) -> MssqlSource {
@@ -29,19 +46,19 @@ pub fn compile(
             }
         }
     };
-    let host = text(&def.host, "host");
-    let instance = text(&def.instance, "instance");
-    let database = text(&def.database, "database");
-    let user = text(&def.user, "user");
-    let password = text(&def.password, "password");
-    if def.host.is_none() {
+    let host = text(&keys.host, "host");
+    let instance = text(&keys.instance, "instance");
+    let database = text(&keys.database, "database");
+    let user = text(&keys.user, "user");
+    let password = text(&keys.password, "password");
+    if keys.host.is_none() {
         p.at(
             &def.kind.referenced,
             &here,
             "an mssql source needs `host:` (the SQL Server's name or address; add `instance:` for a named instance)",
         );
     }
-    if let Some(i) = &def.instance
+    if let Some(i) = &keys.instance
         && i.value.trim().is_empty()
     {
         p.at(
@@ -50,26 +67,26 @@ pub fn compile(
             "`instance` is empty; leave it out for the default instance",
         );
     }
-    let login = login(def, user, password, &here, p);
-    let trust = trust(def, base_dir, &here, p);
-    let c = common(def, &here, p);
+    let login = login(def, &keys, user, password, &here, p);
+    let trust = trust(&connect, base_dir, &here, p);
+    let c = common(&sql, &here, p);
     MssqlSource::new(MssqlSettings {
         name: name.to_string(),
         host: host.unwrap_or_default(),
-        port: def.port.as_ref().map(|p| p.value),
+        port: keys.port.as_ref().map(|p| p.value),
         instance,
         database,
         login,
-        tls: match def.encryption.unwrap_or(Encryption::Required) {
+        tls: match keys.encryption.unwrap_or(Encryption::Required) {
             Encryption::Required => Tls::Required,
             Encryption::LoginOnly => Tls::LoginOnly,
             Encryption::Off => Tls::Off,
         },
         trust,
-        read_only: def.application_intent != Some(ApplicationIntent::ReadWrite),
+        read_only: keys.application_intent != Some(ApplicationIntent::ReadWrite),
         pool_size: c.pool_size,
         pool_timeout: c.pool_timeout,
-        connect_timeout: duration(def.connect_timeout, 10),
+        connect_timeout: duration(connect.connect_timeout, 10),
         query_timeout: c.query_timeout,
         max_rows: c.max_rows,
         max_text: c.max_text,
@@ -79,15 +96,16 @@ pub fn compile(
 
 fn login(
     def: &SourceDef,
+    keys: &MssqlKeys,
     user: Option<String>,
     password: Option<String>,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Login {
-    let auth = def.authentication.as_ref();
+    let auth = keys.authentication.as_ref();
     match auth.map(|a| a.value).unwrap_or(Authentication::Sql) {
         Authentication::Sql => {
-            if def.user.is_none() {
+            if keys.user.is_none() {
                 p.at(
                     auth.map_or(&def.kind.referenced, |a| &a.referenced),
                     here,
@@ -102,8 +120,8 @@ fn login(
         Authentication::Integrated => {
             let at = auth.map_or(Location::UNKNOWN, |a| a.referenced);
             for (key, given) in [
-                ("user", def.user.as_ref()),
-                ("password", def.password.as_ref()),
+                ("user", keys.user.as_ref()),
+                ("password", keys.password.as_ref()),
             ] {
                 if let Some(v) = given {
                     p.at(
@@ -122,55 +140,5 @@ fn login(
             }
             Login::Integrated
         }
-    }
-}
-
-/// `ca_certificate` / `trust_server_certificate` (shared with soap sources).
-pub(crate) fn trust(
-    def: &SourceDef,
-    base_dir: &Path,
-    here: &str,
-    p: &mut FileProblems<'_>,
-) -> Trust {
-    match (&def.ca_certificate, def.trust_server_certificate) {
-        (Some(ca), Some(true)) => {
-            p.at(
-                &ca.referenced,
-                format!("{here}.ca_certificate"),
-                "give either `ca_certificate` (trust this certificate) or `trust_server_certificate: true` (trust any), not both",
-            );
-            Trust::Any
-        }
-        (Some(ca), _) => match interpolate(&ca.value, base_dir) {
-            Ok(path) => {
-                let path = base_dir.join(path);
-                let ext = path
-                    .extension()
-                    .map(|e| e.to_string_lossy().to_ascii_lowercase());
-                if !matches!(ext.as_deref(), Some("pem" | "crt" | "der")) {
-                    p.at(
-                        &ca.referenced,
-                        format!("{here}.ca_certificate"),
-                        "name a .pem, .crt (PEM text) or .der (binary) file; a Windows .cer export is one of the two: rename it accordingly",
-                    );
-                } else if !path.is_file() {
-                    p.at(
-                        &ca.referenced,
-                        format!("{here}.ca_certificate"),
-                        format!(
-                            "no certificate file at {}; give the server's certificate (PEM or DER), relative to the mapping file",
-                            path.display()
-                        ),
-                    );
-                }
-                Trust::File(path)
-            }
-            Err(e) => {
-                p.at(&ca.referenced, format!("{here}.ca_certificate"), e);
-                Trust::System
-            }
-        },
-        (None, Some(true)) => Trust::Any,
-        (None, _) => Trust::System,
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod introspect;
+pub mod keys;
 pub mod pool;
 pub mod query;
 pub mod settings;

@@ -1,7 +1,6 @@
 //! A SQL Server source's settings, resolved from the mapping (login, TLS, trust, timeouts):
 //! below the pool and the query code that read them.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::backend::sql::CellRules;
@@ -17,23 +16,15 @@ pub enum Login {
     Integrated,
 }
 
+// Which certificates to trust is decided alike for every kind that opens TLS itself.
+pub use crate::backend::connect::Trust;
+
 /// TLS settings, in the mapping's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tls {
     Required,
     LoginOnly,
     Off,
-}
-
-/// Which server certificates to accept.
-#[derive(Clone, Debug)]
-pub enum Trust {
-    /// The system's trusted roots (the default).
-    System,
-    /// A given certificate file (a self-signed on-prem certificate, or a private CA).
-    File(PathBuf),
-    /// Anything: the explicit `trust_server_certificate: true` opt-in.
-    Any,
 }
 
 /// A source's settings, resolved from the mapping.

@@ -1,25 +1,41 @@
 //! From the mapping's `kind: odbc` source to settings, every problem positioned. No connection
 //! is opened here: `check` must work on a laptop that cannot reach the ERP.
 
+use crate::backend::kind::{Backend, SourceKind, SourceSpec};
 use std::path::Path;
+use std::sync::Arc;
 
+use super::keys::{OdbcKeys, TextMode};
 use super::settings::OdbcSettings;
 use super::{OdbcSource, driver};
 use crate::backend::sql::config::{bounded, common, duration};
+use crate::backend::sql::keys::SqlKeys;
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::{SourceDef, TextMode};
+use crate::mapping::model::SourceDef;
 
 pub const DEFAULT_BATCH: u32 = 100;
+
+/// `kind: odbc`.
+pub struct Odbc;
+
+impl SourceKind for Odbc {
+    const NAME: &'static str = "odbc";
+    type Keys = (OdbcKeys, SqlKeys);
+    fn compile(s: &SourceSpec<'_>, keys: Self::Keys, p: &mut FileProblems<'_>) -> Arc<dyn Backend> {
+        Arc::new(compile(s.name, s.def, keys, s.dir, p))
+    }
+}
 
 pub fn compile(
     name: &str,
     def: &SourceDef,
+    (keys, sql): (OdbcKeys, SqlKeys),
     base_dir: &Path,
     p: &mut FileProblems<'_>,
 ) -> OdbcSource {
     let here = format!("sources.{name}");
-    let connection_string = match &def.connection_string {
+    let connection_string = match &keys.connection_string {
         None => {
             p.at(
                 &def.kind.referenced,
@@ -36,9 +52,9 @@ pub fn compile(
             }
         },
     };
-    let c = common(def, &here, p);
+    let c = common(&sql, &here, p);
     let batch = bounded(
-        &def.fetch_batch_size,
+        &keys.fetch_batch_size,
         "fetch_batch_size",
         DEFAULT_BATCH,
         10_000,
@@ -52,12 +68,12 @@ pub fn compile(
         secrets,
         pool_size: c.pool_size,
         pool_timeout: c.pool_timeout,
-        login_timeout: duration(def.login_timeout, 10),
+        login_timeout: duration(keys.login_timeout, 10),
         query_timeout: c.query_timeout,
         max_rows: c.max_rows,
         batch: batch as usize,
         max_text: c.max_text,
-        wide: match def.text {
+        wide: match keys.text {
             Some(t) => t == TextMode::Wide,
             None => cfg!(windows),
         },

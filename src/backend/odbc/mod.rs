@@ -14,6 +14,7 @@ pub mod config;
 pub mod connect;
 pub mod driver;
 pub mod introspect;
+pub mod keys;
 pub mod pool;
 pub mod query;
 pub mod settings;

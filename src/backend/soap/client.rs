@@ -4,7 +4,7 @@
 
 use super::types::{Auth, SoapError, SoapSettings};
 use crate::backend::mssql::Trust;
-use crate::mapping::soap::SoapVersion;
+use crate::backend::soap::keys::SoapVersion;
 
 /// The client for one source: timeouts, trust, proxy. Failures (an unreadable certificate)
 /// surface on the first call, so `check` stays free of I/O.

@@ -1,6 +1,7 @@
 //! From the mapping's `kind: soap` source and a SOAP tool's `operation:`/`response:`/`columns:`
 //! to `SoapSettings` and `Operation`, every problem positioned. No connection is opened here.
 
+use crate::backend::kind::{Backend, SourceKind, SourceSpec};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -8,20 +9,39 @@ use indexmap::IndexMap;
 use serde_saphyr::{Location, Spanned};
 
 use super::SoapSource;
+use super::keys::{SoapAuthDef, SoapKeys};
 use super::types::{Auth, Content, FieldPath, Node, Operation, RowPath, SoapSettings};
+use crate::backend::connect::ConnectKeys;
 use crate::backend::sql::Column;
 use crate::backend::sql::config::duration;
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{ColumnDef, FieldType, SourceDef, ToolDef};
 use crate::mapping::params::Param;
-use crate::mapping::soap::{BodyNode, SoapAuthDef};
+use crate::mapping::soap::BodyNode;
 
 /// Largest answer read when a source sets no `max_response_size`.
 pub const DEFAULT_MAX_RESPONSE: u64 = 10_000_000;
 pub const DEFAULT_MAX_DEPTH: u32 = 64;
 
-pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>) -> SoapSource {
+/// `kind: soap`.
+pub struct Soap;
+
+impl SourceKind for Soap {
+    const NAME: &'static str = "soap";
+    type Keys = (SoapKeys, ConnectKeys);
+    fn compile(s: &SourceSpec<'_>, keys: Self::Keys, p: &mut FileProblems<'_>) -> Arc<dyn Backend> {
+        Arc::new(compile(s.name, s.def, keys, s.dir, p))
+    }
+}
+
+pub fn compile(
+    name: &str,
+    def: &SourceDef,
+    (keys, connect): (SoapKeys, ConnectKeys),
+    dir: &Path,
+    p: &mut FileProblems<'_>,
+) -> SoapSource {
     let here = format!("sources.{name}");
     let mut text = |v: &Spanned<String>, key: &str| -> String {
         interpolate(&v.value, dir).unwrap_or_else(|e| {
@@ -29,7 +49,7 @@ pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>
             String::new()
         })
     };
-    let endpoint = match &def.endpoint {
+    let endpoint = match &keys.endpoint {
         Some(e) => {
             let url = text(e, "endpoint");
             check_url(&url, &e.referenced, &format!("{here}.endpoint"), p);
@@ -44,18 +64,18 @@ pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>
             String::new()
         }
     };
-    let proxy = def.proxy.as_ref().map(|x| {
+    let proxy = keys.proxy.as_ref().map(|x| {
         let url = interpolate(&x.value, dir).unwrap_or_default();
         check_url(&url, &x.referenced, &format!("{here}.proxy"), p);
         url
     });
-    let auth = match &def.auth {
+    let auth = match &keys.auth {
         Some(a) => auth(&a.value, &a.referenced, dir, &format!("{here}.auth"), p),
         None => Auth::None,
     };
     // A forward proxy may carry one connection's requests on several of its own; NTLM needs
     // one connection end to end, which only a CONNECT tunnel (https) gives.
-    if let (Auth::Ntlm { .. }, Some(x)) = (&auth, &def.proxy)
+    if let (Auth::Ntlm { .. }, Some(x)) = (&auth, &keys.proxy)
         && !endpoint.starts_with("https://")
     {
         p.at(
@@ -64,7 +84,7 @@ pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>
             "NTLM through a proxy needs an https:// endpoint (a tunnel per connection); use https or remove `proxy`",
         );
     }
-    let headers = def
+    let headers = keys
         .soap_headers
         .iter()
         .enumerate()
@@ -95,7 +115,7 @@ pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>
             }
         })
         .collect();
-    let max_depth = match &def.max_xml_depth {
+    let max_depth = match &keys.max_xml_depth {
         Some(d) if d.value < 4 || d.value > 1024 => {
             p.at(
                 &d.referenced,
@@ -110,15 +130,15 @@ pub fn compile(name: &str, def: &SourceDef, dir: &Path, p: &mut FileProblems<'_>
     SoapSource::new(SoapSettings {
         name: name.to_string(),
         endpoint,
-        version: def.soap_version.unwrap_or_default(),
-        namespace: def.namespace.clone(),
-        connect_timeout: duration(def.connect_timeout, 10),
-        request_timeout: duration(def.request_timeout, 30),
-        trust: crate::backend::mssql::config::trust(def, dir, &here, p),
+        version: keys.soap_version.unwrap_or_default(),
+        namespace: keys.namespace.clone(),
+        connect_timeout: duration(connect.connect_timeout, 10),
+        request_timeout: duration(keys.request_timeout, 30),
+        trust: crate::backend::connect::trust(&connect, dir, &here, p),
         proxy,
         auth,
         headers,
-        max_response_bytes: def.max_response_size.map_or(DEFAULT_MAX_RESPONSE, |s| s.0),
+        max_response_bytes: keys.max_response_size.map_or(DEFAULT_MAX_RESPONSE, |s| s.0),
         max_depth: max_depth as usize,
     })
 }
@@ -166,7 +186,7 @@ fn auth(a: &SoapAuthDef, at: &Location, dir: &Path, here: &str, p: &mut FileProb
         return Auth::WsSecurity {
             user: secret(&w.user, "ws_security.user"),
             password: secret(&w.password, "ws_security.password"),
-            digest: w.password_type == crate::mapping::soap::PasswordType::Digest,
+            digest: w.password_type == crate::backend::soap::keys::PasswordType::Digest,
         };
     }
     if let Some(n) = &a.ntlm {

@@ -10,7 +10,7 @@ use sha1::{Digest, Sha1};
 
 use super::types::{Auth, Content, Node, Operation, SoapSettings};
 use super::xml::{XSI, escape};
-use crate::mapping::soap::SoapVersion;
+use crate::backend::soap::keys::SoapVersion;
 use crate::value::Value;
 
 const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";

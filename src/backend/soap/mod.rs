@@ -19,6 +19,7 @@ pub mod compile;
 pub mod config;
 pub mod envelope;
 pub mod fault;
+pub mod keys;
 pub mod ntlm;
 pub mod project;
 pub mod types;

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::keys::SoapVersion;
 use super::xml;
 use crate::backend::mssql::Trust;
 use crate::backend::sql::Column;
-use crate::mapping::soap::{EmbeddedFormat, SoapVersion};
+use crate::mapping::soap::EmbeddedFormat;
 use crate::value::Value;
 
 pub struct SoapSettings {

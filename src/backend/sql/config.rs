@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use serde_saphyr::Spanned;
 
 use super::CellRules;
+use super::keys::SqlKeys;
 use crate::mapping::load::FileProblems;
-use crate::mapping::model::SourceDef;
 use crate::mapping::units::DurationText;
 
 pub const DEFAULT_POOL_SIZE: u32 = 4;
@@ -39,7 +39,7 @@ pub fn bounded(
 }
 
 /// `trim_char_padding` and `null_dates`: how driver values become typed values.
-pub fn cell_rules(def: &SourceDef, here: &str, p: &mut FileProblems<'_>) -> CellRules {
+pub fn cell_rules(def: &SqlKeys, here: &str, p: &mut FileProblems<'_>) -> CellRules {
     let null_dates = def
         .null_dates
         .iter()
@@ -71,7 +71,7 @@ pub struct Common {
     pub rules: CellRules,
 }
 
-pub fn common(def: &SourceDef, here: &str, p: &mut FileProblems<'_>) -> Common {
+pub fn common(def: &SqlKeys, here: &str, p: &mut FileProblems<'_>) -> Common {
     Common {
         pool_size: bounded(&def.pool_size, "pool_size", DEFAULT_POOL_SIZE, 256, here, p),
         pool_timeout: duration(def.pool_timeout, 5),

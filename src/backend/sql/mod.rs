@@ -10,6 +10,7 @@
 pub mod compile;
 pub mod config;
 pub mod introspect;
+pub mod keys;
 pub mod statement;
 
 use std::collections::HashMap;

@@ -5,7 +5,8 @@
 //! are parsed by hand-written visitors in `shorthand.rs` so that errors inside the long form keep
 //! their YAML positions (serde's untagged enums would lose them).
 //!
-//! One file per section: `source.rs` (and `table.rs`, a flat-file table's layout), `tool.rs`,
+//! One file per section: `source.rs` (what every source has; each kind's own keys are in its
+//! folder, `backend/<kind>/keys.rs`), `tool.rs`,
 //! `resource.rs` (resources and prompts), `masking.rs`; this file holds the file itself.
 
 use indexmap::IndexMap;
@@ -16,7 +17,6 @@ use serde_saphyr::Spanned;
 mod masking;
 mod resource;
 mod source;
-mod table;
 mod tool;
 
 pub use super::field_type::FieldType;
@@ -24,7 +24,6 @@ pub use super::shorthand::{Condition, FieldSpec, Operand, OrderKey};
 pub use masking::*;
 pub use resource::*;
 pub use source::*;
-pub use table::*;
 pub use tool::*;
 
 /// One mapping file. Every section is optional; a directory of files is merged by name.

@@ -1,5 +1,6 @@
-//! Flat-file tables: file format, framing, encodings, record types, header and trailer, and
-//! each field's storage (text, zoned, packed, binary), dates and trimming.
+//! The keys of a `kind: flatfile` source: the export directory and each exported table's
+//! layout (format, framing, record types, fields). Read by `mapping::source_keys` once the
+//! source's kind is known; `config.rs` compiles them.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -7,6 +8,25 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::mapping::field_type::FieldType;
+use crate::mapping::units::DurationText;
+
+/// The keys of a flatfile source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlatfileKeys {
+    /// The export directory, relative to the mapping file. `${env:NAME}` allowed.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub directory: Option<Spanned<String>>,
+    /// A file modified more recently than this is taken to be still being written
+    /// and is not read (default 0s: no wait).
+    #[serde(default)]
+    pub stable_for: Option<DurationText>,
+    /// The exported tables, by name.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, TableDef>")]
+    pub tables: IndexMap<String, Spanned<TableDef>>,
+}
 
 /// Layout of a flat file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
