@@ -81,7 +81,12 @@ mod tests {
             let mut unique = keys.clone();
             unique.sort();
             unique.dedup();
-            assert_eq!(unique.len(), keys.len(), "{}: a key declared twice", kind.name);
+            assert_eq!(
+                unique.len(),
+                keys.len(),
+                "{}: a key declared twice",
+                kind.name
+            );
             assert!(!keys.iter().any(|k| COMMON.contains(k)), "{}", kind.name);
             let mut offered: Vec<&str> = alt["properties"]
                 .as_object()

@@ -22,6 +22,7 @@ use serde_saphyr::Location;
 
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::MappingFile;
+use crate::mapping::source_keys::FileKeys;
 
 use names::Seen;
 use resource::{compile_prompt, compile_resource};
@@ -103,9 +104,10 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
             file: f.path.clone(),
             out: problems,
         };
+        let keys = FileKeys::new(&f.text);
         for (name, def) in &f.mapping.sources {
             if seen.first("sources", name, &f.path, &def.referenced, &mut p) {
-                let src = compile_source(name, def, &f.text, &f.dir, &cat.masking, &mut p);
+                let src = compile_source(name, def, &keys, &f.dir, &cat.masking, &mut p);
                 cat.sources.insert(name.clone(), src);
             }
         }

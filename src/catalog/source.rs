@@ -14,15 +14,15 @@ use crate::backend::{KINDS, Source};
 use crate::mapping::load::{FileProblems, unknown_key};
 use crate::mapping::mask::Policies;
 use crate::mapping::model::SourceDef;
-use crate::mapping::source_keys::{COMMON, SourceKeys};
+use crate::mapping::source_keys::{COMMON, FileKeys, SourceKeys};
 
-/// Compile the source `name` of a file whose text is `text`. When its kind is unknown or its
+/// Compile the source `name` of `file`. When its kind is unknown or its
 /// keys did not parse (each said in `p`), the source is `Unusable`: tools naming it are not
 /// also told it does not exist.
 pub(super) fn compile_source(
     name: &str,
     def: &Spanned<SourceDef>,
-    text: &str,
+    file: &FileKeys<'_>,
     dir: &Path,
     policies: &Policies,
     p: &mut FileProblems<'_>,
@@ -42,7 +42,7 @@ pub(super) fn compile_source(
         );
         return Arc::new(Unusable);
     };
-    let mut keys = SourceKeys::new(text, name);
+    let mut keys = SourceKeys::new(file, name);
     let spec = SourceSpec {
         name,
         def: &def.value,

@@ -9,6 +9,9 @@
 //! this source and, in it, every key the group does not declare. A key no group took is left
 //! for the catalogue to name (`rest`), with the kinds it belongs to.
 
+use std::any::{Any, TypeId};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -23,18 +26,66 @@ use super::load::{FileProblems, parse_problem};
 /// The keys every source has whatever its kind; no group may declare them.
 pub const COMMON: [&str; 2] = ["kind", "description"];
 
+/// A mapping file's text and what has been read from it. Each group type is read for every
+/// source of the file in one reading, and the keys of every source in one more, so a file of
+/// many sources costs a few readings, not a few per source.
+pub struct FileKeys<'a> {
+    text: &'a str,
+    /// For each group type `T`, a `GroupRead<T>`.
+    groups: RefCell<HashMap<TypeId, Box<dyn Any>>>,
+    keys: OnceCell<HashMap<String, Vec<Spanned<String>>>>,
+}
+
+/// One group type read for every source of a file.
+struct GroupRead<T> {
+    read: HashMap<String, T>,
+    /// The source whose value stopped the reading, and why. Sources after it are read on
+    /// their own (only a file with a mistake pays for that).
+    failed: Option<(String, serde_saphyr::Error)>,
+}
+
+impl<'a> FileKeys<'a> {
+    pub fn new(text: &'a str) -> Self {
+        FileKeys {
+            text,
+            groups: RefCell::default(),
+            keys: OnceCell::new(),
+        }
+    }
+
+    /// `seed` for each source of the file, by name; on an error, the source being read.
+    fn each_source<S: DeserializeSeed<'a> + Copy>(
+        &self,
+        seed: S,
+    ) -> Result<HashMap<String, S::Value>, (String, serde_saphyr::Error)> {
+        let current = RefCell::new(String::new());
+        let read = serde_saphyr::with_deserializer_from_str(self.text, |de| {
+            Entry {
+                key: "sources",
+                inner: EachSource {
+                    current: &current,
+                    seed,
+                },
+            }
+            .deserialize(de)
+        });
+        read.map(Option::unwrap_or_default)
+            .map_err(|e| (current.into_inner(), e))
+    }
+}
+
 /// One source's YAML, ready to be read group by group.
 pub struct SourceKeys<'a> {
-    text: &'a str,
+    file: &'a FileKeys<'a>,
     name: &'a str,
     taken: Vec<&'static str>,
 }
 
 impl<'a> SourceKeys<'a> {
-    /// The source `name` of the mapping file whose text is `text`.
-    pub fn new(text: &'a str, name: &'a str) -> Self {
+    /// The source `name` of the mapping file `file`.
+    pub fn new(file: &'a FileKeys<'a>, name: &'a str) -> Self {
         SourceKeys {
-            text,
+            file,
             name,
             taken: Vec::new(),
         }
@@ -42,42 +93,68 @@ impl<'a> SourceKeys<'a> {
 
     /// Read the keys `T` declares. A value of the wrong shape is a positioned problem and
     /// `None`; keys `T` does not declare are skipped here and named by `rest`.
-    pub fn group<T: DeserializeOwned>(&mut self, p: &mut FileProblems<'_>) -> Option<T> {
+    pub fn group<T: DeserializeOwned + 'static>(&mut self, p: &mut FileProblems<'_>) -> Option<T> {
         self.taken.extend_from_slice(fields::<T>());
-        let read = serde_saphyr::with_deserializer_from_str(self.text, |de| {
-            InSource {
-                name: self.name,
-                inner: Only::<T>(PhantomData),
+        let mut groups = self.file.groups.borrow_mut();
+        let entry = groups.entry(TypeId::of::<T>()).or_insert_with(|| {
+            let read = match self.file.each_source(Only::<T>(PhantomData)) {
+                Ok(read) => GroupRead { read, failed: None },
+                Err(failed) => GroupRead {
+                    read: HashMap::new(),
+                    failed: Some(failed),
+                },
+            };
+            Box::new(read)
+        });
+        let read = entry
+            .downcast_mut::<GroupRead<T>>()
+            .expect("each entry is keyed by its own type");
+        if let Some(v) = read.read.remove(self.name) {
+            return Some(v);
+        }
+        if let Some((_, e)) = read.failed.take_if(|(at, _)| at == self.name) {
+            p.out.push(parse_problem(&p.file, &e, self.file.text));
+            return None;
+        }
+        drop(groups);
+        self.read_alone(p)
+    }
+
+    /// Read `T` for this source only: after another source's mistake stopped the reading of
+    /// the whole file.
+    fn read_alone<T: DeserializeOwned>(&self, p: &mut FileProblems<'_>) -> Option<T> {
+        let read = serde_saphyr::with_deserializer_from_str(self.file.text, |de| {
+            Entry {
+                key: "sources",
+                inner: Entry {
+                    key: self.name,
+                    inner: Only::<T>(PhantomData),
+                },
             }
             .deserialize(de)
+            .map(Option::flatten)
         });
         match read {
-            Ok(Some(v)) => Some(v),
-            // The first reading found the source, so this cannot happen; say so rather than guess.
-            Ok(None) => None,
+            Ok(v) => v,
             Err(e) => {
-                p.out.push(parse_problem(&p.file, &e, self.text));
+                p.out.push(parse_problem(&p.file, &e, self.file.text));
                 None
             }
         }
     }
 
     /// The keys of this source that no group read so far declares, besides `kind` and
-    /// `description`, with where each is written.
+    /// `description`, with where each value is written.
     pub fn rest(&self) -> Vec<(String, Location)> {
-        let all = serde_saphyr::with_deserializer_from_str(self.text, |de| {
-            InSource {
-                name: self.name,
-                inner: KeyNames,
-            }
-            .deserialize(de)
-        });
-        all.ok()
-            .flatten()
-            .unwrap_or_default()
+        let all = self
+            .file
+            .keys
+            .get_or_init(|| self.file.each_source(KeyNames).unwrap_or_default());
+        all.get(self.name)
             .into_iter()
+            .flatten()
             .filter(|k| !COMMON.contains(&k.value.as_str()) && !self.taken.contains(&&*k.value))
-            .map(|k| (k.value, k.referenced))
+            .map(|k| (k.value.clone(), k.referenced))
             .collect()
     }
 }
@@ -136,7 +213,7 @@ pub trait Groups: Sized {
 
 macro_rules! groups {
     ($($t:ident),+) => {
-        impl<$($t: DeserializeOwned + JsonSchema),+> Groups for ($($t,)+) {
+        impl<$($t: DeserializeOwned + JsonSchema + 'static),+> Groups for ($($t,)+) {
             fn names() -> Vec<&'static str> {
                 [$(fields::<$t>()),+].concat()
             }
@@ -159,23 +236,32 @@ groups!(A);
 groups!(A, B);
 groups!(A, B, C);
 
-/// Skips the whole file but `sources.<name>`, which `inner` reads.
-struct InSource<'n, S> {
-    name: &'n str,
-    inner: S,
+/// In the map of sources, `seed` for each, remembering which is being read.
+struct EachSource<'c, S> {
+    current: &'c RefCell<String>,
+    seed: S,
 }
 
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for InSource<'_, S> {
-    type Value = Option<S::Value>;
+impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for EachSource<'_, S> {
+    type Value = HashMap<String, S::Value>;
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        de.deserialize_map(Entry {
-            key: "sources",
-            inner: Entry {
-                key: self.name,
-                inner: self.inner,
-            },
-        })
-        .map(Option::flatten)
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for EachSource<'_, S> {
+    type Value = HashMap<String, S::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the map of sources")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut all = HashMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+            self.current.replace(name.clone());
+            let v = map.next_value_seed(self.seed)?;
+            all.insert(name, v);
+        }
+        Ok(all)
     }
 }
 
@@ -214,6 +300,13 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Entry<'_, S> {
 
 /// Reads a `T` from a map, offering it only the keys it declares.
 struct Only<T>(PhantomData<T>);
+
+impl<T> Clone for Only<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Only<T> {}
 
 impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Only<T> {
     type Value = T;
@@ -289,6 +382,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
 }
 
 /// The keys of a map, each with the position of its value.
+#[derive(Clone, Copy)]
 struct KeyNames;
 
 impl<'de> DeserializeSeed<'de> for KeyNames {
@@ -356,7 +450,8 @@ mod tests {
             file,
             out: &mut out,
         };
-        let mut keys = SourceKeys::new(TEXT, "erp");
+        let file = FileKeys::new(TEXT);
+        let mut keys = SourceKeys::new(&file, "erp");
         let net: Net = keys.group(&mut p).unwrap();
         let pool: Pool = keys.group(&mut p).unwrap();
         let host = net.host.unwrap();
@@ -388,12 +483,38 @@ mod tests {
             file,
             out: &mut out,
         };
-        assert!(SourceKeys::new(&text, "erp").group::<Net>(&mut p).is_none());
+        let file = FileKeys::new(&text);
+        assert!(SourceKeys::new(&file, "erp").group::<Net>(&mut p).is_none());
         assert_eq!(out.len(), 1);
         assert_eq!(
             (out[0].line, out[0].path.as_str()),
             (11, "sources.erp.port")
         );
+    }
+
+    /// A mistake in one source stops the reading of the whole file at it: the sources before
+    /// it keep what was read, it gets its problem, and the sources after it are read alone.
+    #[test]
+    fn a_mistake_in_one_source_costs_only_that_source() {
+        let text =
+            "sources:\n  a:\n    port: 1\n  b:\n    port: lots\n  c:\n    port: 3\n    host: h\n";
+        let (file, mut out) = problems();
+        let mut p = FileProblems {
+            file,
+            out: &mut out,
+        };
+        let keys = FileKeys::new(text);
+        let ports: Vec<Option<u16>> = ["a", "b", "c"]
+            .iter()
+            .map(|n| {
+                SourceKeys::new(&keys, n)
+                    .group::<Net>(&mut p)
+                    .map(|net| net.port.unwrap().value)
+            })
+            .collect();
+        assert_eq!(ports, [Some(1), None, Some(3)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].line, out[0].path.as_str()), (5, "sources.b.port"));
     }
 
     #[test]
