@@ -36,12 +36,15 @@ pub struct FileKeys<'a> {
     keys: OnceCell<HashMap<String, Vec<Spanned<String>>>>,
 }
 
+/// Where a reading of every source stopped: the source being read, and why.
+type Stopped = Box<(String, serde_saphyr::Error)>;
+
 /// One group type read for every source of a file.
 struct GroupRead<T> {
     read: HashMap<String, T>,
     /// The source whose value stopped the reading, and why. Sources after it are read on
     /// their own (only a file with a mistake pays for that).
-    failed: Option<(String, serde_saphyr::Error)>,
+    failed: Option<Stopped>,
 }
 
 impl<'a> FileKeys<'a> {
@@ -57,7 +60,7 @@ impl<'a> FileKeys<'a> {
     fn each_source<S: DeserializeSeed<'a> + Copy>(
         &self,
         seed: S,
-    ) -> Result<HashMap<String, S::Value>, (String, serde_saphyr::Error)> {
+    ) -> Result<HashMap<String, S::Value>, Stopped> {
         let current = RefCell::new(String::new());
         let read = serde_saphyr::with_deserializer_from_str(self.text, |de| {
             Entry {
@@ -70,7 +73,7 @@ impl<'a> FileKeys<'a> {
             .deserialize(de)
         });
         read.map(Option::unwrap_or_default)
-            .map_err(|e| (current.into_inner(), e))
+            .map_err(|e| Box::new((current.into_inner(), e)))
     }
 }
 
@@ -112,8 +115,9 @@ impl<'a> SourceKeys<'a> {
         if let Some(v) = read.read.remove(self.name) {
             return Some(v);
         }
-        if let Some((_, e)) = read.failed.take_if(|(at, _)| at == self.name) {
-            p.out.push(parse_problem(&p.file, &e, self.file.text));
+        if let Some(failed) = read.failed.take_if(|f| f.0 == self.name) {
+            p.out
+                .push(parse_problem(&p.file, &failed.1, self.file.text));
             return None;
         }
         drop(groups);
