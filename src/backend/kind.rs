@@ -11,14 +11,18 @@ use indexmap::IndexMap;
 use serde_saphyr::Location;
 
 use super::rows::{Column, RowSet};
+use crate::mapping::kind_keys::{Groups, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::{Policies, Policy};
+use crate::mapping::model::ConfirmRule;
 use crate::mapping::model::{FieldType, SourceDef, ToolDef};
 use crate::mapping::params::Param;
 use crate::mapping::shape::Fields;
-use crate::mapping::source_keys::{Groups, SourceKeys};
 use crate::value::Value;
+use schemars::JsonSchema;
 use schemars::SchemaGenerator;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
 
 /// A configured source of some kind, ready to compile tools and answer their calls.
 pub trait Backend: Send + Sync {
@@ -40,11 +44,13 @@ pub trait Backend: Send + Sync {
     /// error says why not, without secrets.
     fn probe(&self) -> BoxFuture<'_, Result<(), String>>;
 
-    /// Compile a tool on this source: refuse the keys of other kinds, build the plan, and
-    /// name the fields its rows carry. Problems go to `p`; `None` when no plan could be built.
+    /// Compile a tool on this source: read the kind's tool keys from `keys` (its
+    /// `SourceKind::ToolKeys`), build the plan, and name the fields its rows carry. Problems go
+    /// to `p`; `None` when no plan could be built.
     fn compile_tool(
         self: Arc<Self>,
         tool: &ToolSpec<'_>,
+        keys: &mut KindKeys<'_>,
         p: &mut FileProblems<'_>,
     ) -> Option<CompiledTool>;
 
@@ -55,12 +61,15 @@ pub trait Backend: Send + Sync {
 }
 
 /// A source kind: the name written after `kind:`, the keys a source of it takes (declared in
-/// its folder as serde structs, read with positions by `mapping::source_keys`), and how such a
+/// its folder as serde structs, read with positions by `mapping::kind_keys`), and how such a
 /// source is compiled.
 pub trait SourceKind: 'static {
     const NAME: &'static str;
     /// One group of keys, or a tuple of groups when some are shared with other kinds.
     type Keys: Groups;
+    /// The keys of a tool on such a source (`sql:`, `table:`), read by its `Backend::compile_tool`
+    /// besides what every tool has.
+    type ToolKeys: Groups;
     /// The source's keys into a ready source, every problem positioned in `p`.
     fn compile(
         source: &SourceSpec<'_>,
@@ -88,10 +97,14 @@ pub struct Kind {
     pub keys: fn() -> Vec<&'static str>,
     /// Those keys' JSON Schema properties.
     pub properties: fn(&mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value>,
+    /// Every key a tool on its sources takes besides what every tool has.
+    pub tool_keys: fn() -> Vec<&'static str>,
+    /// Those keys' JSON Schema properties.
+    pub tool_properties: fn(&mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value>,
     /// Read the source's keys and compile it; `None` when its keys did not parse.
     pub compile: fn(
         source: &SourceSpec<'_>,
-        keys: &mut SourceKeys<'_>,
+        keys: &mut KindKeys<'_>,
         p: &mut FileProblems<'_>,
     ) -> Option<Arc<dyn Backend>>,
 }
@@ -102,6 +115,8 @@ impl Kind {
             name: K::NAME,
             keys: <K::Keys as Groups>::names,
             properties: <K::Keys as Groups>::properties,
+            tool_keys: <K::ToolKeys as Groups>::names,
+            tool_properties: <K::ToolKeys as Groups>::properties,
             compile: compile_kind::<K>,
         }
     }
@@ -109,7 +124,7 @@ impl Kind {
 
 fn compile_kind<K: SourceKind>(
     source: &SourceSpec<'_>,
-    keys: &mut SourceKeys<'_>,
+    keys: &mut KindKeys<'_>,
     p: &mut FileProblems<'_>,
 ) -> Option<Arc<dyn Backend>> {
     let read = K::Keys::read(keys, p)?;
@@ -143,6 +158,24 @@ pub struct CompiledTool {
     pub source_masks: Vec<(usize, Arc<Policy>)>,
 }
 
+/// The keys of a tool that may write, for the kinds that can (SQL, SOAP); a kind that cannot
+/// (flat files) does not read them, so they are named as keys of other kinds.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteKeys {
+    /// This tool changes data (creates, updates, deletes). Required for SQL that is not a
+    /// plain query, an operation whose name says it writes, or a tool annotated
+    /// `read_only: false`; such a tool is annotated destructive, never cached and never retried.
+    #[serde(default)]
+    pub allow_writes: Option<bool>,
+    /// For a tool that writes: whether the user confirms each call before it is sent,
+    /// through the client (MCP elicitation). `ask` (default): when the client can ask;
+    /// `require`: refuse when it cannot; `never`: send without asking.
+    #[serde(default)]
+    #[schemars(with = "Option<ConfirmRule>")]
+    pub confirm: Option<Spanned<ConfirmRule>>,
+}
+
 /// What a plan's content says about writing.
 pub struct Writes {
     /// Why the tool changes data by its content (a verb in the operation's name, SQL that is
@@ -152,6 +185,8 @@ pub struct Writes {
     pub at: Location,
     /// Whether `read_only: true` may vouch that the tool only reads.
     pub vouchable: bool,
+    /// What the tool's mapping says: `allow_writes`, `confirm`.
+    pub keys: WriteKeys,
 }
 
 /// A use of a field that answers questions about its value: a prefix spells it out, a bound
@@ -204,27 +239,6 @@ pub struct Call<'a> {
     /// Keyset paging: the key of the last row already returned.
     pub after: Option<Vec<Value>>,
     pub limit: u64,
-}
-
-/// Keys of a tool that do not apply to its source's kind are mistakes worth naming, not
-/// silently ignored options.
-pub fn reject_tool_keys(
-    tool: &ToolSpec<'_>,
-    kind: &str,
-    keys: &[(&str, bool)],
-    p: &mut FileProblems<'_>,
-) {
-    let d = tool.def;
-    for (key, _) in keys.iter().filter(|(_, present)| *present) {
-        p.at(
-            &d.source.referenced,
-            format!("{}.{key}", tool.here),
-            format!(
-                "`{key}` does not apply to a tool on source `{}` (kind {kind})",
-                d.source.value
-            ),
-        );
-    }
 }
 
 /// Names for a message: `a, b, c`, or `none`.

@@ -21,6 +21,8 @@ pub mod sql;
 // The query shape and row set every kind shares live in `rows`, below the kinds.
 pub use rows::{Filter, Op, Query, RowSet, scrub};
 
+use indexmap::IndexMap;
+
 /// A configured source of any kind, ready to compile tools and answer their calls.
 pub type Source = dyn kind::Backend;
 
@@ -63,43 +65,84 @@ pub fn source_schema(g: &mut schemars::SchemaGenerator) -> serde_json::Value {
     })
 }
 
+/// The JSON Schema properties of a tool's keys that its source's kind reads: every kind's,
+/// each described with the kinds it applies to (a tool does not say its kind; its source does).
+pub fn tool_properties(
+    g: &mut schemars::SchemaGenerator,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut all: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+    let mut owners: IndexMap<String, Vec<&str>> = IndexMap::new();
+    for k in KINDS {
+        for (key, schema) in (k.tool_properties)(g) {
+            owners.entry(key.clone()).or_default().push(k.name);
+            all.entry(key).or_insert(schema);
+        }
+    }
+    for (key, kinds) in owners {
+        if let Some(d) = all[&key].get("description").and_then(|d| d.as_str()) {
+            let described = format!("{}: {d}", kinds.join(", "));
+            all[&key]["description"] = described.into();
+        }
+    }
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::source_keys::COMMON;
+    use crate::mapping::kind_keys::fields;
+    use crate::mapping::model::{SourceDef, ToolDef};
 
-    /// Each kind declares each key once, never `kind` or `description`, and its schema
-    /// alternative offers exactly those keys: what `check` accepts is what editors suggest.
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+        v.sort();
+        v
+    }
+
+    /// A kind declares each key once and never one the first reading takes: a key read twice
+    /// would be judged by whichever reading came last.
+    fn declared_once(kind: &str, keys: &[&str], first: &[&str]) {
+        let mut unique = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{kind}: a key declared twice");
+        assert!(!keys.iter().any(|k| first.contains(k)), "{kind}: {keys:?}");
+    }
+
+    /// Each kind's source keys are declared once, and its schema alternative offers exactly
+    /// those keys: what `check` accepts is what editors suggest.
     #[test]
-    fn every_kind_declares_its_keys_once_and_its_schema_shows_them() {
+    fn every_kind_declares_its_source_keys_once_and_its_schema_shows_them() {
         let mut g = schemars::SchemaGenerator::default();
         let schema = source_schema(&mut g);
         let alternatives = schema["oneOf"].as_array().unwrap();
         assert_eq!(alternatives.len(), KINDS.len());
         for (kind, alt) in KINDS.iter().zip(alternatives) {
             let keys = (kind.keys)();
-            let mut unique = keys.clone();
-            unique.sort();
-            unique.dedup();
+            declared_once(kind.name, &keys, fields::<SourceDef>());
+            let offered = alt["properties"].as_object().unwrap().keys();
+            let expected = fields::<SourceDef>().iter().copied().chain(keys);
             assert_eq!(
-                unique.len(),
-                keys.len(),
-                "{}: a key declared twice",
+                sorted(offered.map(|k| k.as_str()).collect()),
+                sorted(expected.collect()),
+                "{}",
                 kind.name
             );
-            assert!(!keys.iter().any(|k| COMMON.contains(k)), "{}", kind.name);
-            let mut offered: Vec<&str> = alt["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(|k| k.as_str())
-                .collect();
-            offered.sort();
-            let mut expected: Vec<&str> = COMMON.iter().copied().chain(keys).collect();
-            expected.sort();
-            assert_eq!(offered, expected, "{}", kind.name);
             assert_eq!(alt["properties"]["kind"]["const"], kind.name);
             assert_eq!(alt["additionalProperties"], false);
+        }
+    }
+
+    /// Each kind's tool keys are declared once, and the schema of a tool offers every kind's.
+    #[test]
+    fn every_kind_declares_its_tool_keys_once_and_the_schema_shows_them() {
+        let offered = tool_properties(&mut schemars::SchemaGenerator::default());
+        for kind in KINDS {
+            let keys = (kind.tool_keys)();
+            declared_once(kind.name, &keys, fields::<ToolDef>());
+            for k in keys {
+                let described = offered[k]["description"].as_str().unwrap_or_default();
+                assert!(described.contains(kind.name), "{k}: {described}");
+            }
         }
     }
 }

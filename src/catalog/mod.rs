@@ -8,6 +8,7 @@
 //! - `tool.rs`     tools, compiled by their source's kind, then checked alike
 //! - `resource.rs` resources and prompts
 
+mod keys;
 mod names;
 mod resource;
 mod source;
@@ -20,9 +21,9 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde_saphyr::Location;
 
+use crate::mapping::kind_keys::FileKeys;
 use crate::mapping::load::{self, FileProblems, LoadedFile, Problem};
 use crate::mapping::model::MappingFile;
-use crate::mapping::source_keys::FileKeys;
 
 use names::Seen;
 use resource::{compile_prompt, compile_resource};
@@ -98,21 +99,22 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
             }
         }
     }
+    // What each kind reads of a file's sources and tools, read once per file.
+    let kind_keys: Vec<FileKeys> = files.iter().map(|f| FileKeys::new(&f.text)).collect();
     // Then sources: tools in any file may name a source from any other file.
-    for f in files {
+    for (f, keys) in files.iter().zip(&kind_keys) {
         let mut p = FileProblems {
             file: f.path.clone(),
             out: problems,
         };
-        let keys = FileKeys::new(&f.text);
         for (name, def) in &f.mapping.sources {
             if seen.first("sources", name, &f.path, &def.referenced, &mut p) {
-                let src = compile_source(name, def, &keys, &f.dir, &cat.masking, &mut p);
+                let src = compile_source(name, def, keys, &f.dir, &cat.masking, &mut p);
                 cat.sources.insert(name.clone(), src);
             }
         }
     }
-    for f in files {
+    for (f, keys) in files.iter().zip(&kind_keys) {
         let mut p = FileProblems {
             file: f.path.clone(),
             out: problems,
@@ -120,7 +122,7 @@ fn compile(files: &[LoadedFile], problems: &mut Vec<Problem>) -> Catalog {
         for (name, def) in &f.mapping.tools {
             if seen.first("tools", name, &f.path, &def.referenced, &mut p)
                 && let Some(tool) =
-                    compile_tool(name, def, &f.dir, &cat.sources, &cat.masking, &mut p)
+                    compile_tool(name, def, keys, &f.dir, &cat.sources, &cat.masking, &mut p)
             {
                 cat.tools.insert(name.clone(), Arc::new(tool));
             }

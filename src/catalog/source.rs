@@ -1,20 +1,21 @@
-//! Sources: each compiled by its kind (`backend::KINDS`), which reads its own keys; a key no
-//! group of the kind declares is named here, with the kinds it belongs to.
+//! Sources: each compiled by its kind (`backend::KINDS`), which reads its own keys; a key the
+//! kind does not take is named by `keys.rs`.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
+use super::keys::{Owner, refuse_keys};
 use super::names::check_name;
 use futures_util::future::BoxFuture;
 
 use crate::backend::kind::{Backend, CompiledTool, SourceSpec, ToolSpec};
 use crate::backend::{KINDS, Source};
-use crate::mapping::load::{FileProblems, unknown_key};
+use crate::mapping::kind_keys::{FileKeys, KindKeys};
+use crate::mapping::load::FileProblems;
 use crate::mapping::mask::Policies;
 use crate::mapping::model::SourceDef;
-use crate::mapping::source_keys::{COMMON, FileKeys, SourceKeys};
 
 /// Compile the source `name` of `file`. When its kind is unknown or its
 /// keys did not parse (each said in `p`), the source is `Unusable`: tools naming it are not
@@ -29,20 +30,29 @@ pub(super) fn compile_source(
 ) -> Arc<Source> {
     check_name(name, &def.referenced, &format!("sources.{name}"), p);
     let kind_name = &def.value.kind;
+    let mut keys = KindKeys::source(file, name);
     let Some(kind) = crate::backend::kind(&kind_name.value) else {
         let kinds: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
-        p.at(
-            &kind_name.referenced,
-            format!("sources.{name}.kind"),
-            format!(
-                "unknown source kind `{}`; use one of {}",
-                kind_name.value,
-                kinds.join(", ")
-            ),
-        );
+        if kind_name.referenced.line() == 0 {
+            p.at(
+                &def.referenced,
+                format!("sources.{name}"),
+                format!("a source needs `kind:`, one of {}", kinds.join(", ")),
+            );
+        } else {
+            p.at(
+                &kind_name.referenced,
+                format!("sources.{name}.kind"),
+                format!(
+                    "unknown source kind `{}`; use one of {}",
+                    kind_name.value,
+                    kinds.join(", ")
+                ),
+            );
+        }
+        refuse_keys(&keys, Owner::Source(None), p);
         return Arc::new(Unusable);
     };
-    let mut keys = SourceKeys::new(file, name);
     let spec = SourceSpec {
         name,
         def: &def.value,
@@ -50,9 +60,7 @@ pub(super) fn compile_source(
         policies,
     };
     let source = (kind.compile)(&spec, &mut keys, p);
-    for (key, at) in keys.rest() {
-        refuse_key(name, kind.name, &key, &at, p);
-    }
+    refuse_keys(&keys, Owner::Source(Some(kind)), p);
     source.unwrap_or_else(|| Arc::new(Unusable))
 }
 
@@ -70,34 +78,9 @@ impl Backend for Unusable {
     fn compile_tool(
         self: Arc<Self>,
         _: &ToolSpec<'_>,
+        _: &mut KindKeys<'_>,
         _: &mut FileProblems<'_>,
     ) -> Option<CompiledTool> {
         None
     }
-}
-
-/// A key the source's kind does not take: another kind's (an ODBC `connection_string` on an
-/// mssql source would otherwise be silently ignored), or no kind's (a typo).
-fn refuse_key(name: &str, kind: &str, key: &str, at: &Location, p: &mut FileProblems<'_>) {
-    let owners: Vec<&str> = KINDS
-        .iter()
-        .filter(|k| (k.keys)().contains(&key))
-        .map(|k| k.name)
-        .collect();
-    let message = if owners.is_empty() {
-        let kind = crate::backend::kind(kind).expect("a listed kind");
-        let expected: Vec<&str> = COMMON.iter().copied().chain((kind.keys)()).collect();
-        unknown_key(key, &expected)
-    } else {
-        let article = if matches!(kind.chars().next(), Some('o' | 'm')) {
-            "an"
-        } else {
-            "a"
-        };
-        format!(
-            "`{key}` does not apply to {article} {kind} source (it is for {}); remove it",
-            owners.join(" and ")
-        )
-    };
-    p.at(at, format!("sources.{name}.{key}"), message);
 }

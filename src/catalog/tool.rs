@@ -9,11 +9,13 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 use serde_saphyr::Spanned;
 
+use super::keys::{Owner, refuse_keys};
 use super::names::check_name;
 use super::types::{DEFAULT_LIMIT, DEFAULT_MAX_RESULT_BYTES, MAX_LIMIT};
 use super::types::{Tool, ToolHints};
 use crate::backend::Source;
 use crate::backend::kind::{CompiledTool, ToolSpec, Writes, list};
+use crate::mapping::kind_keys::{FileKeys, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::{Policies, Policy};
 use crate::mapping::model::{Annotations, ConfirmRule, ToolDef};
@@ -23,6 +25,7 @@ use crate::mapping::shape::{self, Shape};
 pub(super) fn compile_tool(
     name: &str,
     def: &Spanned<ToolDef>,
+    file: &FileKeys<'_>,
     dir: &Path,
     sources: &IndexMap<String, Arc<Source>>,
     policies: &Policies,
@@ -31,7 +34,13 @@ pub(super) fn compile_tool(
     let here = format!("tools.{name}");
     let d = &def.value;
     check_name(name, &def.referenced, &here, p);
-    if d.description.value.trim().is_empty() {
+    if d.description.referenced.line() == 0 {
+        p.at(
+            &def.referenced,
+            &here,
+            "a tool needs `description:`: what it returns and when to use it (agents read it to choose a tool)",
+        );
+    } else if d.description.value.trim().is_empty() {
         p.at(
             &d.description.referenced,
             format!("{here}.description"),
@@ -43,7 +52,16 @@ pub(super) fn compile_tool(
         .iter()
         .map(|(n, pd)| params::compile(n, pd, &format!("{here}.parameters.{n}"), p))
         .collect();
-    let src = find_source(d, sources, &here, p)?;
+    let src = if d.source.referenced.line() == 0 {
+        p.at(
+            &def.referenced,
+            &here,
+            "a tool needs `source:`, the name of the source it reads from",
+        );
+        None
+    } else {
+        find_source(d, sources, &here, p)
+    };
     let spec = ToolSpec {
         def: d,
         params: &params,
@@ -51,7 +69,15 @@ pub(super) fn compile_tool(
         policies,
         here: &here,
     };
-    let compiled = src.clone().compile_tool(&spec, p)?;
+    let mut keys = KindKeys::tool(file, name);
+    let compiled = src.and_then(|s| s.clone().compile_tool(&spec, &mut keys, p));
+    let kind = src.and_then(|s| crate::backend::kind(s.kind()));
+    let owner = Owner::Tool {
+        source: &d.source.value,
+        kind,
+    };
+    refuse_keys(&keys, owner, p);
+    let (src, compiled) = (src?, compiled?);
     let max_rows = src.max_rows().unwrap_or(MAX_LIMIT);
     let limit = match &d.limit {
         Some(l) if l.value == 0 || l.value > MAX_LIMIT.min(max_rows) => {
@@ -67,6 +93,11 @@ pub(super) fn compile_tool(
     };
     let shape = shape::compile(d.result.as_ref(), &compiled.fields, policies, &here, p);
     let writes = check_writes(d, compiled.writes.as_ref(), &here, p);
+    let compiled_confirm = compiled
+        .writes
+        .as_ref()
+        .and_then(|w| w.keys.confirm.as_ref())
+        .map_or(ConfirmRule::default(), |c| c.value);
     check_oracles(d, &compiled, &shape, p);
     let mut plan = compiled.plan;
     // Values of masked fields are never quoted in backend errors (a value that does not parse).
@@ -91,10 +122,7 @@ pub(super) fn compile_tool(
         invalidates: d.invalidates.iter().map(|t| t.value.clone()).collect(),
         annotations: hints(&d.annotations, writes),
         writes,
-        confirm: d
-            .confirm
-            .as_ref()
-            .map_or(ConfirmRule::default(), |c| c.value),
+        confirm: compiled_confirm,
         allow: d.allow.clone(),
         input_schema,
         output_schema,
@@ -128,11 +156,13 @@ pub(super) fn check_writes(
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> bool {
-    // A kind that cannot write (flat files) refuses `allow_writes` and `confirm` itself.
+    // A kind that cannot write (flat files) does not read `allow_writes` and `confirm`: they
+    // are named as keys of other kinds.
     let Some(Writes {
         by_content,
         at,
         vouchable,
+        keys,
     }) = kind
     else {
         return false;
@@ -140,8 +170,8 @@ pub(super) fn check_writes(
     let (by_content, vouchable) = (by_content.clone(), *vouchable);
     let writes = by_content.is_some()
         || d.annotations.read_only == Some(false)
-        || d.allow_writes == Some(true);
-    if writes && d.allow_writes != Some(true) {
+        || keys.allow_writes == Some(true);
+    if writes && keys.allow_writes != Some(true) {
         let why = by_content.unwrap_or_else(|| "the tool is annotated `read_only: false`".into());
         p.at(
             at,
@@ -149,7 +179,7 @@ pub(super) fn check_writes(
             format!("{why}: a tool that writes must say `allow_writes: true` (it is then annotated destructive and never cached or retried){}", if vouchable { "; if it only reads, annotate `read_only: true`" } else { "" }),
         );
     }
-    if let Some(c) = d.confirm.as_ref().filter(|_| !writes) {
+    if let Some(c) = keys.confirm.as_ref().filter(|_| !writes) {
         p.at(
             &c.referenced,
             format!("{here}.confirm"),

@@ -194,6 +194,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 "{}",
                 serde_json::to_string_pretty(&crate::mapping::schema::mapping_schema(
                     crate::backend::source_schema,
+                    crate::backend::tool_properties,
                 ))
                 .unwrap_or_default()
             );

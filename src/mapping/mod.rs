@@ -10,11 +10,12 @@
 //! - `params`       tool parameters: validation, coercion, input schema
 //! - `shape`        result shaping and output schema
 //! - `soap`         SOAP source and tool keys (auth, headers, request body, response path)
-//! - `source_keys`  a source's own keys, read again by its kind once `kind:` is known
+//! - `kind_keys`  a source's own keys, read again by its kind once `kind:` is known
 //! - `schema`       the JSON Schema of the mapping format itself
 
 pub mod field_type;
 pub mod interpolate;
+pub mod kind_keys;
 pub mod load;
 pub mod mask;
 pub mod model;
@@ -23,5 +24,4 @@ pub mod schema;
 pub mod shape;
 pub mod shorthand;
 pub mod soap;
-pub mod source_keys;
 pub mod units;

@@ -9,11 +9,13 @@ use futures_util::future::BoxFuture;
 use serde_json::Value as Json;
 use serde_saphyr::Location;
 
+use super::keys::FlatfileToolKeys;
 use super::{FlatfileSource, Table};
 use crate::backend::kind::{
-    self, Backend, Call, CompiledTool, Oracle, Plan, ToolSpec, list, reject_tool_keys,
+    self, Backend, Call, CompiledTool, Oracle, Plan, SourceKind, ToolSpec, list,
 };
 use crate::backend::rows::{Filter, Op, Query, RowSet};
+use crate::mapping::kind_keys::{Groups, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::Policies;
 use crate::mapping::model::{Condition, FieldType, Operand, ParamType, ToolDef};
@@ -98,27 +100,15 @@ impl Backend for FlatfileSource {
     fn compile_tool(
         self: Arc<Self>,
         t: &ToolSpec<'_>,
+        keys: &mut KindKeys<'_>,
         p: &mut FileProblems<'_>,
     ) -> Option<CompiledTool> {
         let (d, here) = (t.def, t.here);
         kind::reject_arrays(t, "flatfile", p);
-        reject_tool_keys(
-            t,
-            "flatfile",
-            &[
-                ("sql", d.sql.is_some()),
-                ("columns", !d.columns.is_empty()),
-                ("key", !d.key.is_empty()),
-                ("operation", d.operation.is_some()),
-                ("response", d.response.is_some()),
-                ("allow_writes", d.allow_writes.is_some()),
-                ("confirm", d.confirm.is_some()),
-            ],
-            p,
-        );
-        let table = find_table(d, &self, here, p)?;
-        let filters = compile_filters(d, &table, t.params, here, p);
-        let order = compile_order(d, &table, here, p);
+        let (k,) = <super::config::Flatfile as SourceKind>::ToolKeys::read(keys, p)?;
+        let table = find_table(d, &k, &self, here, p)?;
+        let filters = compile_filters(&k, &table, t.params, here, p);
+        let order = compile_order(&k, &table, here, p);
         let source_masks = table
             .fields
             .iter()
@@ -168,11 +158,12 @@ fn oracles(
 
 fn find_table(
     d: &ToolDef,
+    k: &FlatfileToolKeys,
     ff: &FlatfileSource,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Option<Arc<Table>> {
-    let Some(table) = &d.table else {
+    let Some(table) = &k.table else {
         p.at(
             &d.source.referenced,
             here,
@@ -250,7 +241,7 @@ fn field_names(t: &Table) -> String {
 }
 
 fn compile_filters(
-    d: &ToolDef,
+    d: &FlatfileToolKeys,
     table: &Table,
     params: &[Param],
     here: &str,
@@ -368,7 +359,7 @@ fn literal(v: &Json, kind: FieldType) -> Result<Value, String> {
 }
 
 fn compile_order(
-    d: &ToolDef,
+    d: &FlatfileToolKeys,
     table: &Table,
     here: &str,
     p: &mut FileProblems<'_>,

@@ -28,6 +28,7 @@ pub struct Flatfile;
 impl SourceKind for Flatfile {
     const NAME: &'static str = "flatfile";
     type Keys = (FlatfileKeys,);
+    type ToolKeys = (super::keys::FlatfileToolKeys,);
     fn compile(
         s: &SourceSpec<'_>,
         (keys,): Self::Keys,

@@ -1,5 +1,5 @@
-//! The keys of a `kind: flatfile` source: the export directory and each exported table's
-//! layout (format, framing, record types, fields). Read by `mapping::source_keys` once the
+//! The keys of a `kind: flatfile` source (the export directory and each exported table's
+//! layout: format, framing, record types, fields) and of a tool on one (table, filters, order). Read by `mapping::kind_keys` once the
 //! source's kind is known; `config.rs` compiles them.
 
 use indexmap::IndexMap;
@@ -8,7 +8,26 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::mapping::field_type::FieldType;
+use crate::mapping::shorthand::{Condition, OrderKey};
 use crate::mapping::units::DurationText;
+
+/// The keys of a tool on a flatfile source: which table, filtered and ordered how.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlatfileToolKeys {
+    /// The table to read.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub table: Option<Spanned<String>>,
+    /// Filters on fields, bound from parameters. `field: param` means equality.
+    #[serde(default, rename = "where")]
+    #[schemars(with = "IndexMap<String, Condition>")]
+    pub filter: IndexMap<String, Spanned<Condition>>,
+    /// Sort keys; `field` ascending, `-field` descending.
+    #[serde(default)]
+    #[schemars(with = "Vec<OrderKey>")]
+    pub order_by: Vec<Spanned<OrderKey>>,
+}
 
 /// The keys of a flatfile source.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -23,6 +23,7 @@ pub struct Mssql;
 impl SourceKind for Mssql {
     const NAME: &'static str = "mssql";
     type Keys = (MssqlKeys, SqlKeys, ConnectKeys);
+    type ToolKeys = crate::backend::sql::keys::SqlToolGroups;
     fn compile(s: &SourceSpec<'_>, keys: Self::Keys, p: &mut FileProblems<'_>) -> Arc<dyn Backend> {
         Arc::new(compile(s.name, s.def, keys, s.dir, p))
     }

@@ -22,6 +22,7 @@ pub struct Odbc;
 impl SourceKind for Odbc {
     const NAME: &'static str = "odbc";
     type Keys = (OdbcKeys, SqlKeys);
+    type ToolKeys = crate::backend::sql::keys::SqlToolGroups;
     fn compile(s: &SourceSpec<'_>, keys: Self::Keys, p: &mut FileProblems<'_>) -> Arc<dyn Backend> {
         Arc::new(compile(s.name, s.def, keys, s.dir, p))
     }

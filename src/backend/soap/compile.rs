@@ -7,15 +7,14 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
+use super::keys::SoapToolKeys;
 use super::{Operation, SoapQuery, SoapSource};
-use crate::backend::kind::{
-    self, Backend, Call, CompiledTool, Plan, ToolSpec, Writes, reject_tool_keys,
-};
+use crate::backend::kind::{self, Backend, Call, CompiledTool, Plan, SourceKind, ToolSpec, Writes};
 use crate::backend::rows::RowSet;
 use crate::backend::sql::compile::column_fields;
+use crate::mapping::kind_keys::{Groups, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::Policies;
-use crate::mapping::model::ToolDef;
 use crate::mapping::shape::{self, Fields};
 
 /// A declared operation on one source.
@@ -59,32 +58,23 @@ impl Backend for SoapSource {
     fn compile_tool(
         self: Arc<Self>,
         t: &ToolSpec<'_>,
+        keys: &mut KindKeys<'_>,
         p: &mut FileProblems<'_>,
     ) -> Option<CompiledTool> {
         let d = t.def;
-        reject_tool_keys(
-            t,
-            "soap",
-            &[
-                ("table", d.table.is_some()),
-                ("sql", d.sql.is_some()),
-                ("where", !d.filter.is_empty()),
-                ("order_by", !d.order_by.is_empty()),
-                ("key", !d.key.is_empty()),
-            ],
-            p,
-        );
-        let op = super::config::operation(d, &self.settings, t.params, t.dir, t.here, p)?;
-        let fields = soap_fields(&op, d, t.policies, t.here, p);
+        let (k, w) = <super::config::Soap as SourceKind>::ToolKeys::read(keys, p)?;
+        let op = super::config::operation(d, &k, &self.settings, t.params, t.dir, t.here, p)?;
+        let fields = soap_fields(&op, &k, t.policies, t.here, p);
         let vouched_read = d.annotations.read_only == Some(true);
         let writes = Writes {
             by_content: (!vouched_read && super::config::name_says_write(&op.element))
                 .then(|| format!("operation `{}` changes data by its name", op.element)),
-            at: d
+            at: k
                 .operation
                 .as_ref()
                 .map_or(d.source.referenced, |o| o.referenced),
             vouchable: true,
+            keys: w,
         };
         Some(CompiledTool {
             fields,
@@ -102,13 +92,13 @@ impl Backend for SoapSource {
 
 fn soap_fields(
     op: &Operation,
-    d: &ToolDef,
+    k: &SoapToolKeys,
     policies: &Policies,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Fields {
     let repeated: Vec<bool> = op.fields.iter().map(|f| f.repeated).collect();
-    let mut fields = column_fields(&op.columns, &repeated, d, policies, here, p);
+    let mut fields = column_fields(&op.columns, &repeated, &k.columns, policies, here, p);
     for (field, path) in fields.list.iter_mut().zip(&op.fields) {
         field.records = path.record.as_ref().map(|record| {
             let items: Vec<_> = record

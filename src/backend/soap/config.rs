@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use serde_saphyr::{Location, Spanned};
 
 use super::SoapSource;
-use super::keys::{SoapAuthDef, SoapKeys};
+use super::keys::{SoapAuthDef, SoapKeys, SoapToolKeys};
 use super::types::{Auth, Content, FieldPath, Node, Operation, RowPath, SoapSettings};
 use crate::backend::connect::ConnectKeys;
 use crate::backend::sql::Column;
@@ -30,6 +30,7 @@ pub struct Soap;
 impl SourceKind for Soap {
     const NAME: &'static str = "soap";
     type Keys = (SoapKeys, ConnectKeys);
+    type ToolKeys = (super::keys::SoapToolKeys, crate::backend::kind::WriteKeys);
     fn compile(s: &SourceSpec<'_>, keys: Self::Keys, p: &mut FileProblems<'_>) -> Arc<dyn Backend> {
         Arc::new(compile(s.name, s.def, keys, s.dir, p))
     }
@@ -270,13 +271,14 @@ fn nodes(
 /// A SOAP tool's operation, response path and columns.
 pub fn operation(
     d: &ToolDef,
+    k: &SoapToolKeys,
     source: &SoapSettings,
     params: &[Param],
     dir: &Path,
     here: &str,
     p: &mut FileProblems<'_>,
 ) -> Option<Operation> {
-    let Some(op) = &d.operation else {
+    let Some(op) = &k.operation else {
         p.at(
             &d.source.referenced,
             here,
@@ -287,7 +289,7 @@ pub fn operation(
         );
         return None;
     };
-    let Some(resp) = &d.response else {
+    let Some(resp) = &k.response else {
         p.at(
             &op.referenced,
             here,
@@ -335,7 +337,7 @@ pub fn operation(
     let mut columns = Vec::new();
     let mut fields = Vec::new();
     if resp.value.returns_nothing {
-        if !d.columns.is_empty() {
+        if !k.columns.is_empty() {
             p.at(
                 &resp.referenced,
                 format!("{here}.columns"),
@@ -358,7 +360,7 @@ pub fn operation(
             record: None,
             present: true,
         });
-    } else if d.columns.is_empty() {
+    } else if k.columns.is_empty() {
         p.at(
             &resp.referenced,
             format!("{here}.columns"),
@@ -366,7 +368,7 @@ pub fn operation(
         );
         return None;
     }
-    for (name, c) in &d.columns {
+    for (name, c) in &k.columns {
         let (column, field) = column(name, c, &format!("{here}.columns.{name}"), true, p);
         columns.push(column);
         fields.push(field);

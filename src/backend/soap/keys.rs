@@ -1,13 +1,34 @@
-//! The keys of a `kind: soap` source: the endpoint, protocol version, authentication, extra
-//! SOAP headers and answer limits, beside the TLS kinds' shared `ConnectKeys`.
+//! The keys of a `kind: soap` source (the endpoint, protocol version, authentication, extra
+//! SOAP headers and answer limits, beside the TLS kinds' shared `ConnectKeys`) and of a tool on
+//! one (the operation, where the rows are in the answer, their columns).
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::mapping::soap::BodyNode;
+use crate::mapping::model::ColumnDef;
+use crate::mapping::soap::{BodyNode, OperationDef, ResponseDef};
 use crate::mapping::units::{DurationText, SizeText};
+
+/// The keys of a tool on a soap source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoapToolKeys {
+    /// The request: the body element, its namespace, the SOAPAction and the body's
+    /// elements bound from parameters.
+    #[serde(default)]
+    #[schemars(with = "Option<OperationDef>")]
+    pub operation: Option<Spanned<OperationDef>>,
+    /// Where the rows are in the answer.
+    #[serde(default)]
+    #[schemars(with = "Option<ResponseDef>")]
+    pub response: Option<Spanned<ResponseDef>>,
+    /// The result columns, in order, with their types. `import-wsdl` writes them.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, ColumnDef>")]
+    pub columns: IndexMap<String, Spanned<ColumnDef>>,
+}
 
 /// The keys only a soap source takes.
 #[derive(Debug, Deserialize, JsonSchema)]

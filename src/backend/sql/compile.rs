@@ -11,13 +11,18 @@ use futures_util::future::BoxFuture;
 
 use super::introspect::TableInfo;
 use super::{Column, SqlError, SqlQuery, Statement};
+use indexmap::IndexMap;
+use serde_saphyr::Spanned;
+
+use super::keys::{SqlToolGroups, SqlToolKeys};
 use crate::backend::kind::{
-    self, Backend, Call, CompiledTool, Oracle, Plan, ToolSpec, Writes, list, reject_tool_keys,
+    self, Backend, Call, CompiledTool, Oracle, Plan, ToolSpec, WriteKeys, Writes, list,
 };
 use crate::backend::rows::RowSet;
+use crate::mapping::kind_keys::{Groups, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::Policies;
-use crate::mapping::model::{FieldType, ParamType, ToolDef};
+use crate::mapping::model::{ColumnDef, FieldType, ParamType};
 use crate::mapping::shape::{self, Fields, SourceField};
 use crate::value::Value;
 
@@ -55,10 +60,12 @@ impl<T: SqlSource> Backend for T {
     fn compile_tool(
         self: Arc<Self>,
         t: &ToolSpec<'_>,
+        keys: &mut KindKeys<'_>,
         p: &mut FileProblems<'_>,
     ) -> Option<CompiledTool> {
         let kind = SqlSource::kind(self.as_ref());
-        tool(self, kind, t, p)
+        let (k, w) = SqlToolGroups::read(keys, p)?;
+        tool(self, kind, t, &k, w, p)
     }
 
     fn describe<'a>(&'a self, table: &'a str) -> Option<BoxFuture<'a, Result<TableInfo, String>>> {
@@ -117,12 +124,14 @@ pub fn tool(
     source: Arc<dyn SqlSource>,
     kind: &'static str,
     t: &ToolSpec<'_>,
+    k: &SqlToolKeys,
+    w: WriteKeys,
     p: &mut FileProblems<'_>,
 ) -> Option<CompiledTool> {
     let (d, here) = (t.def, t.here);
     kind::reject_arrays(t, kind, p);
-    let plan = compile_sql(source, kind, t, p)?;
-    let fields = column_fields(&plan.columns, &[], d, t.policies, here, p);
+    let plan = compile_sql(source, kind, t, k, p)?;
+    let fields = column_fields(&plan.columns, &[], &k.columns, t.policies, here, p);
     let statement = &plan.statement;
     let vouched_read = d.annotations.read_only == Some(true);
     let by_content = statement
@@ -133,7 +142,8 @@ pub fn tool(
         // Only a procedure call can be vouched for as a read; an `UPDATE` cannot.
         vouchable: statement.procedure || by_content.is_none(),
         by_content,
-        at: d.sql.as_ref().map_or(d.source.referenced, |s| s.referenced),
+        at: k.sql.as_ref().map_or(d.source.referenced, |s| s.referenced),
+        keys: w,
     };
     let oracles = plan
         .key
@@ -161,22 +171,11 @@ fn compile_sql(
     source: Arc<dyn SqlSource>,
     kind: &'static str,
     t: &ToolSpec<'_>,
+    k: &SqlToolKeys,
     p: &mut FileProblems<'_>,
 ) -> Option<SqlPlan> {
     let (d, params, here) = (t.def, t.params, t.here);
-    reject_tool_keys(
-        t,
-        kind,
-        &[
-            ("table", d.table.is_some()),
-            ("where", !d.filter.is_empty()),
-            ("order_by", !d.order_by.is_empty()),
-            ("operation", d.operation.is_some()),
-            ("response", d.response.is_some()),
-        ],
-        p,
-    );
-    let Some(sql) = &d.sql else {
+    let Some(sql) = &k.sql else {
         p.at(
             &d.source.referenced,
             here,
@@ -233,7 +232,7 @@ fn compile_sql(
             );
         }
     }
-    if d.columns.is_empty() {
+    if k.columns.is_empty() {
         p.at(
             &sql.referenced,
             format!("{here}.columns"),
@@ -241,7 +240,7 @@ fn compile_sql(
         );
         return None;
     }
-    for (name, c) in &d.columns {
+    for (name, c) in &k.columns {
         if c.value.path.is_some() || c.value.repeated || c.value.fields.is_some() {
             p.at(
                 &c.referenced,
@@ -250,7 +249,7 @@ fn compile_sql(
             );
         }
     }
-    let columns: Arc<[Column]> = d
+    let columns: Arc<[Column]> = k
         .columns
         .iter()
         .map(|(name, c)| Column {
@@ -261,13 +260,13 @@ fn compile_sql(
         })
         .collect();
     let mut key = Vec::new();
-    for k in &d.key {
-        match columns.iter().position(|c| c.name == k.value) {
+    for name in &k.key {
+        match columns.iter().position(|c| c.name == name.value) {
             Some(i) => key.push(i),
             None => p.at(
-                &k.referenced,
+                &name.referenced,
                 format!("{here}.key"),
-                format!("key `{}` is not one of the tool's `columns`", k.value),
+                format!("key `{}` is not one of the tool's `columns`", name.value),
             ),
         }
     }
@@ -290,7 +289,7 @@ fn compile_sql(
 pub fn column_fields(
     columns: &[Column],
     repeated: &[bool],
-    d: &ToolDef,
+    defs: &IndexMap<String, Spanned<ColumnDef>>,
     policies: &Policies,
     here: &str,
     p: &mut FileProblems<'_>,
@@ -306,8 +305,7 @@ pub fn column_fields(
                 description: c.description.clone(),
                 repeated: repeated.get(i).copied().unwrap_or(false),
                 records: None,
-                mask: d
-                    .columns
+                mask: defs
                     .get(&c.name)
                     .and_then(|def| def.value.mask.as_ref())
                     .and_then(|m| {

@@ -1,10 +1,13 @@
-//! Keys both SQL kinds (odbc, mssql) take: the pool, timeouts, row and value caps, and how
-//! driver values become typed values. Each kind reads this group beside its own.
+//! Keys both SQL kinds (odbc, mssql) take: for a source, the pool, timeouts, row and value caps,
+//! and how driver values become typed values (read beside the kind's own); for a tool, its
+//! statement, columns and paging key.
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::mapping::model::ColumnDef;
 use crate::mapping::units::{DurationText, SizeText};
 
 /// The keys every SQL source takes.
@@ -41,3 +44,28 @@ pub struct SqlKeys {
     #[schemars(with = "Vec<String>")]
     pub null_dates: Vec<Spanned<String>>,
 }
+
+/// The keys of a tool on a SQL source.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SqlToolKeys {
+    /// The query. `:name` is a parameter, bound (never spliced); `{{name}}` inside a
+    /// quoted identifier (`[{{company}}$Customer]`) takes a value from an `enum` parameter's
+    /// allow-list.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub sql: Option<Spanned<String>>,
+    /// The result columns, in order, with their types. `introspect` writes them.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, ColumnDef>")]
+    pub columns: IndexMap<String, Spanned<ColumnDef>>,
+    /// Columns that identify a row, for keyset paging: rows come ordered by them and a
+    /// cursor resumes after the last key seen. Without it, cursors count rows (offset).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub key: Vec<Spanned<String>>,
+}
+
+/// What a tool on a SQL source reads besides what every tool has: its statement and columns,
+/// and whether it may write.
+pub type SqlToolGroups = (SqlToolKeys, crate::backend::kind::WriteKeys);

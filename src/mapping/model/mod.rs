@@ -26,6 +26,17 @@ pub use resource::*;
 pub use source::*;
 pub use tool::*;
 
+/// A required key's value when the key is left out: empty, at no position. The first reading
+/// of a source or tool takes only some of its keys, so it cannot tell a missing key from a
+/// misspelt one; the catalogue names both (`catalog/keys.rs`).
+fn absent() -> Spanned<String> {
+    Spanned {
+        value: String::new(),
+        referenced: serde_saphyr::Location::UNKNOWN,
+        defined: serde_saphyr::Location::UNKNOWN,
+    }
+}
+
 /// One mapping file. Every section is optional; a directory of files is merged by name.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::mapping::field_type::FieldType;
-use crate::mapping::shorthand::{Condition, FieldSpec, OrderKey};
+use crate::mapping::shorthand::FieldSpec;
 use crate::mapping::units::{DurationText, SizeText};
 
 /// One result column of a SQL tool.
@@ -142,11 +142,15 @@ pub struct Annotations {
     pub open_world: Option<bool>,
 }
 
-/// A tool: parameters, the backend request, result shaping.
+/// A tool: parameters, result shaping, caching, access. What it asks its source (`sql:`,
+/// `table:`, `operation:`) are keys of the source's kind, read by the kind
+/// (`backend/<kind>/keys.rs`, through `mapping::kind_keys`); the catalogue names any key that
+/// neither this nor the kind takes.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
 pub struct ToolDef {
-    /// Shown to agents: what the tool returns and when to use it.
+    /// Shown to agents: what the tool returns and when to use it. (Required: left out, it is
+    /// empty here and the catalogue says so, so that a misspelt key is named instead.)
+    #[serde(default = "super::absent")]
     #[schemars(with = "String")]
     pub description: Spanned<String>,
     /// A short human-readable title.
@@ -155,57 +159,10 @@ pub struct ToolDef {
     #[serde(default)]
     #[schemars(with = "IndexMap<String, ParamDef>")]
     pub parameters: IndexMap<String, Spanned<ParamDef>>,
-    /// The source this tool reads from.
+    /// The source this tool reads from. (Required, as `description`.)
+    #[serde(default = "super::absent")]
     #[schemars(with = "String")]
     pub source: Spanned<String>,
-    /// flatfile: the table to read.
-    #[serde(default)]
-    #[schemars(with = "Option<String>")]
-    pub table: Option<Spanned<String>>,
-    /// odbc: the query. `:name` is a parameter, bound (never spliced); `{{name}}` inside a
-    /// quoted identifier (`[{{company}}$Customer]`) takes a value from an `enum` parameter's
-    /// allow-list.
-    #[serde(default)]
-    #[schemars(with = "Option<String>")]
-    pub sql: Option<Spanned<String>>,
-    /// soap: the request: the body element, its namespace, the SOAPAction and the body's
-    /// elements bound from parameters.
-    #[serde(default)]
-    #[schemars(with = "Option<crate::mapping::soap::OperationDef>")]
-    pub operation: Option<Spanned<crate::mapping::soap::OperationDef>>,
-    /// soap: where the rows are in the answer.
-    #[serde(default)]
-    #[schemars(with = "Option<crate::mapping::soap::ResponseDef>")]
-    pub response: Option<Spanned<crate::mapping::soap::ResponseDef>>,
-    /// soap: this tool changes data (creates, updates, deletes). Required for an operation
-    /// whose name says it writes or that is annotated `read_only: false`; such a tool is
-    /// annotated destructive, never cached and never retried.
-    #[serde(default)]
-    pub allow_writes: Option<bool>,
-    /// soap, for a tool that writes: whether the user confirms each call before it is sent,
-    /// through the client (MCP elicitation). `ask` (default): when the client can ask;
-    /// `require`: refuse when it cannot; `never`: send without asking.
-    #[serde(default)]
-    #[schemars(with = "Option<ConfirmRule>")]
-    pub confirm: Option<Spanned<ConfirmRule>>,
-    /// odbc, mssql, soap: the result columns, in order, with their types. `introspect` and
-    /// `import-wsdl` write them.
-    #[serde(default)]
-    #[schemars(with = "IndexMap<String, ColumnDef>")]
-    pub columns: IndexMap<String, Spanned<ColumnDef>>,
-    /// odbc: columns that identify a row, for keyset paging: rows come ordered by them and a
-    /// cursor resumes after the last key seen. Without it, cursors count rows (offset).
-    #[serde(default)]
-    #[schemars(with = "Vec<String>")]
-    pub key: Vec<Spanned<String>>,
-    /// flatfile: filters on fields, bound from parameters. `field: param` means equality.
-    #[serde(default, rename = "where")]
-    #[schemars(with = "IndexMap<String, Condition>")]
-    pub filter: IndexMap<String, Spanned<Condition>>,
-    /// flatfile: sort keys; `field` ascending, `-field` descending.
-    #[serde(default)]
-    #[schemars(with = "Vec<OrderKey>")]
-    pub order_by: Vec<Spanned<OrderKey>>,
     /// Most rows returned per call (default 50, at most 10000); more rows give
     /// `truncated: true` and a `next_cursor`.
     #[serde(default)]

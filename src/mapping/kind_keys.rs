@@ -1,18 +1,21 @@
-//! A source's own keys, read by its kind. Each kind's folder declares its keys as plain serde
-//! structs ("groups": a kind's own keys, and keys shared with other kinds in a struct of their
-//! own) and reads them here, from the source's YAML, with positions.
+//! The keys a source kind reads: a source's own keys, and the keys of a tool on such a source
+//! (`sql:`, `table:`, `operation:`). Each kind's folder declares them as plain serde structs
+//! ("groups": a kind's own keys, and keys shared with other kinds in a struct of their own) and
+//! reads them here, from the entry's YAML, with positions.
 //!
 //! Why a second reading: serde-saphyr keeps positions only outside tagged enums and
-//! `#[serde(flatten)]`, and a source's `kind:` may come after its other keys, so the first
-//! reading of a file (`model::MappingFile`) takes only `kind` and `description` of a source.
-//! Once the kind is known, each of its groups reads the file again, skipping everything but
-//! this source and, in it, every key the group does not declare. A key no group took is left
-//! for the catalogue to name (`rest`), with the kinds it belongs to.
+//! `#[serde(flatten)]`, a source's `kind:` may come after its other keys, and a tool's kind is
+//! its source's, named in another entry or file. So the first reading of a file
+//! (`model::MappingFile`) takes only what every source and every tool has; once the kind is
+//! known, each of its groups reads the file again, skipping everything but the entries of one
+//! section and, in each, every key the group does not declare. A key no group took is left for
+//! the catalogue to name (`rest`), with the kinds it belongs to.
 
 use std::any::{Any, TypeId};
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{
@@ -22,18 +25,17 @@ use serde::de::{
 use serde_saphyr::{Location, Spanned};
 
 use super::load::{FileProblems, parse_problem};
-
-/// The keys every source has whatever its kind; no group may declare them.
-pub const COMMON: [&str; 2] = ["kind", "description"];
+use super::model::{SourceDef, ToolDef};
 
 /// A mapping file's text and what has been read from it. Each group type is read for every
 /// source of the file in one reading, and the keys of every source in one more, so a file of
 /// many sources costs a few readings, not a few per source.
 pub struct FileKeys<'a> {
     text: &'a str,
-    /// For each group type `T`, a `GroupRead<T>`.
-    groups: RefCell<HashMap<TypeId, Box<dyn Any>>>,
-    keys: OnceCell<HashMap<String, Vec<Spanned<String>>>>,
+    /// For each section and group type `T`, a `GroupRead<T>`.
+    groups: RefCell<HashMap<(Section, TypeId), Box<dyn Any>>>,
+    /// For each section, every entry's keys.
+    keys: RefCell<HashMap<Section, Rc<EntryKeys>>>,
 }
 
 /// Where a reading of every source stopped: the source being read, and why.
@@ -52,20 +54,21 @@ impl<'a> FileKeys<'a> {
         FileKeys {
             text,
             groups: RefCell::default(),
-            keys: OnceCell::new(),
+            keys: RefCell::default(),
         }
     }
 
-    /// `seed` for each source of the file, by name; on an error, the source being read.
-    fn each_source<S: DeserializeSeed<'a> + Copy>(
+    /// `seed` for each entry of a section, by name; on an error, the entry being read.
+    fn each_entry<S: DeserializeSeed<'a> + Copy>(
         &self,
+        section: Section,
         seed: S,
     ) -> Result<HashMap<String, S::Value>, Stopped> {
         let current = RefCell::new(String::new());
         let read = serde_saphyr::with_deserializer_from_str(self.text, |de| {
             Entry {
-                key: "sources",
-                inner: EachSource {
+                key: section.0,
+                inner: EachEntry {
                     current: &current,
                     seed,
                 },
@@ -77,21 +80,60 @@ impl<'a> FileKeys<'a> {
     }
 }
 
-/// One source's YAML, ready to be read group by group.
-pub struct SourceKeys<'a> {
+/// A section of a mapping file whose entries have keys that a kind reads: `sources`, `tools`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Section(pub &'static str);
+
+/// Every entry's keys, each with where its value is written.
+type EntryKeys = HashMap<String, Vec<KeyAt>>;
+
+/// A key of an entry, where it is written and where its value is.
+#[derive(Debug, Clone)]
+pub struct KeyAt {
+    pub name: String,
+    /// The key itself: what a misspelt key points at.
+    pub key: Location,
+    /// Its value: what a problem about a given value points at.
+    pub value: Location,
+}
+
+/// One entry's YAML (a source, a tool), ready to be read group by group.
+pub struct KindKeys<'a> {
     file: &'a FileKeys<'a>,
+    section: Section,
     name: &'a str,
+    /// The keys read so far: the first reading's, then each group's.
     taken: Vec<&'static str>,
 }
 
-impl<'a> SourceKeys<'a> {
+impl<'a> KindKeys<'a> {
     /// The source `name` of the mapping file `file`.
-    pub fn new(file: &'a FileKeys<'a>, name: &'a str) -> Self {
-        SourceKeys {
+    pub fn source(file: &'a FileKeys<'a>, name: &'a str) -> Self {
+        Self::entry(file, Section("sources"), name, fields::<SourceDef>())
+    }
+
+    /// The tool `name` of the mapping file `file`.
+    pub fn tool(file: &'a FileKeys<'a>, name: &'a str) -> Self {
+        Self::entry(file, Section("tools"), name, fields::<ToolDef>())
+    }
+
+    fn entry(
+        file: &'a FileKeys<'a>,
+        section: Section,
+        name: &'a str,
+        first: &'static [&'static str],
+    ) -> Self {
+        KindKeys {
             file,
+            section,
             name,
-            taken: Vec::new(),
+            taken: first.to_vec(),
         }
+    }
+
+    /// The entry's key path, e.g. `tools.get_item`.
+    pub fn here(&self) -> String {
+        format!("{}.{}", self.section.0, self.name)
     }
 
     /// Read the keys `T` declares. A value of the wrong shape is a positioned problem and
@@ -99,16 +141,18 @@ impl<'a> SourceKeys<'a> {
     pub fn group<T: DeserializeOwned + 'static>(&mut self, p: &mut FileProblems<'_>) -> Option<T> {
         self.taken.extend_from_slice(fields::<T>());
         let mut groups = self.file.groups.borrow_mut();
-        let entry = groups.entry(TypeId::of::<T>()).or_insert_with(|| {
-            let read = match self.file.each_source(Only::<T>(PhantomData)) {
-                Ok(read) => GroupRead { read, failed: None },
-                Err(failed) => GroupRead {
-                    read: HashMap::new(),
-                    failed: Some(failed),
-                },
-            };
-            Box::new(read)
-        });
+        let entry = groups
+            .entry((self.section, TypeId::of::<T>()))
+            .or_insert_with(|| {
+                let read = match self.file.each_entry(self.section, Only::<T>(PhantomData)) {
+                    Ok(read) => GroupRead { read, failed: None },
+                    Err(failed) => GroupRead {
+                        read: HashMap::new(),
+                        failed: Some(failed),
+                    },
+                };
+                Box::new(read)
+            });
         let read = entry
             .downcast_mut::<GroupRead<T>>()
             .expect("each entry is keyed by its own type");
@@ -124,12 +168,12 @@ impl<'a> SourceKeys<'a> {
         self.read_alone(p)
     }
 
-    /// Read `T` for this source only: after another source's mistake stopped the reading of
-    /// the whole file.
+    /// Read `T` for this entry only: after another entry's mistake stopped the reading of the
+    /// whole section.
     fn read_alone<T: DeserializeOwned>(&self, p: &mut FileProblems<'_>) -> Option<T> {
         let read = serde_saphyr::with_deserializer_from_str(self.file.text, |de| {
             Entry {
-                key: "sources",
+                key: self.section.0,
                 inner: Entry {
                     key: self.name,
                     inner: Only::<T>(PhantomData),
@@ -147,18 +191,26 @@ impl<'a> SourceKeys<'a> {
         }
     }
 
-    /// The keys of this source that no group read so far declares, besides `kind` and
-    /// `description`, with where each value is written.
-    pub fn rest(&self) -> Vec<(String, Location)> {
+    /// The keys of this entry that neither the first reading nor a group read so far declares.
+    pub fn rest(&self) -> Vec<KeyAt> {
         let all = self
             .file
             .keys
-            .get_or_init(|| self.file.each_source(KeyNames).unwrap_or_default());
+            .borrow_mut()
+            .entry(self.section)
+            .or_insert_with(|| {
+                Rc::new(
+                    self.file
+                        .each_entry(self.section, KeyNames)
+                        .unwrap_or_default(),
+                )
+            })
+            .clone();
         all.get(self.name)
             .into_iter()
             .flatten()
-            .filter(|k| !COMMON.contains(&k.value.as_str()) && !self.taken.contains(&&*k.value))
-            .map(|k| (k.value.clone(), k.referenced))
+            .filter(|k| !self.taken.contains(&k.name.as_str()))
+            .cloned()
             .collect()
     }
 }
@@ -210,7 +262,7 @@ pub trait Groups: Sized {
     /// Every key the groups declare.
     fn names() -> Vec<&'static str>;
     /// Read every group; `None` when one did not parse (its problem is reported).
-    fn read(keys: &mut SourceKeys<'_>, p: &mut FileProblems<'_>) -> Option<Self>;
+    fn read(keys: &mut KindKeys<'_>, p: &mut FileProblems<'_>) -> Option<Self>;
     /// The groups' JSON Schema properties, merged.
     fn properties(g: &mut SchemaGenerator) -> serde_json::Map<String, serde_json::Value>;
 }
@@ -222,7 +274,7 @@ macro_rules! groups {
                 [$(fields::<$t>()),+].concat()
             }
             #[allow(non_snake_case)]
-            fn read(keys: &mut SourceKeys<'_>, p: &mut FileProblems<'_>) -> Option<Self> {
+            fn read(keys: &mut KindKeys<'_>, p: &mut FileProblems<'_>) -> Option<Self> {
                 // Every group is read, so each reports its own problem, before any is given up.
                 $(let $t = keys.group::<$t>(p);)+
                 Some(($($t?,)+))
@@ -240,23 +292,23 @@ groups!(A);
 groups!(A, B);
 groups!(A, B, C);
 
-/// In the map of sources, `seed` for each, remembering which is being read.
-struct EachSource<'c, S> {
+/// In the map of a section, `seed` for each entry, remembering which is being read.
+struct EachEntry<'c, S> {
     current: &'c RefCell<String>,
     seed: S,
 }
 
-impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for EachSource<'_, S> {
+impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for EachEntry<'_, S> {
     type Value = HashMap<String, S::Value>;
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         de.deserialize_map(self)
     }
 }
 
-impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for EachSource<'_, S> {
+impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for EachEntry<'_, S> {
     type Value = HashMap<String, S::Value>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("the map of sources")
+        f.write_str("a map of named entries")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut all = HashMap::new();
@@ -385,31 +437,30 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
     }
 }
 
-/// The keys of a map, each with the position of its value.
+/// The keys of a map, each with its position and its value's.
 #[derive(Clone, Copy)]
 struct KeyNames;
 
 impl<'de> DeserializeSeed<'de> for KeyNames {
-    type Value = Vec<Spanned<String>>;
+    type Value = Vec<KeyAt>;
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         de.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeyNames {
-    type Value = Vec<Spanned<String>>;
+    type Value = Vec<KeyAt>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a source's keys")
+        f.write_str("an entry's keys")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut keys = Vec::new();
-        // Each key with where its value is written, as other problems about a value point.
-        while let Some(k) = map.next_key::<String>()? {
-            let at = map.next_value::<Spanned<IgnoredAny>>()?.referenced;
-            keys.push(Spanned {
-                value: k,
-                referenced: at,
-                defined: at,
+        while let Some(k) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value::<Spanned<IgnoredAny>>()?.referenced;
+            keys.push(KeyAt {
+                name: k.value,
+                key: k.referenced,
+                value,
             });
         }
         Ok(keys)
@@ -455,7 +506,7 @@ mod tests {
             out: &mut out,
         };
         let file = FileKeys::new(TEXT);
-        let mut keys = SourceKeys::new(&file, "erp");
+        let mut keys = KindKeys::source(&file, "erp");
         let net: Net = keys.group(&mut p).unwrap();
         let pool: Pool = keys.group(&mut p).unwrap();
         let host = net.host.unwrap();
@@ -471,9 +522,10 @@ mod tests {
         assert_eq!(pool.pool_size.unwrap().value, 4);
         let rest = keys.rest();
         assert_eq!(rest.len(), 1);
+        let at = |l: Location| (l.line(), l.column());
         assert_eq!(
-            (rest[0].0.as_str(), rest[0].1.line(), rest[0].1.column()),
-            ("hots", 10, 11)
+            (rest[0].name.as_str(), at(rest[0].key), at(rest[0].value)),
+            ("hots", (10, 5), (10, 11))
         );
         assert!(out.is_empty());
     }
@@ -488,7 +540,11 @@ mod tests {
             out: &mut out,
         };
         let file = FileKeys::new(&text);
-        assert!(SourceKeys::new(&file, "erp").group::<Net>(&mut p).is_none());
+        assert!(
+            KindKeys::source(&file, "erp")
+                .group::<Net>(&mut p)
+                .is_none()
+        );
         assert_eq!(out.len(), 1);
         assert_eq!(
             (out[0].line, out[0].path.as_str()),
@@ -511,7 +567,7 @@ mod tests {
         let ports: Vec<Option<u16>> = ["a", "b", "c"]
             .iter()
             .map(|n| {
-                SourceKeys::new(&keys, n)
+                KindKeys::source(&keys, n)
                     .group::<Net>(&mut p)
                     .map(|net| net.port.unwrap().value)
             })
