@@ -9,7 +9,6 @@
 //! - `mask`         masking policies (`masking:`) and the caller's masking profile
 //! - `params`       tool parameters: validation, coercion, input schema
 //! - `shape`        result shaping and output schema
-//! - `soap`         SOAP source and tool keys (auth, headers, request body, response path)
 //! - `kind_keys`  a source's own keys, read again by its kind once `kind:` is known
 //! - `schema`       the JSON Schema of the mapping format itself
 
@@ -23,5 +22,4 @@ pub mod params;
 pub mod schema;
 pub mod shape;
 pub mod shorthand;
-pub mod soap;
 pub mod units;

@@ -1,6 +1,7 @@
 //! `kind: flatfile`: the ERP's nightly exports (csv and fixed width) read in place.
 //!
-//! - `config.rs`  mapping -> compiled tables, with positioned problems
+//! - `keys.rs`    the kind's mapping keys: a source's (directory, table layouts) and a tool's
+//! - `config.rs`  the kind (`SourceKind`): keys -> compiled tables, with positioned problems
 //! - `compile.rs` a tool on the source (filters, order) and its plan: the kind's `Backend`
 //! - `config_fields.rs` mapping -> one field (storage, codec, place), for tables and record types
 //! - `config_records.rs` mapping -> record types, header and trailer of multi-record files

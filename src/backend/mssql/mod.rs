@@ -2,7 +2,9 @@
 //! Windows service beside Dynamics NAV, GP or Sage needs no ODBC driver.
 //!
 //! - `mod.rs`   the source, and the kind's `Backend` (tools compile as `sql/compile.rs` says)
-//! - `config.rs` mapping -> settings (host or named instance, login, TLS, intent, timeouts)
+//! - `keys.rs`   the kind's own source keys (beside `sql/keys.rs` and `connect.rs`)
+//! - `config.rs` the kind (`SourceKind`): keys -> settings (host or named instance, login, TLS,
+//!   intent, timeouts)
 //! - `settings.rs` a source's resolved settings: login, TLS, trust (below everything else here)
 //! - `pool.rs`   async connection pool; timed-out or cancelled connections are discarded
 //! - `query.rs`  binding values as typed RPC parameters, streaming rows, errors -> `SqlError`

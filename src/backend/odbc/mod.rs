@@ -2,7 +2,8 @@
 //! Progress OpenEdge, Pervasive, Informix, DB2 for i).
 //!
 //! - `mod.rs`   the source, and the kind's `Backend` (tools compile as `sql/compile.rs` says)
-//! - `config.rs`     mapping -> settings, with positioned problems
+//! - `keys.rs`       the kind's own source keys (beside `sql/keys.rs`)
+//! - `config.rs`     the kind (`SourceKind`): keys -> settings, with positioned problems
 //! - `driver.rs`     connection strings; finding Debian's drivers for the vendored manager
 //! - `settings.rs`   a source's resolved settings (below everything else here)
 //! - `connect.rs`    opening a connection, what its database takes (`Traits`), driver failures

@@ -12,13 +12,13 @@ use super::SoapSource;
 use super::keys::{SoapAuthDef, SoapKeys, SoapToolKeys};
 use super::types::{Auth, Content, FieldPath, Node, Operation, RowPath, SoapSettings};
 use crate::backend::connect::ConnectKeys;
+use crate::backend::soap::operation_keys::BodyNode;
 use crate::backend::sql::Column;
 use crate::backend::sql::config::duration;
 use crate::mapping::interpolate::interpolate;
 use crate::mapping::load::FileProblems;
 use crate::mapping::model::{ColumnDef, FieldType, SourceDef, ToolDef};
 use crate::mapping::params::Param;
-use crate::mapping::soap::BodyNode;
 
 /// Largest answer read when a source sets no `max_response_size`.
 pub const DEFAULT_MAX_RESPONSE: u64 = 10_000_000;

@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::backend::soap::operation_keys::{BodyNode, OperationDef, ResponseDef};
 use crate::mapping::model::ColumnDef;
-use crate::mapping::soap::{BodyNode, OperationDef, ResponseDef};
 use crate::mapping::units::{DurationText, SizeText};
 
 /// The keys of a tool on a soap source.

@@ -1,8 +1,11 @@
 //! SOAP sources: declared operations sent over HTTP(S), answers projected into rows.
 //!
 //! A reader who wants to know where something happens:
+//! - `keys.rs`     the kind's mapping keys: a source's (endpoint, auth, headers) and a tool's
+//! - `operation_keys.rs` what a tool's `operation:` and `response:` hold (request body, rows path)
 //! - `compile.rs`  a tool on the source and its plan: the kind's `Backend`
-//! - `config.rs`   mapping keys -> `SoapSettings` (source) and `Operation` (tool); no I/O
+//! - `config.rs`   the kind (`SourceKind`); keys -> `SoapSettings` (source) and `Operation`
+//!   (tool); no I/O
 //! - `envelope.rs` the request envelope: body elements from bound values, escaped by
 //!   construction; WS-Security `UsernameToken`
 //! - `client.rs`   the HTTP exchange: headers per SOAP version, auth, timeouts, TLS, the size
@@ -21,6 +24,7 @@ pub mod envelope;
 pub mod fault;
 pub mod keys;
 pub mod ntlm;
+pub mod operation_keys;
 pub mod project;
 pub mod types;
 pub mod wsdl;

@@ -12,9 +12,9 @@ use super::client::Answer;
 use super::fault::open_envelope;
 use super::types::{FieldPath, Operation, SoapError, SoapSettings};
 use super::xml::{self, Element};
+use crate::backend::soap::operation_keys::EmbeddedFormat;
 use crate::backend::sql::{CellRules, Column, parse_cell, parse_datetime};
 use crate::mapping::model::FieldType;
-use crate::mapping::soap::EmbeddedFormat;
 use crate::value::Value;
 
 /// The rows of one page, and how many the answer holds. Every row is read and typed (a bad

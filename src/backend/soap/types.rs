@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::keys::SoapVersion;
 use super::xml;
 use crate::backend::mssql::Trust;
+use crate::backend::soap::operation_keys::EmbeddedFormat;
 use crate::backend::sql::Column;
-use crate::mapping::soap::EmbeddedFormat;
 use crate::value::Value;
 
 pub struct SoapSettings {

@@ -4,7 +4,8 @@
 //!
 //! - `statement.rs` `:name` parameters and `{{name}}` identifier fragments
 //! - `compile.rs`   a tool on a SQL source, and its plan (bound into a `SqlQuery`)
-//! - `config.rs`    mapping keys every SQL kind reads alike
+//! - `keys.rs`      the keys every SQL kind takes: a source's (pool, caps) and a tool's (sql)
+//! - `config.rs`    those source keys -> settings, read alike by every SQL kind
 //! - `introspect.rs` table metadata -> a mapping skeleton
 
 pub mod compile;

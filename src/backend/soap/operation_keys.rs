@@ -1,6 +1,6 @@
-//! The mapping keys of SOAP tools: the operation's request body (declared element by element,
-//! never a template) and the response projection. (A SOAP source's own keys, authentication
-//! and extra headers among them, are in `backend/soap/keys.rs`.)
+//! What a SOAP tool's keys hold: the operation's request body (declared element by element,
+//! never a template) and the response projection. (`keys.rs` holds the keys themselves, a
+//! source's and a tool's.)
 //!
 //! A body element is written `element: parameter` (shorthand) or in the long form
 //! `{ param | value | children, namespace, nil }`; the hand-written visitor keeps YAML positions
