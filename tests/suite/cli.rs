@@ -80,3 +80,37 @@ fn broken_mappings_stop_serve_with_their_problems() {
         "{err}"
     );
 }
+
+/// A source's kind is read before its keys wherever `kind:` is written: the demo with
+/// `kind: flatfile` moved to the end of its source answers exactly as the demo does. (Before
+/// kinds read their own keys, the order did not matter to serde; the second reading must keep
+/// that promise.)
+#[test]
+fn a_source_with_its_kind_written_last_answers_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("mappings/demo")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "sources.yaml" {
+            let demo = root().join("fixtures/demo-erp");
+            text = text
+                .replace("    kind: flatfile\n", "")
+                .replace("../../fixtures/demo-erp", demo.to_str().unwrap());
+            text.push_str("    kind: flatfile\n");
+        }
+        std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let sources = std::fs::read_to_string(dir.path().join("sources.yaml")).unwrap();
+    assert!(sources.trim_end().ends_with("kind: flatfile"), "{sources}");
+    let (code, out, err) = run(&[
+        "call",
+        "get_item",
+        "--mappings",
+        dir.path().to_str().unwrap(),
+        "--args",
+        r#"{"item_no":"TUE-01001"}"#,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    golden("get_item", &v);
+}
