@@ -22,6 +22,14 @@ pub fn mapping_schema(
         props.extend(tool_keys);
     }
     tool["additionalProperties"] = false.into();
+    // The first reading lets these default to empty (`model/required.rs`) so that a misspelt
+    // one is named; an editor must still ask for them.
+    tool["required"] = serde_json::json!(["description", "source"]);
+    for key in ["description", "source"] {
+        if let Some(p) = tool["properties"][key].as_object_mut() {
+            p.remove("default");
+        }
+    }
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$id".into(),
@@ -48,5 +56,9 @@ mod tests {
         assert_eq!(s["additionalProperties"], false);
         assert!(s["$defs"]["ToolDef"]["properties"]["where"].is_object());
         assert_eq!(s["$defs"]["ToolDef"]["additionalProperties"], false);
+        assert_eq!(
+            s["$defs"]["ToolDef"]["required"],
+            serde_json::json!(["description", "source"])
+        );
     }
 }

@@ -201,3 +201,75 @@ fn the_shipped_schema_is_current_and_referenced() {
         assert!(text.starts_with("# yaml-language-server: $schema=../../mapping.schema.json"));
     }
 }
+
+/// The JSON Schema an editor uses agrees with `check`, read by a real validator (Python's
+/// `jsonschema`, from the peers' venv): every shipped mapping passes it, and the mistakes the
+/// kinds' keys exist to catch fail it (another kind's key on a source, a misspelt tool key, a
+/// source without `kind`).
+#[test]
+fn a_real_validator_accepts_every_shipped_mapping_and_refuses_another_kinds_key() {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in std::fs::read_dir(root().join("mappings/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .chain([root().join("mappings/demo")])
+    {
+        for f in std::fs::read_dir(dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "yaml") {
+                files.push(f);
+            }
+        }
+    }
+    let doc = |text: &str| -> serde_json::Value { serde_saphyr::from_str(text).unwrap() };
+    let shipped: Vec<serde_json::Value> = files
+        .iter()
+        .map(|f| doc(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    assert!(shipped.len() >= 10, "{files:?}");
+    let wrong = [
+        "sources: { erp: { kind: odbc, connection_string: x, host: db1 } }",
+        "sources: { erp: { connection_string: x } }",
+        "tools: { t: { description: d, source: erp, sql: x, colums: {} } }",
+        "tools: { t: { source: erp, sql: x } }",
+    ];
+    let wrong: Vec<serde_json::Value> = wrong.iter().map(|t| doc(t)).collect();
+    let script = r#"
+import json, sys
+from jsonschema import Draft202012Validator
+schema = json.load(open(sys.argv[1]))
+docs = json.load(sys.stdin)
+v = Draft202012Validator(schema)
+print(json.dumps([[e.message for e in v.iter_errors(d)] for d in docs]))
+"#;
+    let python = std::env::var("LEGACY_MCP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .arg(root().join("mapping.schema.json"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{python}: {e}; run scripts/test (it makes the peers' venv)"));
+    let all: Vec<&serde_json::Value> = shipped.iter().chain(&wrong).collect();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&all).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{stderr}\n(jsonschema comes with the peers' venv: run scripts/test)"
+    );
+    let errors: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    for (f, e) in files.iter().zip(&errors) {
+        assert!(e.is_empty(), "{}: {e:?}", f.display());
+    }
+    for (t, e) in wrong.iter().zip(&errors[shipped.len()..]) {
+        assert!(!e.is_empty(), "the schema accepts {t}");
+    }
+}

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 mod masking;
+mod required;
 mod resource;
 mod source;
 mod tool;
@@ -25,17 +26,6 @@ pub use masking::*;
 pub use resource::*;
 pub use source::*;
 pub use tool::*;
-
-/// A required key's value when the key is left out: empty, at no position. The first reading
-/// of a source or tool takes only some of its keys, so it cannot tell a missing key from a
-/// misspelt one; the catalogue names both (`catalog/keys.rs`).
-fn absent() -> Spanned<String> {
-    Spanned {
-        value: String::new(),
-        referenced: serde_saphyr::Location::UNKNOWN,
-        defined: serde_saphyr::Location::UNKNOWN,
-    }
-}
 
 /// One mapping file. Every section is optional; a directory of files is merged by name.
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -13,7 +13,7 @@ use serde_saphyr::Spanned;
 pub struct SourceDef {
     /// The kind of source: `flatfile`, `odbc`, `mssql` or `soap`. (Required: left out, it is
     /// empty here and the catalogue says so, so that a misspelt key is named instead.)
-    #[serde(default = "super::absent")]
+    #[serde(default = "super::required::absent")]
     #[schemars(with = "String")]
     pub kind: Spanned<String>,
     /// What this source is, for people reading the mapping.

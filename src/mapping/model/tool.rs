@@ -150,7 +150,7 @@ pub struct Annotations {
 pub struct ToolDef {
     /// Shown to agents: what the tool returns and when to use it. (Required: left out, it is
     /// empty here and the catalogue says so, so that a misspelt key is named instead.)
-    #[serde(default = "super::absent")]
+    #[serde(default = "super::required::absent")]
     #[schemars(with = "String")]
     pub description: Spanned<String>,
     /// A short human-readable title.
@@ -160,7 +160,7 @@ pub struct ToolDef {
     #[schemars(with = "IndexMap<String, ParamDef>")]
     pub parameters: IndexMap<String, Spanned<ParamDef>>,
     /// The source this tool reads from. (Required, as `description`.)
-    #[serde(default = "super::absent")]
+    #[serde(default = "super::required::absent")]
     #[schemars(with = "String")]
     pub source: Spanned<String>,
     /// Most rows returned per call (default 50, at most 10000); more rows give
