@@ -28,8 +28,8 @@ use super::load::{FileProblems, parse_problem};
 use super::model::{SourceDef, ToolDef};
 
 /// A mapping file's text and what has been read from it. Each group type is read for every
-/// source of the file in one reading, and the keys of every source in one more, so a file of
-/// many sources costs a few readings, not a few per source.
+/// entry of a section (sources, tools) in one reading, and the keys of every entry in one more,
+/// so a file of many entries costs a few readings, not a few per entry.
 pub struct FileKeys<'a> {
     text: &'a str,
     /// For each section and group type `T`, a `GroupRead<T>`.
@@ -38,13 +38,13 @@ pub struct FileKeys<'a> {
     keys: RefCell<HashMap<Section, Rc<EntryKeys>>>,
 }
 
-/// Where a reading of every source stopped: the source being read, and why.
+/// Where a reading of every entry stopped: the entry being read, and why.
 type Stopped = Box<(String, serde_saphyr::Error)>;
 
-/// One group type read for every source of a file.
+/// One group type read for every entry of a section.
 struct GroupRead<T> {
     read: HashMap<String, T>,
-    /// The source whose value stopped the reading, and why. Sources after it are read on
+    /// The entry whose value stopped the reading, and why. Entries after it are read on
     /// their own (only a file with a mistake pays for that).
     failed: Option<Stopped>,
 }
@@ -84,7 +84,7 @@ impl<'a> FileKeys<'a> {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Section(pub &'static str);
 
-/// Every entry's keys, each with where its value is written.
+/// Every entry's keys, by entry name.
 type EntryKeys = HashMap<String, Vec<KeyAt>>;
 
 /// A key of an entry, where it is written and where its value is.
@@ -244,7 +244,7 @@ pub fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
     probe.0.unwrap_or(&[])
 }
 
-/// A group's part of a source's JSON Schema: its properties, each with its description.
+/// A group's part of an entry's JSON Schema: its properties, each with its description.
 pub fn group_properties<T: JsonSchema>(
     g: &mut SchemaGenerator,
 ) -> serde_json::Map<String, serde_json::Value> {
