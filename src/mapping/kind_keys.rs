@@ -34,8 +34,8 @@ pub struct FileKeys<'a> {
     text: &'a str,
     /// For each section and group type `T`, a `GroupRead<T>`.
     groups: RefCell<HashMap<(Section, TypeId), Box<dyn Any>>>,
-    /// For each section, every entry's keys.
-    keys: RefCell<HashMap<Section, Rc<EntryKeys>>>,
+    /// Every key met in each entry, by section and entry name.
+    keys: RefCell<HashMap<(Section, String), Vec<KeyAt>>>,
 }
 
 /// Where a reading of every entry stopped: the entry being read, and why.
@@ -43,7 +43,8 @@ type Stopped = Box<(String, serde_saphyr::Error)>;
 
 /// One group type read for every entry of a section.
 struct GroupRead<T> {
-    read: HashMap<String, T>,
+    /// Each entry's group, and every key the reading met in the entry.
+    read: HashMap<String, (T, Vec<KeyAt>)>,
     /// The entry whose value stopped the reading, and why. Entries after it are read on
     /// their own (only a file with a mistake pays for that).
     failed: Option<Stopped>,
@@ -56,6 +57,20 @@ impl<'a> FileKeys<'a> {
             groups: RefCell::default(),
             keys: RefCell::default(),
         }
+    }
+
+    /// Remember the keys met in an entry (the first reading that met them is enough).
+    fn met(&self, section: Section, name: &str, keys: Vec<KeyAt>) {
+        self.keys
+            .borrow_mut()
+            .entry((section, name.to_string()))
+            .or_insert(keys);
+    }
+
+    fn has_met(&self, section: Section, name: &str) -> bool {
+        self.keys
+            .borrow()
+            .contains_key(&(section, name.to_string()))
     }
 
     /// `seed` for each entry of a section, by name; on an error, the entry being read.
@@ -83,9 +98,6 @@ impl<'a> FileKeys<'a> {
 /// A section of a mapping file whose entries have keys that a kind reads: `sources`, `tools`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Section(pub &'static str);
-
-/// Every entry's keys, by entry name.
-type EntryKeys = HashMap<String, Vec<KeyAt>>;
 
 /// A key of an entry, where it is written and where its value is.
 #[derive(Debug, Clone)]
@@ -156,7 +168,9 @@ impl<'a> KindKeys<'a> {
         let read = entry
             .downcast_mut::<GroupRead<T>>()
             .expect("each entry is keyed by its own type");
-        if let Some(v) = read.read.remove(self.name) {
+        if let Some((v, keys)) = read.read.remove(self.name) {
+            drop(groups);
+            self.file.met(self.section, self.name, keys);
             return Some(v);
         }
         if let Some(failed) = read.failed.take_if(|f| f.0 == self.name) {
@@ -183,7 +197,11 @@ impl<'a> KindKeys<'a> {
             .map(Option::flatten)
         });
         match read {
-            Ok(v) => v,
+            Ok(Some((v, keys))) => {
+                self.file.met(self.section, self.name, keys);
+                Some(v)
+            }
+            Ok(None) => None,
             Err(e) => {
                 p.out.push(parse_problem(&p.file, &e, self.file.text));
                 None
@@ -193,20 +211,19 @@ impl<'a> KindKeys<'a> {
 
     /// The keys of this entry that neither the first reading nor a group read so far declares.
     pub fn rest(&self) -> Vec<KeyAt> {
-        let all = self
-            .file
-            .keys
-            .borrow_mut()
-            .entry(self.section)
-            .or_insert_with(|| {
-                Rc::new(
-                    self.file
-                        .each_entry(self.section, KeyNames)
-                        .unwrap_or_default(),
-                )
-            })
-            .clone();
-        all.get(self.name)
+        // A group's reading met every key of the entry; only an entry no group read (its kind
+        // unknown, or its reading stopped at it) needs a reading of its keys alone.
+        if !self.file.has_met(self.section, self.name) {
+            let all = self
+                .file
+                .each_entry(self.section, KeyNames)
+                .unwrap_or_default();
+            for (name, keys) in all {
+                self.file.met(self.section, &name, keys);
+            }
+        }
+        let met = self.file.keys.borrow();
+        met.get(&(self.section, self.name.to_string()))
             .into_iter()
             .flatten()
             .filter(|k| !self.taken.contains(&k.name.as_str()))
@@ -365,14 +382,21 @@ impl<T> Clone for Only<T> {
 impl<T> Copy for Only<T> {}
 
 impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Only<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<T, D::Error> {
-        T::deserialize(OnlyDeclared(de))
+    /// The group, and every key met in the map.
+    type Value = (T, Vec<KeyAt>);
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        let met = Met::default();
+        let t = T::deserialize(OnlyDeclared(de, met.clone()))?;
+        Ok((t, met.take()))
     }
 }
 
-/// A deserializer that, asked for a struct, hands it only the map entries it has fields for.
-struct OnlyDeclared<D>(D);
+/// The keys met while reading one map.
+type Met = Rc<RefCell<Vec<KeyAt>>>;
+
+/// A deserializer that, asked for a struct, hands it only the map entries it has fields for,
+/// and notes every key it meets.
+struct OnlyDeclared<D>(D, Met);
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for OnlyDeclared<D> {
     type Error = D::Error;
@@ -385,7 +409,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for OnlyDeclared<D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_map(Declared { fields, visitor })
+        self.0.deserialize_map(Declared {
+            fields,
+            visitor,
+            met: self.1,
+        })
     }
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
@@ -397,6 +425,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for OnlyDeclared<D> {
 struct Declared<V> {
     fields: &'static [&'static str],
     visitor: V,
+    met: Met,
 }
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for Declared<V> {
@@ -408,6 +437,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Declared<V> {
         self.visitor.visit_map(DeclaredMap {
             map,
             fields: self.fields,
+            met: self.met,
         })
     }
 }
@@ -415,6 +445,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Declared<V> {
 struct DeclaredMap<A> {
     map: A,
     fields: &'static [&'static str],
+    met: Met,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
@@ -423,12 +454,24 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for DeclaredMap<A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        while let Some(key) = self.map.next_key::<String>()? {
-            if self.fields.contains(&key.as_str()) {
-                let key: de::value::StringDeserializer<A::Error> = key.into_deserializer();
+        while let Some(key) = self.map.next_key::<Spanned<String>>()? {
+            let at = key.referenced;
+            if self.fields.contains(&key.value.as_str()) {
+                // A declared key is taken: where its value is does not matter here.
+                self.met.borrow_mut().push(KeyAt {
+                    name: key.value.clone(),
+                    key: at,
+                    value: at,
+                });
+                let key: de::value::StringDeserializer<A::Error> = key.value.into_deserializer();
                 return seed.deserialize(key).map(Some);
             }
-            self.map.next_value::<IgnoredAny>()?;
+            let value = self.map.next_value::<Spanned<IgnoredAny>>()?.referenced;
+            self.met.borrow_mut().push(KeyAt {
+                name: key.value,
+                key: at,
+                value,
+            });
         }
         Ok(None)
     }
