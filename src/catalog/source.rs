@@ -15,7 +15,7 @@ use crate::backend::{KINDS, Source};
 use crate::mapping::kind_keys::{FileKeys, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::Policies;
-use crate::mapping::model::SourceDef;
+use crate::mapping::model::{SourceDef, left_out};
 
 /// Compile the source `name` of `file`. When its kind is unknown or its
 /// keys did not parse (each said in `p`), the source is `Unusable`: tools naming it are not
@@ -33,7 +33,7 @@ pub(super) fn compile_source(
     let mut keys = KindKeys::source(file, name);
     let Some(kind) = crate::backend::kind(&kind_name.value) else {
         let kinds: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
-        if kind_name.referenced.line() == 0 {
+        if left_out(kind_name) {
             p.at(
                 &def.referenced,
                 format!("sources.{name}"),

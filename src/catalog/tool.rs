@@ -18,7 +18,7 @@ use crate::backend::kind::{CompiledTool, ToolSpec, Writes, list};
 use crate::mapping::kind_keys::{FileKeys, KindKeys};
 use crate::mapping::load::FileProblems;
 use crate::mapping::mask::{Policies, Policy};
-use crate::mapping::model::{Annotations, ConfirmRule, ToolDef};
+use crate::mapping::model::{Annotations, ConfirmRule, ToolDef, left_out};
 use crate::mapping::params::{self, Param};
 use crate::mapping::shape::{self, Shape};
 
@@ -34,7 +34,7 @@ pub(super) fn compile_tool(
     let here = format!("tools.{name}");
     let d = &def.value;
     check_name(name, &def.referenced, &here, p);
-    if d.description.referenced.line() == 0 {
+    if left_out(&d.description) {
         p.at(
             &def.referenced,
             &here,
@@ -52,7 +52,7 @@ pub(super) fn compile_tool(
         .iter()
         .map(|(n, pd)| params::compile(n, pd, &format!("{here}.parameters.{n}"), p))
         .collect();
-    let src = if d.source.referenced.line() == 0 {
+    let src = if left_out(&d.source) {
         p.at(
             &def.referenced,
             &here,

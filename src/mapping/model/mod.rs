@@ -23,6 +23,7 @@ mod tool;
 pub use super::field_type::FieldType;
 pub use super::shorthand::{Condition, FieldSpec, Operand, OrderKey};
 pub use masking::*;
+pub use required::left_out;
 pub use resource::*;
 pub use source::*;
 pub use tool::*;

@@ -13,3 +13,8 @@ pub(super) fn absent() -> Spanned<String> {
         defined: serde_saphyr::Location::UNKNOWN,
     }
 }
+
+/// Whether a required key was left out (read by `absent`, it has no position).
+pub fn left_out(v: &Spanned<String>) -> bool {
+    v.referenced.line() == 0
+}

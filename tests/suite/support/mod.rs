@@ -396,3 +396,22 @@ pub fn calls_through_binary(
     let _ = child.wait();
     (peak, last)
 }
+
+/// The last answer of `calls_through_binary` on a wide-row tool: all 50 rows (the 50th's `a`
+/// 50 characters long), the first row's 5,000-character `c` whole, and the server's peak RSS
+/// under 80 MB. The rows, for checks of the caller's own.
+pub fn fifty_wide_rows(last: &serde_json::Value, peak_kb: u64) -> Vec<serde_json::Value> {
+    let rows = last["result"]["structuredContent"]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{last}"))
+        .clone();
+    assert_eq!(rows.len(), 50, "{last}");
+    assert_eq!(rows[49]["a"].as_str().unwrap().len(), 50);
+    assert_eq!(
+        rows[0]["c"].as_str().unwrap().len(),
+        5000,
+        "a long value whole"
+    );
+    assert!(peak_kb < 80_000, "peak RSS {peak_kb} kB");
+    rows
+}
